@@ -1,0 +1,225 @@
+package flv
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+)
+
+// Packet is what a parsed video or audio tag carries.
+type Packet uint8
+
+const (
+	PacketFrame          Packet = iota // coded media (NAL units or an audio access unit)
+	PacketSequenceHeader               // a decoder configuration record / AudioSpecificConfig
+	PacketSequenceEnd
+	PacketMetadata // Enhanced RTMP metadata (an AMF payload in Config)
+	PacketCommand  // Enhanced RTMP command frame; no media
+)
+
+func (p Packet) String() string {
+	switch p {
+	case PacketFrame:
+		return "frame"
+	case PacketSequenceHeader:
+		return "sequence-header"
+	case PacketSequenceEnd:
+		return "sequence-end"
+	case PacketMetadata:
+		return "metadata"
+	case PacketCommand:
+		return "command"
+	}
+	return fmt.Sprintf("packet(%d)", uint8(p))
+}
+
+// VideoTag is a parsed video tag body. Config and NALUs are sub-slices of
+// the parsed body: valid as long as it is, never copied.
+type VideoTag struct {
+	Codec     av.Codec
+	Enhanced  bool // Enhanced RTMP ex-header
+	FrameType uint8
+	Key       bool // FrameType is key frame
+	Packet    Packet
+	// CompositionTime is PTS−DTS.
+	CompositionTime time.Duration
+	// Config is the decoder configuration record of a sequence header
+	// (AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord), or
+	// the raw payload of a metadata packet.
+	Config []byte
+	// NALUs are the length-prefixed NAL units of a coded frame. Unmarshal
+	// reuses the slice's capacity.
+	NALUs [][]byte
+}
+
+// Unmarshal parses a video tag body into v, reusing v.NALUs. It returns an
+// error wrapping ErrTruncated, ErrMalformed or ErrUnsupported for bad input.
+func (v *VideoTag) Unmarshal(body []byte) error {
+	nalus := v.NALUs[:0]
+	*v = VideoTag{NALUs: nalus}
+	if len(body) < 1 {
+		return fmt.Errorf("%w: empty video tag", ErrTruncated)
+	}
+	if len(body) > MaxTagSize {
+		return fmt.Errorf("%w: video tag of %d bytes", ErrMalformed, len(body))
+	}
+	b0 := body[0]
+	if b0&exHeaderBit != 0 {
+		return v.unmarshalEnhanced(body)
+	}
+	v.FrameType = b0 >> 4
+	v.Key = v.FrameType == FrameTypeKey
+	switch b0 & 0x0F {
+	case CodecIDAVC:
+		v.Codec = av.H264
+	case CodecIDHEVC:
+		v.Codec = av.H265
+	default:
+		return fmt.Errorf("%w: video codec id %d", ErrUnsupported, b0&0x0F)
+	}
+	if len(body) < 5 {
+		return fmt.Errorf("%w: video tag header needs 5 bytes, have %d", ErrTruncated, len(body))
+	}
+	ct := si24(body[2:5])
+	payload := body[5:]
+	switch body[1] {
+	case legacySequenceHeader:
+		v.Packet = PacketSequenceHeader
+		v.Config = payload
+	case legacyNALU:
+		v.Packet = PacketFrame
+		v.CompositionTime = time.Duration(ct) * time.Millisecond
+		return v.splitNALUs(payload)
+	case legacyEndOfSequence:
+		v.Packet = PacketSequenceEnd
+	default:
+		return fmt.Errorf("%w: video packet type %d", ErrMalformed, body[1])
+	}
+	return nil
+}
+
+func (v *VideoTag) unmarshalEnhanced(body []byte) error {
+	v.Enhanced = true
+	v.FrameType = (body[0] >> 4) & 0x07
+	v.Key = v.FrameType == FrameTypeKey
+	pt := body[0] & 0x0F
+	if len(body) < 5 {
+		return fmt.Errorf("%w: enhanced video header needs 5 bytes, have %d", ErrTruncated, len(body))
+	}
+	var fourCC [4]byte
+	copy(fourCC[:], body[1:5])
+	switch fourCC {
+	case FourCCHVC1:
+		v.Codec = av.H265
+	case FourCCAVC1:
+		v.Codec = av.H264
+	default:
+		return fmt.Errorf("%w: video FourCC %q", ErrUnsupported, fourCC[:])
+	}
+	payload := body[5:]
+	if v.FrameType == FrameTypeCommand && pt != PacketTypeMetadata {
+		v.Packet = PacketCommand
+		return nil
+	}
+	switch pt {
+	case PacketTypeSequenceStart:
+		v.Packet = PacketSequenceHeader
+		v.Config = payload
+	case PacketTypeCodedFrames:
+		if len(payload) < 3 {
+			return fmt.Errorf("%w: CodedFrames without composition time", ErrTruncated)
+		}
+		v.Packet = PacketFrame
+		v.CompositionTime = time.Duration(si24(payload)) * time.Millisecond
+		return v.splitNALUs(payload[3:])
+	case PacketTypeCodedFramesX:
+		v.Packet = PacketFrame
+		return v.splitNALUs(payload)
+	case PacketTypeSequenceEnd:
+		v.Packet = PacketSequenceEnd
+	case PacketTypeMetadata:
+		v.Packet = PacketMetadata
+		v.Config = payload
+	default:
+		return fmt.Errorf("%w: enhanced video packet type %d", ErrUnsupported, pt)
+	}
+	return nil
+}
+
+// splitNALUs splits 4-byte length-prefixed NAL units into v.NALUs.
+func (v *VideoTag) splitNALUs(p []byte) error {
+	for len(p) > 0 {
+		if len(p) < 4 {
+			return fmt.Errorf("%w: NAL unit length prefix", ErrTruncated)
+		}
+		n := u32(p)
+		p = p[4:]
+		if n == 0 {
+			return fmt.Errorf("%w: empty NAL unit", ErrMalformed)
+		}
+		if uint64(n) > uint64(len(p)) {
+			return fmt.Errorf("%w: NAL unit of %d bytes, %d left", ErrTruncated, n, len(p))
+		}
+		if len(v.NALUs) == MaxNALUs {
+			return fmt.Errorf("%w: more than %d NAL units", ErrMalformed, MaxNALUs)
+		}
+		v.NALUs = append(v.NALUs, p[:n:n])
+		p = p[n:]
+	}
+	return nil
+}
+
+// AudioTag is a parsed audio tag body. Config and Payload are sub-slices of
+// the parsed body.
+type AudioTag struct {
+	Codec       av.Codec
+	SoundFormat uint8
+	// SoundRate, SoundSize and SoundType are the raw 2/1/1-bit fields.
+	SoundRate, SoundSize, SoundType uint8
+	Packet                          Packet
+	Config                          []byte // AudioSpecificConfig of an AAC sequence header
+	Payload                         []byte // raw AAC access unit or G.711 samples
+}
+
+// Unmarshal parses an audio tag body into a.
+func (a *AudioTag) Unmarshal(body []byte) error {
+	*a = AudioTag{}
+	if len(body) < 1 {
+		return fmt.Errorf("%w: empty audio tag", ErrTruncated)
+	}
+	if len(body) > MaxTagSize {
+		return fmt.Errorf("%w: audio tag of %d bytes", ErrMalformed, len(body))
+	}
+	b0 := body[0]
+	a.SoundFormat = b0 >> 4
+	a.SoundRate = (b0 >> 2) & 3
+	a.SoundSize = (b0 >> 1) & 1
+	a.SoundType = b0 & 1
+	a.Packet = PacketFrame
+	switch a.SoundFormat {
+	case SoundFormatAAC:
+		a.Codec = av.AAC
+		if len(body) < 2 {
+			return fmt.Errorf("%w: AAC packet type", ErrTruncated)
+		}
+		switch body[1] {
+		case AACSequenceHeader:
+			a.Packet = PacketSequenceHeader
+			a.Config = body[2:]
+		case AACRaw:
+			a.Payload = body[2:]
+		default:
+			return fmt.Errorf("%w: AAC packet type %d", ErrMalformed, body[1])
+		}
+	case SoundFormatPCMA:
+		a.Codec = av.PCMA
+		a.Payload = body[1:]
+	case SoundFormatPCMU:
+		a.Codec = av.PCMU
+		a.Payload = body[1:]
+	default:
+		return fmt.Errorf("%w: sound format %d", ErrUnsupported, a.SoundFormat)
+	}
+	return nil
+}
