@@ -106,6 +106,8 @@ type NginxOptions struct {
 	OnPublish string
 	// ChunkSize is nginx's outgoing chunk size (default 4096).
 	ChunkSize int
+	// Quiet logs errors only (for load tests).
+	Quiet bool
 }
 
 // Nginx is a running nginx-rtmp.
@@ -154,18 +156,29 @@ func StartNginxRTMP(t testing.TB, o NginxOptions) *Nginx {
 	if _, err := os.Stat(NginxRTMPModule); err != nil {
 		missing(t, "libnginx-mod-rtmp not installed")
 	}
+	n, err := LaunchNginxRTMP(t.TempDir(), FreePort(t), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// LaunchNginxRTMP starts nginx-rtmp listening on 127.0.0.1:port with its
+// prefix, config, logs and recordings under dir. The caller must Stop it.
+// It is the non-test entry point (the benchmark harness uses it).
+func LaunchNginxRTMP(dir string, port int, o NginxOptions) (*Nginx, error) {
 	if o.App == "" {
 		o.App = "live"
 	}
 	if o.ChunkSize == 0 {
 		o.ChunkSize = 4096
 	}
-	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec")
 	if err := os.MkdirAll(rec, 0o777); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	n := &Nginx{Port: FreePort(t), RecordDir: rec, ErrorLog: filepath.Join(dir, "error.log")}
+	n := &Nginx{Port: port, RecordDir: rec, ErrorLog: filepath.Join(dir, "error.log")}
 	n.Addr = fmt.Sprintf("127.0.0.1:%d", n.Port)
 	var app strings.Builder
 	fmt.Fprintf(&app, "      live on;\n")
@@ -179,9 +192,10 @@ func StartNginxRTMP(t testing.TB, o NginxOptions) *Nginx {
 daemon off;
 master_process off;
 worker_processes 1;
+worker_rlimit_nofile 65536;
 pid %s/nginx.pid;
-error_log %s info;
-events { worker_connections 4096; }
+error_log %s %s;
+events { worker_connections 16384; }
 rtmp {
   server {
     listen 127.0.0.1:%d;
@@ -190,21 +204,36 @@ rtmp {
 %s    }
   }
 }
-`, NginxRTMPModule, dir, n.ErrorLog, n.Port, o.ChunkSize, o.App, app.String())
+`, NginxRTMPModule, dir, n.ErrorLog, logLevel(o), n.Port, o.ChunkSize, o.App, app.String())
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	n.cmd = exec.Command("nginx", "-p", dir, "-c", confPath)
 	var out bytes.Buffer
 	n.cmd.Stdout, n.cmd.Stderr = &out, &out
 	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
+		return nil, fmt.Errorf("start nginx: %w", err)
 	}
-	t.Cleanup(n.Stop)
 	if err := WaitTCP(n.Addr, 10*time.Second); err != nil {
+		n.Stop()
 		log, _ := os.ReadFile(n.ErrorLog)
-		t.Fatalf("nginx did not start: %v\n%s\n%s", err, out.String(), log)
+		return nil, fmt.Errorf("nginx did not start: %v\n%s\n%s", err, out.String(), log)
 	}
-	return n
+	return n, nil
+}
+
+// Pid is nginx's process id (0 when stopped).
+func (n *Nginx) Pid() int {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
+func logLevel(o NginxOptions) string {
+	if o.Quiet {
+		return "error"
+	}
+	return "info"
 }
