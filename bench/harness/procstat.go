@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat; 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuTime is the user+system CPU a process has used so far.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// the command name is in parentheses and may hold spaces: split after it
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	// fields after ")": state(0) ppid(1) … utime(11) stime(12)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: short", pid)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+// memory is a process's resident and proportional set size in bytes.
+type memory struct{ RSS, PSS int64 }
+
+func memUsage(pid int) (memory, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return memory{}, err
+	}
+	defer f.Close()
+	var m memory
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := strings.Fields(sc.Text())
+		if len(fs) < 2 {
+			continue
+		}
+		kb, err := strconv.ParseInt(fs[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch fs[0] {
+		case "Rss:":
+			m.RSS = kb * 1024
+		case "Pss:":
+			m.PSS = kb * 1024
+		}
+	}
+	return m, sc.Err()
+}
+
+// machine describes this machine for the results table.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				if i := strings.IndexByte(l, ':'); i > 0 {
+					model = strings.TrimSpace(l[i+1:])
+				}
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if fs := strings.Fields(strings.SplitN(string(b), "\n", 2)[0]); len(fs) >= 2 {
+			if kb, err := strconv.ParseInt(fs[1], 10, 64); err == nil {
+				mem = fmt.Sprintf(", %.1f GiB RAM", float64(kb)/(1<<20))
+			}
+		}
+	}
+	kernel := ""
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = ", Linux " + strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("%s, %d cores%s%s", model, numCPU(), mem, kernel)
+}

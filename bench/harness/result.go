@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// result is one measured configuration.
+type result struct {
+	Tool    string
+	Target  string
+	Cameras int
+	Elapsed time.Duration // measurement window
+	CPU     time.Duration // CPU used by the generator in the window
+	RSS     int64         // generator resident memory at the end (bytes)
+	PSS     int64         // generator proportional set size (bytes)
+	// From fleetsim's own report (zero for ffmpeg).
+	LagP50, LagP99, LagMax time.Duration
+	Sent, Delivered        int64
+	Note                   string
+}
+
+// CPUPerCamSecond is generator CPU per camera per second of stream.
+func (r result) CPUPerCamSecond() time.Duration {
+	if r.Cameras == 0 || r.Elapsed <= 0 {
+		return 0
+	}
+	return time.Duration(float64(r.CPU) / (float64(r.Cameras) * r.Elapsed.Seconds()))
+}
+
+func (r result) perCam(b int64) float64 {
+	if r.Cameras == 0 {
+		return 0
+	}
+	return float64(b) / float64(r.Cameras)
+}
+
+func numCPU() int { return runtime.NumCPU() }
+
+func writeTable(w io.Writer, rs []result) {
+	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|---|")
+	for _, r := range rs {
+		lag, del := "–", "–"
+		if r.Sent > 0 {
+			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
+			del = fmt.Sprintf("%d / %d", r.Delivered, r.Sent)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
+			us(r.CPUPerCamSecond()), size(r.perCam(r.RSS)), size(r.perCam(r.PSS)), lag, del, r.Note)
+	}
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond)) }
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+func size(b float64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.0f KB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
