@@ -1,0 +1,212 @@
+package chunk
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Writer encodes messages into chunks. It is not safe for concurrent use;
+// the connection that owns it serialises writers.
+type Writer struct {
+	w         io.Writer
+	chunkSize uint32
+	buf       []byte
+	streams   map[uint32]*writeState
+	// low keeps the states of the common chunk streams 2..9 out of the map.
+	low [8]writeState
+}
+
+type writeState struct {
+	valid    bool
+	streamID uint32
+	ts       Timestamp
+	delta    uint32
+	length   uint32
+	typ      TypeID
+	// hasDelta tells that the last header was format 1 or 2, so a format 3
+	// header may start a new message with the same delta. After format 0
+	// peers disagree on what delta a format 3 header implies, so the
+	// writer never relies on it.
+	hasDelta bool
+	// field is the last timestamp field written (absolute for format 0, a
+	// delta otherwise), repeated in extended form on format 3 chunks when
+	// extended.
+	field    uint32
+	extended bool
+}
+
+// NewWriter returns a Writer with the default chunk size of 128.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: w, chunkSize: DefaultChunkSize}
+}
+
+// ChunkSize returns the current outgoing chunk size.
+func (w *Writer) ChunkSize() uint32 { return w.chunkSize }
+
+// SetChunkSize changes the chunk size used by messages appended from now
+// on. The peer must learn it first: use AppendSetChunkSize, which queues the
+// Set Chunk Size message and switches in the right order.
+func (w *Writer) SetChunkSize(n uint32) error {
+	if n < 1 || n > MaxChunkSize {
+		return fmt.Errorf("chunk: chunk size %d outside 1..%d", n, MaxChunkSize)
+	}
+	w.chunkSize = n
+	return nil
+}
+
+// AppendSetChunkSize queues a Set Chunk Size message (on chunk stream 2),
+// then switches to n for everything after it.
+func (w *Writer) AppendSetChunkSize(n uint32) error {
+	if n < 1 || n > MaxChunkSize {
+		return fmt.Errorf("chunk: chunk size %d outside 1..%d", n, MaxChunkSize)
+	}
+	var p [4]byte
+	binary.BigEndian.PutUint32(p[:], n)
+	if err := w.Append(&Message{CSID: 2, Type: TypeSetChunkSize, Payload: p[:]}); err != nil {
+		return err
+	}
+	w.chunkSize = n
+	return nil
+}
+
+// Buffered returns the number of encoded bytes not yet flushed.
+func (w *Writer) Buffered() int { return len(w.buf) }
+
+// WriteMessage encodes m and writes it with one Write call (together with
+// anything appended before and not yet flushed).
+func (w *Writer) WriteMessage(m *Message) error {
+	if err := w.Append(m); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// Flush writes everything appended so far with one Write call.
+func (w *Writer) Flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.w.Write(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// Reset drops unflushed bytes (after a failed write the connection is
+// unusable anyway) and, with a nil error, keeps header compression state.
+func (w *Writer) Reset() { w.buf = w.buf[:0] }
+
+func (w *Writer) state(csid uint32) *writeState {
+	if csid >= 2 && csid < 10 {
+		return &w.low[csid-2]
+	}
+	if w.streams == nil {
+		w.streams = make(map[uint32]*writeState)
+	}
+	st := w.streams[csid]
+	if st == nil {
+		st = new(writeState)
+		w.streams[csid] = st
+	}
+	return st
+}
+
+// Append encodes m into the write buffer without writing it.
+func (w *Writer) Append(m *Message) error {
+	if m.CSID < MinCSID || m.CSID > MaxCSID {
+		return fmt.Errorf("chunk: chunk stream id %d outside %d..%d", m.CSID, MinCSID, MaxCSID)
+	}
+	if len(m.Payload) > MaxMessageLength {
+		return fmt.Errorf("chunk: message of %d bytes exceeds %d", len(m.Payload), MaxMessageLength)
+	}
+	st := w.state(m.CSID)
+	length := uint32(len(m.Payload))
+
+	var format byte
+	switch {
+	case !st.valid || m.StreamID != st.streamID || m.Timestamp < st.ts:
+		format = 0
+	case length != st.length || m.Type != st.typ:
+		format = 1
+	case uint32(m.Timestamp-st.ts) != st.delta || !st.hasDelta:
+		format = 2
+	default:
+		format = 3
+	}
+
+	// Header of the first chunk.
+	var field uint32
+	switch format {
+	case 0:
+		field = uint32(m.Timestamp)
+	case 1, 2:
+		field = uint32(m.Timestamp - st.ts)
+	case 3:
+		field = st.delta
+	}
+	ext := field >= extendedMarker
+	if format == 3 {
+		ext = st.extended
+	}
+	b := appendBasicHeader(w.buf, format, m.CSID)
+	if format <= 2 {
+		tf := field
+		if ext {
+			tf = extendedMarker
+		}
+		b = append(b, byte(tf>>16), byte(tf>>8), byte(tf))
+		if format <= 1 {
+			b = append(b, byte(length>>16), byte(length>>8), byte(length), byte(m.Type))
+		}
+		if format == 0 {
+			b = binary.LittleEndian.AppendUint32(b, m.StreamID)
+		}
+	}
+	if ext {
+		b = binary.BigEndian.AppendUint32(b, field)
+	}
+
+	// Payload, with format 3 headers before each continuation chunk.
+	p := m.Payload
+	n := min(uint32(len(p)), w.chunkSize)
+	b = append(b, p[:n]...)
+	p = p[n:]
+	for len(p) > 0 {
+		b = appendBasicHeader(b, 3, m.CSID)
+		if ext {
+			b = binary.BigEndian.AppendUint32(b, field)
+		}
+		n = min(uint32(len(p)), w.chunkSize)
+		b = append(b, p[:n]...)
+		p = p[n:]
+	}
+	w.buf = b
+
+	st.valid = true
+	if format == 0 {
+		st.hasDelta = false
+		st.delta = 0
+	} else {
+		st.hasDelta = true
+		st.delta = field
+	}
+	st.streamID = m.StreamID
+	st.ts = m.Timestamp
+	st.length = length
+	st.typ = m.Type
+	st.field = field
+	st.extended = ext
+	return nil
+}
+
+func appendBasicHeader(b []byte, format byte, csid uint32) []byte {
+	switch {
+	case csid < 64:
+		return append(b, format<<6|byte(csid))
+	case csid < 320:
+		return append(b, format<<6, byte(csid-64))
+	default:
+		c := csid - 64
+		return append(b, format<<6|1, byte(c), byte(c>>8))
+	}
+}
