@@ -1,0 +1,271 @@
+package cstorage
+
+import (
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/observe"
+)
+
+// Reasons of FrameDropped specific to this SDK (the shared ones are in
+// sim/observe).
+const (
+	ReasonNotInit      = "sdk_not_init"        // PushStream before Init or after Exit
+	ReasonNotRecording = "not_recording"       // valid plan, no recording, no pre-record ring
+	ReasonPreRecordOut = "prerecord_discarded" // aged out of the pre-record ring or not needed
+)
+
+// channel is the per-channel state of the SDK.
+type channel struct {
+	idx int
+	cfg ChannelConfig
+
+	plan      cloudapi.Plan
+	planKnown bool
+	polling   bool
+
+	pushing      bool // push-start delivered: recording
+	needIDR      bool // the recorded stream must (re)start with an IDR (CS10)
+	dropUntilIDR bool // the send buffer was full (CS13)
+	idle         bool // paused for lack of data (CS15)
+	idleTimer    *timer
+	events       map[int]*event // active events by id
+	lastStopUTC  int64
+
+	buf  frameQueue // send buffer (CS12)
+	wm   int        // last watermark level notified (0: none yet)
+	ring frameQueue // pre-record ring (CS8)
+
+	open      *slice   // the slice being filled
+	queue     []*slice // cut, waiting for the uploader
+	uploading *slice   // in the uploader (attempting or between retries)
+	sliceSeq  uint64
+	connDown  bool // a connect failure was notified, not yet recovered
+	records   []SliceRecord
+	body      []byte // reusable mux buffer when no DumpFile callback keeps bodies
+}
+
+func newChannel(i int, cc ChannelConfig) *channel {
+	return &channel{idx: i, cfg: cc, events: map[int]*event{}}
+}
+
+func (c *channel) release() {
+	c.buf.reset()
+	c.ring.reset()
+	c.open, c.queue, c.uploading, c.body, c.records = nil, nil, nil, nil, nil
+	c.events = nil
+}
+
+// planOK reports whether the channel has a valid plan of some kind.
+func (c *channel) planOK() bool {
+	return c.planKnown && c.plan.Valid && c.plan.Kind != cloudapi.PlanNone && c.plan.Kind != ""
+}
+
+// continuous reports whether the plan records all the time (CS3).
+func (c *channel) continuous() bool {
+	return c.planOK() && (c.plan.Kind == cloudapi.PlanFullTime || c.plan.Kind == cloudapi.PlanFreeTrial)
+}
+
+func (c *channel) wantRecording() bool {
+	return c.continuous() || (c.planOK() && len(c.events) > 0)
+}
+
+func streamOf(f *av.Frame) observe.Stream {
+	if f.Codec.IsVideo() {
+		return observe.Video
+	}
+	return observe.Audio
+}
+
+// drop emits FrameDropped for f; s.mu held.
+func (s *SDK) drop(ch int, f *av.Frame, reason string) {
+	s.stats.DroppedFrames[reason]++
+	s.emit(observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+}
+
+// PushStream is iv_cs_push_stream for one video or audio frame. The SDK
+// keeps f (not a copy) until the frame's fate: the caller must not modify
+// it. Every frame yields FrameSent; a refused or discarded one FrameDropped
+// with the reason, and the call returns the error the documents give.
+func (s *SDK) PushStream(ch int, f *av.Frame) error {
+	if f == nil {
+		return newErr("PushStream", CodeInvalidParam, "nil frame")
+	}
+	s.mu.Lock()
+	err := s.push(ch, f)
+	s.mu.Unlock()
+	s.flush()
+	return err
+}
+
+func (s *SDK) push(ch int, f *av.Frame) error {
+	if !s.inited || s.exiting {
+		s.sink.Observe(observe.Observation{At: s.clk.Now(), Kind: observe.FrameSent, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+		s.sink.Observe(observe.Observation{At: s.clk.Now(), Kind: observe.FrameDropped, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
+		return newErr("PushStream", CodeNotInit, "not initialised")
+	}
+	s.emit(observe.Observation{Kind: observe.FrameSent, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+	if ch < 0 || ch >= len(s.chans) {
+		s.drop(ch, f, observe.ReasonBadMedia)
+		return newErr("PushStream", CodeInvalidParam, "channel %d of %d", ch, len(s.chans))
+	}
+	c := s.chans[ch]
+	if !c.planOK() {
+		s.drop(ch, f, observe.ReasonNoService)
+		return newErr("PushStream", CodeNoService, "no valid plan")
+	}
+	utc := s.devNow().UnixNano()
+	if !c.pushing {
+		if c.cfg.PreRecord <= 0 {
+			s.drop(ch, f, ReasonNotRecording)
+			return nil
+		}
+		c.ring.push(f, utc)
+		for c.ring.len() > 1 {
+			_, oldest := c.ring.peek(0)
+			if utc-oldest <= int64(c.cfg.PreRecord) {
+				break
+			}
+			old, _ := c.ring.pop()
+			s.drop(ch, old, ReasonPreRecordOut)
+		}
+		return nil
+	}
+	s.armIdle(c)
+	if c.idle {
+		c.idle = false
+		c.needIDR = true
+	}
+	if c.needIDR {
+		if !startsStream(f) {
+			s.drop(ch, f, observe.ReasonNotIDR)
+			return newErr("PushStream", CodeFirstNotIDR, "frame %d is not an IDR with parameter sets", f.Seq)
+		}
+		c.needIDR = false
+		c.dropUntilIDR = false
+	}
+	if c.dropUntilIDR {
+		if !isKeyVideo(f) {
+			s.drop(ch, f, observe.ReasonBufferFull)
+			return newErr("PushStream", CodePushFailed, "dropping until the next IDR")
+		}
+		c.dropUntilIDR = false
+	}
+	if c.buf.bytes+sizeOf(f) > c.cfg.MaxGopSize {
+		c.dropUntilIDR = true
+		s.drop(ch, f, observe.ReasonBufferFull)
+		return newErr("PushStream", CodePushFailed, "send buffer full (%v of %v)", c.buf.bytes, c.cfg.MaxGopSize)
+	}
+	c.buf.push(f, utc)
+	s.watermark(c)
+	s.drain(c)
+	return nil
+}
+
+// armIdle (re)starts the idle timer of a recording channel (CS15).
+func (s *SDK) armIdle(c *channel) {
+	s.stopTimer(c.idleTimer)
+	c.idleTimer = s.after(c.cfg.IdleTimeout, func() {
+		c.idleTimer = nil
+		if !c.pushing {
+			return
+		}
+		c.idle = true
+		c.needIDR = true
+		s.flushRecording(c)
+	})
+}
+
+// watermark notifies edge-triggered watermark crossings (CS13); s.mu held.
+// Rising through a mark notifies its level; falling below the low mark
+// after a warn or high notifies low (congestion cleared).
+func (s *SDK) watermark(c *channel) {
+	w := c.cfg.Watermarks
+	if !w.Enabled {
+		return
+	}
+	occ := c.buf.bytes
+	lvl := 0
+	switch {
+	case occ >= w.High:
+		lvl = observe.LevelHigh
+	case occ >= w.Warn:
+		lvl = observe.LevelWarn
+	case occ >= w.Low:
+		lvl = observe.LevelLow
+	case c.wm > observe.LevelLow:
+		lvl = observe.LevelLow
+	default:
+		lvl = c.wm
+	}
+	if lvl == c.wm {
+		return
+	}
+	c.wm = lvl
+	s.emit(observe.Observation{Kind: observe.Watermark, Channel: c.idx, Code: lvl, Size: int64(occ)})
+	s.notify(c.idx, Notice{Kind: NoticeKind(lvl)})
+}
+
+// notify queues a Notify callback; s.mu held.
+func (s *SDK) notify(ch int, n Notice) {
+	if s.cb.Notify == nil {
+		return
+	}
+	cb := s.cb.Notify
+	s.enqueue(func() { cb(ch, n) })
+}
+
+// drain moves frames from the send buffer into the slicer while the
+// uploader is free: the upload connection streams the open slice, and
+// frames wait in the buffer only while a finished slice is being sent.
+func (s *SDK) drain(c *channel) {
+	for c.uploading == nil && len(c.queue) == 0 && c.buf.len() > 0 {
+		f, utc := c.buf.pop()
+		s.sliceAdd(c, f, utc)
+	}
+	s.watermark(c)
+}
+
+// updateRecording starts or stops recording to match plan and events
+// (CS3, CS4, CS6); s.mu held.
+func (s *SDK) updateRecording(c *channel) {
+	want := c.wantRecording()
+	switch {
+	case want && !c.pushing:
+		c.pushing, c.needIDR, c.idle, c.dropUntilIDR = true, true, false, false
+		s.armIdle(c)
+		if cb := s.cb.PushStart; cb != nil {
+			ch := c.idx
+			s.enqueue(func() { cb(ch) })
+		}
+	case !want && c.pushing:
+		c.pushing = false
+		s.stopTimer(c.idleTimer)
+		c.idleTimer = nil
+		s.flushRecording(c)
+		if cb := s.cb.PushStop; cb != nil {
+			ch := c.idx
+			s.enqueue(func() { cb(ch) })
+		}
+	}
+	if !c.pushing && c.ring.len() > 0 && (!c.planOK() || c.cfg.PreRecord <= 0) {
+		s.discardRing(c)
+	}
+}
+
+// flushRecording hands everything buffered to the slicer and cuts the open
+// slice: recording stops or pauses.
+func (s *SDK) flushRecording(c *channel) {
+	for c.buf.len() > 0 {
+		f, utc := c.buf.pop()
+		s.sliceAdd(c, f, utc)
+	}
+	s.cut(c)
+	s.watermark(c)
+}
+
+func (s *SDK) discardRing(c *channel) {
+	for c.ring.len() > 0 {
+		f, _ := c.ring.pop()
+		s.drop(c.idx, f, ReasonPreRecordOut)
+	}
+}

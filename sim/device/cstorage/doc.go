@@ -1,0 +1,33 @@
+// Package cstorage is the cloud-storage SDK of the virtual camera: the Go
+// form of Tencent IoT Video's iv_cs_* API (rules CS1–CS18 of DESIGN.md §2.1),
+// per channel (1–3 channels).
+//
+// The firmware (sim/device) calls Init, PushStream, EventStart/EventStop and
+// their Ext forms, EventDirectReport, BalanceInfo, SetTransTime, SetAIProcess,
+// UploadBackupVideo, ResourceDestroy and Exit; the SDK answers through
+// Callbacks (push start/stop, capture picture, picture result, event report
+// result, notify, dump file) and emits sim/observe observations for every
+// frame, slice, event and watermark.
+//
+// Inside, per channel: a send buffer of MaxGopSize bytes with edge-triggered
+// watermarks and drop-until-IDR when full (sendbuf.go), a pre-record ring
+// (prerecord.go), a slicer that cuts at the first IDR at or after the slice
+// duration (slicer.go), an uploader with upload/reply timeouts and retries
+// (uploader.go), a rate-limited backfill worker (backfill.go), an idle pause
+// and a skewed device clock (devclock.go).
+//
+// Everything runs on the injected clock.Clock. Cloud calls go through a
+// caller (caller.go): against a cloud that implements VirtualStorage (the
+// in-memory fakecloud) a call is made at the virtual time its reply arrives,
+// with no goroutine, so a run on clock.Fake is single-threaded and replays
+// exactly; against any other cloudapi.Storage (the HTTP client) each blocking
+// call runs in a goroutine tied to the SDK's context with a clock-driven
+// deadline, and Exit cancels and waits for all of them.
+//
+// Frame accounting: every frame given to PushStream yields one FrameSent and
+// later exactly one fate: FrameDropped (with a reason) when the SDK refuses or
+// discards it, FrameLost (slice_expired or no_service) when its slice is given
+// up, or a fate emitted by the cloud (FrameDelivered/FrameRejected) when its
+// slice is accepted or refused on content. Until then it is in flight in a
+// buffer or slice that InFlight enumerates.
+package cstorage

@@ -1,0 +1,178 @@
+package cstorage
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/units"
+)
+
+// slice is one recorded slice (CS11) from its first frame to its fate.
+type slice struct {
+	ch     int
+	seq    uint64
+	name   string // dump file name (CS16)
+	frames []*av.Frame
+	// device UTC of the first and last frame (CS17), unix ns
+	utcFirst, utcLast int64
+	// video range
+	hasVideo            bool
+	ptsFirst, ptsLast   time.Duration
+	vseqFirst, vseqLast uint64
+	media               units.ByteSize // frame bytes
+	events              []*event       // events this slice belongs to
+	cutAt               time.Time      // true clock, for the backfill window
+	body                []byte         // container bytes while being uploaded
+	total               int            // container size
+	attempts            int
+	started             time.Time // first upload attempt
+}
+
+// record is the slice's iv_cs_upload_slice_info_s.
+func (sl *slice) record(state UploadState) SliceRecord {
+	r := SliceRecord{
+		Seq:           sl.seq,
+		UTCStart:      time.Unix(0, sl.utcFirst).UTC(),
+		UTCEnd:        time.Unix(0, sl.utcLast).UTC(),
+		PTSFirst:      sl.ptsFirst,
+		PTSLast:       sl.ptsLast,
+		FrameSeqFirst: sl.vseqFirst,
+		FrameSeqLast:  sl.vseqLast,
+		TotalSize:     sl.total,
+		State:         state,
+	}
+	if state == UploadOK {
+		r.UploadSize = sl.total
+	}
+	return r
+}
+
+// sliceAdd appends a frame to the open slice, cutting first when f is a
+// video key frame at or after the slice duration (CS11).
+func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
+	if o := c.open; o != nil && o.hasVideo && isKeyVideo(f) && f.PTS-o.ptsFirst >= c.cfg.SliceDuration {
+		s.cut(c)
+	}
+	if c.open == nil {
+		c.open = &slice{ch: c.idx, utcFirst: utc}
+		for _, ev := range c.events {
+			s.attach(c.open, ev)
+		}
+	}
+	o := c.open
+	o.frames = append(o.frames, f)
+	o.utcLast = utc
+	o.media += sizeOf(f)
+	if f.Codec.IsVideo() {
+		if !o.hasVideo {
+			o.hasVideo, o.ptsFirst, o.vseqFirst = true, f.PTS, f.Seq
+		}
+		o.ptsLast, o.vseqLast = f.PTS, f.Seq
+	}
+}
+
+// attach makes ev wait for sl's upload result.
+func (s *SDK) attach(sl *slice, ev *event) {
+	for _, e := range sl.events {
+		if e == ev {
+			return
+		}
+	}
+	sl.events = append(sl.events, ev)
+	ev.pending++
+}
+
+// cut closes the open slice, dumps it and queues it for upload.
+func (s *SDK) cut(c *channel) {
+	sl := c.open
+	if sl == nil {
+		return
+	}
+	c.open = nil
+	c.sliceSeq++
+	sl.seq = c.sliceSeq
+	sl.cutAt = s.clk.Now()
+	sl.name = fmt.Sprintf("cs_ch%d_%d_%d.%s", c.idx, sl.seq, sl.utcFirst/int64(time.Millisecond), c.cfg.Format)
+	if err := s.mux(c, sl); err != nil {
+		// A slice that cannot be muxed never leaves the device.
+		for _, f := range sl.frames {
+			s.drop(c.idx, f, observe.ReasonBadMedia)
+		}
+		sl.frames = nil
+		s.resolve(sl, false)
+		return
+	}
+	s.stats.SlicesCut++
+	s.emit(observe.Observation{Kind: observe.SliceCut, Channel: c.idx, Seq: sl.seq, Size: int64(sl.total), Value: sl.ptsLast - sl.ptsFirst})
+	s.dump(c, sl)
+	c.queue = append(c.queue, sl)
+	s.pump(c)
+}
+
+// mux builds the slice's body. With a DumpFile callback every body is its
+// own (the callback may still read it); otherwise the channel reuses one.
+func (s *SDK) mux(c *channel, sl *slice) error {
+	m := s.muxers[c.cfg.Format]
+	if m == nil {
+		return fmt.Errorf("no muxer for %q", c.cfg.Format)
+	}
+	reuse := s.cb.DumpFile == nil && len(c.queue) == 0 && c.uploading == nil
+	var dst []byte
+	if reuse {
+		dst = c.body[:0]
+	}
+	b, err := m.AppendSlice(dst, sl.frames)
+	if err != nil {
+		return err
+	}
+	if reuse {
+		c.body = b
+	}
+	sl.body, sl.total = b, len(b)
+	return nil
+}
+
+// dump exports the slice to device storage through DumpFile (CS16).
+func (s *SDK) dump(c *channel, sl *slice) {
+	cb := s.cb.DumpFile
+	if cb == nil {
+		return
+	}
+	ch, body, chunk := c.idx, sl.body, int(s.cfg.DumpChunk)
+	start, end := time.Unix(0, sl.utcFirst).UTC(), time.Unix(0, sl.utcLast).UTC()
+	name := sl.name
+	s.enqueue(func() {
+		cb(ch, DumpChunk{State: DumpStart, Start: start})
+		for off := 0; off < len(body); off += chunk {
+			cb(ch, DumpChunk{State: DumpRunning, Start: start, Data: body[off:min(off+chunk, len(body))]})
+		}
+		cb(ch, DumpChunk{State: DumpEnd, Start: start, End: end, Name: name})
+	})
+}
+
+// upload request for sl.
+func (s *SDK) request(sl *slice, backfill bool) cloudapi.SliceUpload {
+	c := s.chans[sl.ch]
+	ev := 0
+	if len(sl.events) > 0 {
+		ev = sl.events[0].id
+	}
+	return cloudapi.SliceUpload{
+		Device:        s.cfg.Device,
+		Channel:       sl.ch,
+		Seq:           sl.seq,
+		Format:        c.cfg.Format,
+		UTCStart:      time.Unix(0, sl.utcFirst).UTC(),
+		UTCEnd:        time.Unix(0, sl.utcLast).UTC(),
+		PTSFirst:      sl.ptsFirst,
+		PTSLast:       sl.ptsLast,
+		FrameSeqFirst: sl.vseqFirst,
+		FrameSeqLast:  sl.vseqLast,
+		EventID:       ev,
+		Backfill:      backfill,
+		Body:          sl.body,
+	}
+}
