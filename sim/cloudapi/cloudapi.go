@@ -56,6 +56,12 @@ type SliceUpload struct {
 	// PTS of the first and last frame, and their frame sequence numbers.
 	PTSFirst, PTSLast           time.Duration
 	FrameSeqFirst, FrameSeqLast uint64
+	// AudioFrames is the number of audio frames in the slice and
+	// AudioSeqFirst/Last their sequence numbers (unused when 0). TS and
+	// fMP4 stamps are carried by video frames only, so the cloud learns the
+	// audio frames' sequence numbers from here to account their fates.
+	AudioFrames                 int
+	AudioSeqFirst, AudioSeqLast uint64
 	// EventID links the slice to an event (0: none, full-time recording).
 	EventID int
 	// Backfill marks a re-upload of a failed slice by the backfill worker.
