@@ -46,7 +46,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 		t.Skip("run with -update-corpus to rewrite testdata/fuzz")
 	}
 	keys := []string{HeaderSliceSeq, HeaderSliceFormat, "Content-Type", HeaderSliceUTCStart, HeaderSliceUTCEnd,
-		HeaderSlicePTSFirst, HeaderSlicePTSLast, HeaderSliceSeqFirst, HeaderSliceSeqLast, HeaderEventID, HeaderSliceBackfill}
+		HeaderSlicePTSFirst, HeaderSlicePTSLast, HeaderSliceSeqFirst, HeaderSliceSeqLast, HeaderEventID, HeaderSliceBackfill, HeaderSliceAudio, HeaderSliceAudioFirst, HeaderSliceAudioLast}
 	var sh [][]any
 	for _, v := range sliceVectors {
 		vals := make([]string, len(keys))

@@ -41,17 +41,20 @@ const (
 
 // Headers of a slice upload (and, for X-Event-Id, a picture upload).
 const (
-	HeaderSliceSeq       = "X-Slice-Seq"
-	HeaderSliceFormat    = "X-Slice-Format"
-	HeaderSliceUTCStart  = "X-Slice-Utc-Start" // RFC 3339 with nanoseconds
-	HeaderSliceUTCEnd    = "X-Slice-Utc-End"
-	HeaderSlicePTSFirst  = "X-Slice-Pts-First" // integer nanoseconds
-	HeaderSlicePTSLast   = "X-Slice-Pts-Last"
-	HeaderSliceSeqFirst  = "X-Slice-Frame-First"
-	HeaderSliceSeqLast   = "X-Slice-Frame-Last"
-	HeaderSliceBackfill  = "X-Slice-Backfill" // "1" or "0"
-	HeaderEventID        = "X-Event-Id"
-	HeaderRequestTimeout = "X-Request-Timeout" // Go duration, informative
+	HeaderSliceSeq        = "X-Slice-Seq"
+	HeaderSliceFormat     = "X-Slice-Format"
+	HeaderSliceUTCStart   = "X-Slice-Utc-Start" // RFC 3339 with nanoseconds
+	HeaderSliceUTCEnd     = "X-Slice-Utc-End"
+	HeaderSlicePTSFirst   = "X-Slice-Pts-First" // integer nanoseconds
+	HeaderSlicePTSLast    = "X-Slice-Pts-Last"
+	HeaderSliceSeqFirst   = "X-Slice-Frame-First"
+	HeaderSliceSeqLast    = "X-Slice-Frame-Last"
+	HeaderSliceBackfill   = "X-Slice-Backfill" // "1" or "0"
+	HeaderSliceAudio      = "X-Slice-Audio-Frames"
+	HeaderSliceAudioFirst = "X-Slice-Audio-First"
+	HeaderSliceAudioLast  = "X-Slice-Audio-Last"
+	HeaderEventID         = "X-Event-Id"
+	HeaderRequestTimeout  = "X-Request-Timeout" // Go duration, informative
 )
 
 // Content types.
@@ -74,6 +77,8 @@ const (
 	MaxEventID = 1 << 16
 	// MaxDeviceID is the longest device id accepted in a path.
 	MaxDeviceID = 128
+	// MaxSliceFrames bounds the frame counts a slice header may claim.
+	MaxSliceFrames = 1 << 16
 	// MaxJSONBody bounds every JSON request body.
 	MaxJSONBody = 16 << 10
 )
@@ -179,6 +184,11 @@ func SetSliceHeader(h http.Header, s *cloudapi.SliceUpload) {
 	h.Set(HeaderSliceSeqFirst, strconv.FormatUint(s.FrameSeqFirst, 10))
 	h.Set(HeaderSliceSeqLast, strconv.FormatUint(s.FrameSeqLast, 10))
 	h.Set(HeaderEventID, strconv.Itoa(s.EventID))
+	if s.AudioFrames > 0 {
+		h.Set(HeaderSliceAudio, strconv.Itoa(s.AudioFrames))
+		h.Set(HeaderSliceAudioFirst, strconv.FormatUint(s.AudioSeqFirst, 10))
+		h.Set(HeaderSliceAudioLast, strconv.FormatUint(s.AudioSeqLast, 10))
+	}
 	if s.Backfill {
 		h.Set(HeaderSliceBackfill, "1")
 	} else {
@@ -258,12 +268,29 @@ func ParseSliceHeader(h http.Header) (cloudapi.SliceUpload, error) {
 	if s.FrameSeqLast, err = headerUint(h, HeaderSliceSeqLast); err != nil {
 		return s, err
 	}
-	if s.FrameSeqLast < s.FrameSeqFirst {
-		return s, &HeaderError{Header: HeaderSliceSeqLast, Value: h.Get(HeaderSliceSeqLast), Why: "less than " + HeaderSliceSeqFirst}
+	if s.FrameSeqLast < s.FrameSeqFirst || s.FrameSeqLast-s.FrameSeqFirst >= MaxSliceFrames {
+		return s, &HeaderError{Header: HeaderSliceSeqLast, Value: h.Get(HeaderSliceSeqLast), Why: fmt.Sprintf("less than %s or more than %d frames after it", HeaderSliceSeqFirst, MaxSliceFrames)}
 	}
 	if h.Get(HeaderEventID) != "" {
 		if s.EventID, err = ParseEventID(h.Get(HeaderEventID)); err != nil {
 			return s, err
+		}
+	}
+	if v := h.Get(HeaderSliceAudio); v != "" && v != "0" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > MaxSliceFrames {
+			return s, &HeaderError{Header: HeaderSliceAudio, Value: v, Why: fmt.Sprintf("want an integer in 0..%d", MaxSliceFrames)}
+		}
+		s.AudioFrames = n
+		if s.AudioSeqFirst, err = headerUint(h, HeaderSliceAudioFirst); err != nil {
+			return s, err
+		}
+		if s.AudioSeqLast, err = headerUint(h, HeaderSliceAudioLast); err != nil {
+			return s, err
+		}
+		if s.AudioSeqLast < s.AudioSeqFirst || s.AudioSeqLast-s.AudioSeqFirst+1 != uint64(n) {
+			return s, &HeaderError{Header: HeaderSliceAudioLast, Value: h.Get(HeaderSliceAudioLast),
+				Why: fmt.Sprintf("the audio range must hold exactly %s=%d frames", HeaderSliceAudio, n)}
 		}
 	}
 	switch b := h.Get(HeaderSliceBackfill); b {

@@ -27,6 +27,7 @@ func goodSliceHeader() map[string]string {
 		HeaderSliceUTCStart: "2026-01-01T00:00:10.0000005Z", HeaderSliceUTCEnd: "2026-01-01T00:00:20Z",
 		HeaderSlicePTSFirst: "0", HeaderSlicePTSLast: "9933333333",
 		HeaderSliceSeqFirst: "150", HeaderSliceSeqLast: "299", HeaderEventID: "3", HeaderSliceBackfill: "1",
+		HeaderSliceAudio: "157", HeaderSliceAudioFirst: "160", HeaderSliceAudioLast: "316",
 	}
 }
 
@@ -45,7 +46,8 @@ func with(h map[string]string, k, v string) map[string]string {
 
 var goodSlice = cloudapi.SliceUpload{Seq: 7, Format: cloudapi.FormatTS, UTCStart: t0,
 	UTCEnd: time.Date(2026, 1, 1, 0, 0, 20, 0, time.UTC), PTSFirst: 0, PTSLast: 9933333333,
-	FrameSeqFirst: 150, FrameSeqLast: 299, EventID: 3, Backfill: true}
+	FrameSeqFirst: 150, FrameSeqLast: 299, EventID: 3, Backfill: true,
+	AudioFrames: 157, AudioSeqFirst: 160, AudioSeqLast: 316}
 
 var sliceVectors = []sliceVector{
 	{name: "good", header: goodSliceHeader(), want: goodSlice},
@@ -66,6 +68,16 @@ var sliceVectors = []sliceVector{
 	{name: "frames reversed", header: with(goodSliceHeader(), HeaderSliceSeqLast, "10"), wantErr: "less than"},
 	{name: "bad event", header: with(goodSliceHeader(), HeaderEventID, "x"), wantErr: "X-Event-Id"},
 	{name: "huge event", header: with(goodSliceHeader(), HeaderEventID, "99999999"), wantErr: "X-Event-Id"},
+	{name: "no audio", header: with(with(with(goodSliceHeader(), HeaderSliceAudio, ""), HeaderSliceAudioFirst, ""), HeaderSliceAudioLast, ""),
+		want: func() cloudapi.SliceUpload {
+			s := goodSlice
+			s.AudioFrames, s.AudioSeqFirst, s.AudioSeqLast = 0, 0, 0
+			return s
+		}()},
+	{name: "audio range mismatch", header: with(goodSliceHeader(), HeaderSliceAudioLast, "400"), wantErr: "exactly"},
+	{name: "audio first missing", header: with(goodSliceHeader(), HeaderSliceAudioFirst, ""), wantErr: "Audio-First: missing"},
+	{name: "audio count bad", header: with(goodSliceHeader(), HeaderSliceAudio, "-3"), wantErr: "Audio-Frames"},
+	{name: "too many frames", header: with(goodSliceHeader(), HeaderSliceSeqLast, "99999999"), wantErr: "more than"},
 	{name: "bad backfill", header: with(goodSliceHeader(), HeaderSliceBackfill, "yes"), wantErr: "want 0 or 1"},
 }
 
@@ -119,7 +131,7 @@ func TestSliceHeaderRoundTrip(t *testing.T) {
 
 func FuzzParseSliceHeader(f *testing.F) {
 	keys := []string{HeaderSliceSeq, HeaderSliceFormat, "Content-Type", HeaderSliceUTCStart, HeaderSliceUTCEnd,
-		HeaderSlicePTSFirst, HeaderSlicePTSLast, HeaderSliceSeqFirst, HeaderSliceSeqLast, HeaderEventID, HeaderSliceBackfill}
+		HeaderSlicePTSFirst, HeaderSlicePTSLast, HeaderSliceSeqFirst, HeaderSliceSeqLast, HeaderEventID, HeaderSliceBackfill, HeaderSliceAudio, HeaderSliceAudioFirst, HeaderSliceAudioLast}
 	for _, v := range sliceVectors {
 		vals := make([]string, len(keys))
 		for i, k := range keys {
