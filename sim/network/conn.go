@@ -1,0 +1,416 @@
+package network
+
+import (
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fleetsim/fleetsim/sim/clock"
+)
+
+// Conn is a TCP connection through a link. Writes are accepted into an
+// emulated send buffer (blocking while it is full) and reach the real
+// socket when the model says the far end receives them; reads return data
+// when the model says it arrives. Loss is retransmission delay, never a
+// hole: bytes arrive late, in order, or the connection is reset and both
+// ends see it (the real socket is closed with an RST).
+type Conn struct {
+	l   *Link
+	raw net.Conn
+
+	wmu sync.Mutex // one writer at a time
+	rmu sync.Mutex // one reader at a time
+
+	mu       sync.Mutex
+	segs     []seg // queued segments, in order; head first
+	head     int
+	queued   int // bytes accepted and not yet written to raw
+	sndbuf   int
+	timer    clock.Timer
+	flushing bool
+	doomed   bool // a fatal segment is queued: nothing more is scheduled
+	up, down flow
+	err      error // terminal: every later call returns it
+	closed   bool  // Close was called
+	wdl      time.Time
+	wake     chan struct{} // space freed or state changed (cap 1)
+	done     chan struct{} // closed when the connection ends
+	reset    clock.Timer
+	bufs     net.Buffers
+}
+
+type seg struct {
+	b     []byte
+	due   time.Time
+	fatal bool // the stall limit ends the connection at due
+}
+
+func (l *Link) wrapConn(raw net.Conn) (net.Conn, error) {
+	c := &Conn{l: l, raw: raw, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	if !l.track(c) {
+		raw.Close()
+		return nil, net.ErrClosed
+	}
+	l.mu.Lock()
+	c.sndbuf = l.tp.sndbuf
+	rate := l.profile.Connect.Resets.PerSecond()
+	var after time.Duration
+	if rate > 0 {
+		after = time.Duration(l.connR.ExpFloat64() / rate * float64(time.Second))
+	}
+	l.mu.Unlock()
+	if rate > 0 {
+		c.reset = l.clk.AfterFunc(after, func() {
+			c.l.count(func(s *Stats) { s.Resets++ })
+			c.mu.Lock()
+			c.failLocked(&Error{Op: "read", Addr: c.addr(), Reason: ReasonReset, Err: syscall.ECONNRESET})
+			c.mu.Unlock()
+		})
+	}
+	return c, nil
+}
+
+func (c *Conn) addr() string {
+	if a := c.raw.RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// Write queues b for delivery. It blocks while the emulated send buffer is
+// full, until the write deadline (os.ErrDeadlineExceeded) or until the
+// connection ends.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	n := 0
+	c.mu.Lock()
+	for n < len(b) {
+		if c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			return n, err
+		}
+		if c.closed {
+			c.mu.Unlock()
+			return n, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
+		}
+		space := c.sndbuf - c.queued
+		if space <= 0 {
+			dl := c.wdl
+			c.mu.Unlock()
+			if err := c.waitSpace(dl); err != nil {
+				return n, err
+			}
+			c.mu.Lock()
+			continue
+		}
+		k := min(space, len(b)-n)
+		data := make([]byte, k)
+		copy(data, b[n:n+k])
+		c.scheduleLocked(data)
+		c.queued += k
+		n += k
+	}
+	c.mu.Unlock()
+	return n, nil
+}
+
+func (c *Conn) waitSpace(dl time.Time) error {
+	var tc <-chan time.Time
+	if !dl.IsZero() {
+		d := dl.Sub(c.l.clk.Now())
+		if d <= 0 {
+			return &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}
+		}
+		t := c.l.clk.NewTimer(d)
+		defer t.Stop()
+		tc = t.C()
+	}
+	select {
+	case <-c.wake:
+	case <-c.done:
+	case <-tc:
+		return &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	return nil
+}
+
+// scheduleLocked decides the arrival of every segment of data. c.mu held.
+func (c *Conn) scheduleLocked(data []byte) {
+	wasEmpty := c.head == len(c.segs)
+	if !c.doomed {
+		now := c.l.clk.Now()
+		l := c.l
+		l.mu.Lock()
+		l.refreshCap(&c.up, l.tp.capUp)
+		mss := l.tp.mss
+		c.sndbuf = l.tp.sndbuf
+		nseg := (len(data) + mss - 1) / mss
+		for i := 0; i < nseg; i++ {
+			b := data[i*mss : min((i+1)*mss, len(data))]
+			due, stalled := l.up.segment(now, len(b), &c.up, nseg-i-1, &l.tp)
+			c.segs = append(c.segs, seg{b: b, due: due, fatal: stalled})
+			if stalled {
+				c.doomed = true
+				break
+			}
+		}
+		l.mu.Unlock()
+	}
+	if wasEmpty && c.head < len(c.segs) {
+		c.armLocked()
+	}
+}
+
+// armLocked sets the timer for the head segment. c.mu held.
+func (c *Conn) armLocked() {
+	at := c.l.flushAt(c.segs[c.head].due)
+	d := at.Sub(c.l.clk.Now())
+	if c.timer == nil {
+		c.timer = c.l.clk.AfterFunc(d, c.flush)
+	} else {
+		c.timer.Reset(d)
+	}
+}
+
+// flush writes every segment that has fallen due to the real socket, in
+// order, and re-arms the timer for the next one.
+func (c *Conn) flush() {
+	c.mu.Lock()
+	if c.flushing || c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.flushing = true
+	for {
+		now := c.l.clk.Now()
+		bufs := c.bufs[:0]
+		bytes, fatal := 0, false
+		for c.head < len(c.segs) && !c.segs[c.head].due.After(now) {
+			s := &c.segs[c.head]
+			if s.fatal {
+				fatal = true
+				break
+			}
+			bufs = append(bufs, s.b)
+			bytes += len(s.b)
+			*s = seg{}
+			c.head++
+		}
+		c.compactLocked()
+		if bytes == 0 && !fatal {
+			c.flushing = false
+			switch {
+			case c.head < len(c.segs):
+				c.armLocked()
+			case c.closed:
+				c.finishLocked(nil)
+			}
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		var err error
+		if bytes > 0 {
+			w := bufs
+			_, err = w.WriteTo(c.raw)
+		}
+		clear(bufs)
+		c.mu.Lock()
+		c.bufs = bufs[:0]
+		c.queued -= bytes
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		if err == nil && fatal {
+			c.l.count(func(s *Stats) { s.StallResets++ })
+			err = &Error{Op: "write", Addr: c.addr(), Reason: ReasonStall, Err: syscall.ECONNRESET}
+		}
+		if err != nil {
+			c.failLocked(err)
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (c *Conn) compactLocked() {
+	switch {
+	case c.head == len(c.segs):
+		c.segs, c.head = c.segs[:0], 0
+	case c.head >= 32 && 2*c.head >= len(c.segs):
+		k := copy(c.segs, c.segs[c.head:])
+		clear(c.segs[k:])
+		c.segs, c.head = c.segs[:k], 0
+	}
+}
+
+// failLocked ends the connection with err: queued data is discarded and
+// the real socket is reset so that the peer sees it too. c.mu held.
+func (c *Conn) failLocked(err error) {
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	if tc, ok := c.raw.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close with RST
+	}
+	c.finishLocked(err)
+}
+
+// finishLocked releases everything. c.mu held.
+func (c *Conn) finishLocked(err error) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	if c.err == nil {
+		c.err = err
+	}
+	clear(c.segs)
+	c.segs, c.head, c.queued = nil, 0, 0
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.reset != nil {
+		c.reset.Stop()
+	}
+	c.raw.Close()
+	close(c.done)
+	c.l.untrack(c)
+}
+
+// Read returns data from the real socket once the model says it arrived.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.endErr("read"); err != nil {
+		return 0, err
+	}
+	n, err := c.raw.Read(b)
+	if n > 0 {
+		now := c.l.clk.Now()
+		l := c.l
+		l.mu.Lock()
+		l.refreshCap(&c.down, l.tp.capDown)
+		mss := l.tp.mss
+		nseg := (n + mss - 1) / mss
+		var due time.Time
+		stalled := false
+		for i := 0; i < nseg && !stalled; i++ {
+			due, stalled = l.down.segment(now, min(mss, n-i*mss), &c.down, nseg-i-1, &l.tp)
+		}
+		l.mu.Unlock()
+		if d := due.Sub(c.l.clk.Now()); d > 0 {
+			t := c.l.clk.NewTimer(d)
+			select {
+			case <-t.C():
+			case <-c.done:
+				t.Stop()
+				return 0, c.endErr("read")
+			}
+		}
+		if stalled {
+			c.l.count(func(s *Stats) { s.StallResets++ })
+			c.mu.Lock()
+			c.failLocked(&Error{Op: "read", Addr: c.addr(), Reason: ReasonStall, Err: syscall.ECONNRESET})
+			c.mu.Unlock()
+			return 0, c.endErr("read")
+		}
+	}
+	if err != nil {
+		if e := c.endErr("read"); e != nil {
+			return n, e
+		}
+	}
+	return n, err
+}
+
+// endErr is the error a call meets on an ended connection, or nil.
+func (c *Conn) endErr(op string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return c.err
+	}
+	if c.closed {
+		return &net.OpError{Op: op, Net: "tcp", Err: net.ErrClosed}
+	}
+	return nil
+}
+
+// Close closes the connection. Data still queued is delivered on schedule
+// first, as a real socket's close does, then the real socket is closed.
+// Reads return at once.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return &net.OpError{Op: "close", Net: "tcp", Err: net.ErrClosed}
+	}
+	c.closed = true
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	if c.err != nil {
+		return nil
+	}
+	if c.head == len(c.segs) && !c.flushing {
+		c.finishLocked(nil)
+		return nil
+	}
+	// Unblock a reader; the flusher closes the socket after the last byte.
+	c.raw.SetReadDeadline(time.Unix(1, 0))
+	return nil
+}
+
+func (c *Conn) abort() {
+	c.mu.Lock()
+	c.closed = true
+	c.finishLocked(&net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed})
+	c.mu.Unlock()
+}
+
+// Buffered is the number of bytes in the emulated send buffer (what
+// SIOCOUTQ would report on a device): accepted and not yet delivered.
+func (c *Conn) Buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued
+}
+
+// LocalAddr is the real socket's local address.
+func (c *Conn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
+
+// RemoteAddr is the real socket's remote address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetWriteDeadline(t)
+	return c.SetReadDeadline(t)
+}
+
+// SetReadDeadline applies to waiting for the real socket; the deadline is
+// on the real socket's (wall) clock.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// SetWriteDeadline bounds how long Write waits for send-buffer space, on
+// the link's clock.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.wdl = t
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
