@@ -1,0 +1,150 @@
+package h264
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetsim/fleetsim/internal/testpeer"
+)
+
+// synthVectors is the table of synthesised streams shared by the size
+// tests, the real-peer decode test and the benchmarks.
+var synthVectors = []struct {
+	name          string
+	width, height int
+	fps, gop      int
+	bitrate       int // bits per second
+	iToP          int // I-frame size : P-frame size
+	frames        int
+}{
+	{"640x360 512k 15fps gop30", 640, 360, 15, 30, 512_000, 10, 75},
+	{"1920x1080 4M 25fps gop50", 1920, 1080, 25, 50, 4_000_000, 8, 60},
+	{"1280x720 1M 30fps gop1", 1280, 720, 30, 1, 1_000_000, 1, 10},
+	{"176x144 64k 10fps gop20", 176, 144, 10, 20, 64_000, 4, 45},
+	{"642x362 odd-MB crop 300k", 642, 362, 12, 17, 300_000, 6, 40},
+}
+
+// frameSizes splits a bit rate over a GOP with the given I:P ratio.
+func frameSizes(bitrate, fps, gop, iToP int) (iSize, pSize int) {
+	perGOP := bitrate / 8 * gop / fps
+	p := perGOP / (iToP + gop - 1)
+	return p * iToP, p
+}
+
+func TestSynthSizes(t *testing.T) {
+	for _, v := range synthVectors {
+		s, err := NewSynth(SynthConfig{Width: v.width, Height: v.height, FPS: v.fps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sps, err := ParseSPS(s.SPS())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sps.Width != v.width || sps.Height != v.height || sps.FrameRate() != float64(v.fps) {
+			t.Errorf("%s: SPS says %dx%d at %v", v.name, sps.Width, sps.Height, sps.FrameRate())
+		}
+		for _, key := range []bool{true, false} {
+			min := s.MinSize(key, 0)
+			for size := min - 3; size < min+5000; size += 1 + size/100 {
+				pic := Picture{Index: 3}
+				if key {
+					pic.Index = 0
+				}
+				nalus, got := s.AppendAccessUnit(nil, pic, size, nil)
+				sum := 0
+				for _, u := range nalus {
+					sum += len(u)
+				}
+				if sum != got {
+					t.Fatalf("%s: reported %d bytes, NAL units hold %d", v.name, got, sum)
+				}
+				want := size
+				if size < min {
+					want = min
+				} else if size == min+1 {
+					want = min + 2
+				}
+				if got != want {
+					t.Fatalf("%s key=%v: asked %d, got %d (min %d)", v.name, key, size, got, min)
+				}
+				if key != IsKeyFrame(nalus) {
+					t.Fatalf("%s: key=%v but IsKeyFrame=%v", v.name, key, !key)
+				}
+			}
+		}
+	}
+}
+
+func TestSynthErrors(t *testing.T) {
+	for _, c := range []SynthConfig{{Width: 15, Height: 16, FPS: 10}, {Width: 640, Height: 361, FPS: 10}, {Width: 640, Height: 360}, {Width: 16384, Height: 16, FPS: 1}} {
+		if _, err := NewSynth(c); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}
+
+// writeSynthStream writes v as an Annex-B file and returns its path.
+func writeSynthStream(t testing.TB, dir string, s *Synth, fps, gop, bitrate, iToP, frames int, sei func(i int) []byte) string {
+	iSize, pSize := frameSizes(bitrate, fps, gop, iToP)
+	var out []byte
+	var nalus [][]byte
+	for i := 0; i < frames; i++ {
+		pic := Picture{GOP: int64(i / gop), Index: i % gop}
+		size := pSize
+		if pic.Index == 0 {
+			size = iSize
+		}
+		var extra []byte
+		if sei != nil {
+			extra = sei(i)
+		}
+		nalus, _ = s.AppendAccessUnit(nalus[:0], pic, size, extra)
+		out = AppendAnnexB(out, nalus...)
+	}
+	path := filepath.Join(dir, "synth.h264")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestSynthDecodesWithFFmpeg checks that ffmpeg decodes every synthesised
+// stream without a single message, and that ffprobe sees the frame count,
+// size and rate asked for.
+func TestSynthDecodesWithFFmpeg(t *testing.T) {
+	testpeer.Require(t, "ffmpeg", "ffprobe")
+	for _, v := range synthVectors {
+		t.Run(v.name, func(t *testing.T) {
+			s, err := NewSynth(SynthConfig{Width: v.width, Height: v.height, FPS: v.fps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := writeSynthStream(t, t.TempDir(), s, v.fps, v.gop, v.bitrate, v.iToP, v.frames, nil)
+			CheckDecodes(t, file, v.frames, v.width, v.height, v.fps)
+		})
+	}
+}
+
+// CheckDecodes runs ffmpeg and ffprobe over an elementary stream file.
+func CheckDecodes(t testing.TB, file string, frames, width, height, fps int) {
+	t.Helper()
+	testpeer.FFmpegDecodeClean(t, file)
+	if n := testpeer.FFprobeCountFrames(t, file, "v"); n != frames {
+		t.Errorf("ffprobe counted %d frames, want %d", n, frames)
+	}
+	out, err := testpeer.Run(context.Background(), time.Minute, "ffprobe", "-v", "error", "-select_streams", "v:0",
+		"-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0", file)
+	if err != nil {
+		t.Fatalf("ffprobe: %v\n%s", err, out)
+	}
+	want := strconv.Itoa(width) + "," + strconv.Itoa(height) + "," + strconv.Itoa(fps) + "/1"
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("ffprobe stream %q, want %q", got, want)
+	}
+}
