@@ -146,11 +146,7 @@ func (s *state) build() *Report {
 	}
 	for _, t := range r.Thresholds {
 		if !t.OK {
-			why := "failed"
-			if t.Note != "" {
-				why = t.Note
-			}
-			r.FailReasons = append(r.FailReasons, fmt.Sprintf("threshold %s %s: %s", t.Name, t.Condition, why))
+			r.FailReasons = append(r.FailReasons, fmt.Sprintf("threshold %s %s failed: %s", t.Name, t.Condition, thresholdValue(t)))
 		}
 	}
 	if !acc.OK {

@@ -174,5 +174,12 @@ func summarize(h *hdr.Histogram, maxUS int64) Summary {
 		maxUS = h.Max()
 	}
 	s.Max = msPtr(maxUS)
+	// A percentile is the top of its bucket; never report one above the
+	// exact maximum.
+	for _, p := range []**float64{&s.P50, &s.P90, &s.P99, &s.P999} {
+		if **p > *s.Max {
+			*p = msPtr(maxUS)
+		}
+	}
 	return s
 }

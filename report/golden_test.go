@@ -1,0 +1,117 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/results.jsonl and the golden files")
+
+const goldenResults = "testdata/results.jsonl"
+
+// goldenReport renders the fixed results file (regenerated with -update).
+func goldenReport(t *testing.T) *Report {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll("testdata/golden", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		baseSynth().run(t, &buf)
+		if err := os.WriteFile(goldenResults, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := LoadResults(goldenResults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestGoldenWriters(t *testing.T) {
+	r := goldenReport(t)
+	writers := []struct {
+		file  string
+		write func(io.Writer, *Report) error
+	}{
+		{"report.json", WriteJSON},
+		{"report.md", WriteMarkdown},
+		{"report.html", WriteHTML},
+		{"junit.xml", WriteJUnit},
+		{"terminal.txt", func(w io.Writer, r *Report) error { return WriteTerminal(w, r, TerminalOptions{}) }},
+		{"terminal-color.txt", func(w io.Writer, r *Report) error { return WriteTerminal(w, r, TerminalOptions{Color: true}) }},
+	}
+	for _, w := range writers {
+		t.Run(w.file, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := w.write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata/golden", w.file)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if d := cmp.Diff(string(want), buf.String()); d != "" {
+				t.Errorf("%s differs from golden (-want +got); go test -update refreshes it:\n%s", w.file, d)
+			}
+		})
+	}
+}
+
+// The terminal summary fits one screen.
+func TestTerminalFitsOneScreen(t *testing.T) {
+	r := goldenReport(t)
+	var buf bytes.Buffer
+	if err := WriteTerminal(&buf, r, TerminalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimRight(buf.Bytes(), "\n"), []byte("\n"))
+	if len(lines) > 40 {
+		t.Errorf("%d lines, want at most 40", len(lines))
+	}
+	for _, l := range lines {
+		if n := len([]rune(string(l))); n > 120 {
+			t.Errorf("line of %d columns: %s", n, l)
+		}
+	}
+}
+
+// report.json read back gives the same report, and WriteDir writes all files.
+func TestWriteDirAndReadJSON(t *testing.T) {
+	r := goldenReport(t)
+	dir := t.TempDir()
+	if err := WriteDir(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{FileJSON, FileMarkdown, FileHTML, FileJUnit} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	fh, err := os.Open(filepath.Join(dir, FileJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	back, err := ReadJSON(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(mustJSON(t, r), mustJSON(t, back)); d != "" {
+		t.Errorf("report.json round trip (-want +got):\n%s", d)
+	}
+}

@@ -1,0 +1,154 @@
+package report
+
+import (
+	_ "embed"
+	"html/template"
+	"io"
+	"math"
+	"strconv"
+)
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+// htmlChart is a chart for the template; SVG is built by svg.go, which
+// escapes every text it writes.
+type htmlChart struct {
+	ID  string
+	SVG template.HTML
+}
+
+type htmlView struct {
+	R         *Report
+	Verdict   string
+	CDFs      []htmlChart
+	Timeline  []htmlChart
+	Funnels   []htmlChart
+	Latencies []struct {
+		Name string
+		S    Summary
+	}
+}
+
+// WriteHTML writes report.html: one self-contained file (inline CSS, SVG
+// and a few lines of script for sortable tables; nothing is fetched).
+func WriteHTML(w io.Writer, r *Report) error {
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"int":     fmtInt,
+		"ms":      fmtMs,
+		"pct":     fmtPct,
+		"bytes":   fmtBytes,
+		"dur":     fmtDuration,
+		"labels":  fmtLabels,
+		"tval":    thresholdValue,
+		"verdict": verdict,
+		"f1":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+		"msv":     func(v float64) string { return fmtMs(&v) },
+		"pctv":    func(v float64) string { return fmtPct(&v) },
+	}).Parse(htmlTemplate)
+	if err != nil {
+		return err
+	}
+	v := htmlView{R: r, Verdict: verdict(r.Pass), Latencies: latencyRows(&r.Blocks)}
+	v.CDFs = cdfCharts(r)
+	v.Timeline = timelineCharts(r)
+	v.Funnels = funnelCharts(r)
+	return t.Execute(w, v)
+}
+
+func cdfCharts(r *Report) []htmlChart {
+	var out []htmlChart
+	for _, m := range []struct{ key, title string }{
+		{"ingest", "Ingest latency CDF per group"},
+		{"event_first_frame", "Event first-frame latency CDF per group"},
+		{"slice_upload", "Slice upload time CDF per group"},
+	} {
+		var ss []series
+		for i, g := range r.Groups {
+			if s := r.Distributions[m.key][g.Name]; len(s) > 0 {
+				ss = append(ss, cdfSeries(g.Name, color(i), s))
+			}
+		}
+		id := "cdf-" + m.key
+		out = append(out, htmlChart{ID: id, SVG: template.HTML(lineChart(chartOpts{
+			id: id, title: m.title, xLabel: "latency (log scale)", yLabel: "fraction of samples",
+			w: 620, h: 260, logX: true, yMax: 1,
+			xFmt: fmtAxisMs, yFmt: func(v float64) string { return num(math.Round(v*100)) + "%" },
+		}, ss))})
+	}
+	return out
+}
+
+func timelineCharts(r *Report) []htmlChart {
+	n := len(r.Timeline)
+	xs := make([]float64, n)
+	get := func(f func(TimelineRow) (float64, bool)) ([]float64, []float64) {
+		var x, y []float64
+		for i, row := range r.Timeline {
+			if v, ok := f(row); ok {
+				x = append(x, xs[i])
+				y = append(y, v)
+			}
+		}
+		return x, y
+	}
+	for i, row := range r.Timeline {
+		xs[i] = row.EndS / 60
+	}
+	dots := n <= 240
+	minutes := func(v float64) string { return num(math.Round(v*10)/10) + " min" }
+	mk := func(id, title, ylabel string, yfmt func(float64) string, ss ...series) htmlChart {
+		return htmlChart{ID: id, SVG: template.HTML(lineChart(chartOpts{
+			id: id, title: title, xLabel: "time since start", yLabel: ylabel, w: 620, h: 200,
+			xFmt: minutes, yFmt: yfmt,
+			tipFmt: func(x, y float64) string { return minutes(x) + ": " + yfmt(y) },
+		}, ss))}
+	}
+	cx, cy := get(func(t TimelineRow) (float64, bool) { return float64(t.Connected), true })
+	tx, ty := get(func(t TimelineRow) (float64, bool) { return t.MbitPerS, true })
+	fx, fy := get(func(t TimelineRow) (float64, bool) { return t.FramesPerS, true })
+	lx, ly := get(func(t TimelineRow) (float64, bool) {
+		if t.LossRatio == nil {
+			return 0, false
+		}
+		return *t.LossRatio * 100, true
+	})
+	px, py := get(func(t TimelineRow) (float64, bool) {
+		if t.IngestP99Ms == nil {
+			return 0, false
+		}
+		return *t.IngestP99Ms, true
+	})
+	intFmt := func(v float64) string { return fmtInt(int64(math.Round(v))) }
+	return []htmlChart{
+		mk("timeline-connected", "Connected devices", "devices", intFmt, series{name: "connected", color: color(0), xs: cx, ys: cy, dots: dots}),
+		mk("timeline-throughput", "Throughput delivered", "Mbit/s", func(v float64) string { return num(math.Round(v*100) / 100) },
+			series{name: "Mbit/s", color: color(2), xs: tx, ys: ty, dots: dots}),
+		mk("timeline-fps", "Frames delivered per second", "frames/s", intFmt, series{name: "frames/s", color: color(5), xs: fx, ys: fy, dots: dots}),
+		mk("timeline-loss", "Frame loss per window (dropped + lost + rejected) / sent", "loss %", func(v float64) string { return num(math.Round(v*1000)/1000) + "%" },
+			series{name: "loss %", color: color(1), xs: lx, ys: ly, dots: dots}),
+		mk("timeline-p99", "Ingest latency p99 per window", "ms", func(v float64) string { return fmtAxisMs(v) },
+			series{name: "p99", color: color(4), xs: px, ys: py, dots: dots}),
+	}
+}
+
+func funnelCharts(r *Report) []htmlChart {
+	e, s := r.Events, r.Slices
+	return []htmlChart{
+		{ID: "funnel-events", SVG: template.HTML(funnelChart("funnel-events", "Events: started → reported", []funnelStep{
+			{"started", e.Started, color(0)},
+			{"first frame at cloud", e.FirstFrame, color(5)},
+			{"reported ok", e.ReportedOK, color(2)},
+			{"report failed", e.ReportedFail, color(1)},
+			{"unreported", e.Unreported, color(7)},
+		}))},
+		{ID: "funnel-slices", SVG: template.HTML(funnelChart("funnel-slices", "Slices: cut → uploaded → backfilled / expired", []funnelStep{
+			{"cut", s.Cut, color(0)},
+			{"uploaded", s.Uploaded, color(2)},
+			{"upload failed", s.Failed, color(3)},
+			{"backfilled", s.Backfilled, color(5)},
+			{"expired (lost)", s.Expired, color(1)},
+			{"overwritten", s.Overwritten, color(7)},
+		}))},
+	}
+}
