@@ -1,0 +1,462 @@
+package mpegts
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/aac"
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/h264"
+)
+
+// Errors of the Verifier; every error it returns wraps one of them.
+var (
+	ErrTruncated = errors.New("mpegts: truncated")
+	ErrMalformed = errors.New("mpegts: malformed")
+	ErrTooLarge  = errors.New("mpegts: over limit")
+)
+
+// Limits bound what the Verifier accepts and so what it allocates.
+type Limits struct {
+	// MaxSliceSize is the largest slice accepted, in bytes.
+	MaxSliceSize int
+	// MaxPESSize is the largest PES (one access unit) reassembled; the
+	// Verifier holds at most one video and one audio PES at a time.
+	MaxPESSize int
+	// MaxFrames is the most video access units (and so stamps) recorded.
+	MaxFrames int
+}
+
+// DefaultLimits: 64 MiB slices, 8 MiB access units, 10,000 video frames.
+// With them a Verifier holds at most 2 × 8 MiB of PES buffers plus
+// per-frame records, whatever the input.
+func DefaultLimits() Limits {
+	return Limits{MaxSliceSize: 64 << 20, MaxPESSize: MaxPESPayload + 64, MaxFrames: 10000}
+}
+
+// Info is what the Verifier learns from a slice.
+type Info struct {
+	VideoCodec, AudioCodec   av.Codec
+	VideoFrames, AudioFrames int
+	KeyFrames                int
+	// FirstKeyWithParams: the first video access unit is an IDR (H.265:
+	// IRAP) that carries its parameter sets (SPS/PPS, and VPS for H.265).
+	FirstKeyWithParams bool
+	// FirstPTS is the presentation time of the first video access unit,
+	// LastPTS the latest one (33-bit 90 kHz clock, unwrapped across the
+	// slice). Duration is LastPTS − FirstPTS plus one frame interval (the
+	// last DTS step), i.e. the time the slice's video covers.
+	FirstPTS, LastPTS, Duration time.Duration
+	// Stamps are the frame stamps of the video access units, in order
+	// (only those that carry one).
+	Stamps []Stamp
+	// Unstamped counts video access units without a readable stamp.
+	Unstamped int
+	// Bytes is the slice size.
+	Bytes int
+}
+
+// Verifier parses and checks slices. It keeps its buffers between calls,
+// so one Verifier per ingest worker costs no allocation per slice once
+// warm. Not safe for concurrent use.
+type Verifier struct {
+	lim   Limits
+	video pesBuf
+	audio pesBuf
+	nalus [][]byte
+	info  Info
+
+	pmtPID                uint16
+	videoPID, audioPID    uint16
+	lastDTS, prevDTS      int64 // unwrapped 90 kHz
+	firstPTS, maxPTS      int64
+	refPTS                uint64 // last raw PTS, for unwrapping
+	curPTS                int64  // its unwrapped value
+	haveVideo, haveTables bool
+}
+
+type pesBuf struct {
+	b       []byte
+	active  bool
+	cc      uint8
+	started bool // cc valid
+}
+
+// NewVerifier returns a Verifier with the given limits (zero fields take
+// the defaults).
+func NewVerifier(lim Limits) *Verifier {
+	d := DefaultLimits()
+	if lim.MaxSliceSize <= 0 {
+		lim.MaxSliceSize = d.MaxSliceSize
+	}
+	if lim.MaxPESSize <= 0 {
+		lim.MaxPESSize = d.MaxPESSize
+	}
+	if lim.MaxFrames <= 0 {
+		lim.MaxFrames = d.MaxFrames
+	}
+	return &Verifier{lim: lim}
+}
+
+// Verify parses a whole slice. The returned Info (Stamps included) is
+// valid until the next call. A slice that is not a whole number of
+// packets, loses sync, skips a continuity counter, lacks PAT/PMT before
+// its media, or holds malformed PES/ADTS is an error.
+func (v *Verifier) Verify(slice []byte) (Info, error) {
+	v.reset()
+	v.info.Bytes = len(slice)
+	if len(slice) > v.lim.MaxSliceSize {
+		return v.info, fmt.Errorf("%w: slice of %d bytes exceeds %d", ErrTooLarge, len(slice), v.lim.MaxSliceSize)
+	}
+	if len(slice) == 0 {
+		return v.info, fmt.Errorf("%w: empty slice", ErrTruncated)
+	}
+	if len(slice)%PacketSize != 0 {
+		return v.info, fmt.Errorf("%w: %d bytes is not a whole number of %d-byte packets", ErrTruncated, len(slice), PacketSize)
+	}
+	for off := 0; off < len(slice); off += PacketSize {
+		if err := v.packet(slice[off : off+PacketSize]); err != nil {
+			return v.info, fmt.Errorf("packet %d: %w", off/PacketSize, err)
+		}
+	}
+	if err := v.flush(&v.video, true); err != nil {
+		return v.info, err
+	}
+	if err := v.flush(&v.audio, false); err != nil {
+		return v.info, err
+	}
+	if !v.haveTables {
+		return v.info, fmt.Errorf("%w: no PAT/PMT", ErrMalformed)
+	}
+	if v.info.VideoFrames > 0 {
+		v.info.FirstPTS = ptsDuration(v.firstPTS)
+		v.info.LastPTS = ptsDuration(v.maxPTS)
+		step := int64(0)
+		if v.info.VideoFrames > 1 {
+			step = v.lastDTS - v.prevDTS
+		}
+		v.info.Duration = ptsDuration(v.maxPTS - v.firstPTS + step)
+	}
+	return v.info, nil
+}
+
+func ptsDuration(t int64) time.Duration { return time.Duration(t) * time.Second / 90000 }
+
+func (v *Verifier) reset() {
+	stamps := v.info.Stamps[:0]
+	v.info = Info{Stamps: stamps}
+	v.video.b, v.video.active, v.video.started = v.video.b[:0], false, false
+	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
+	v.pmtPID, v.videoPID, v.audioPID = 0, 0, 0
+	v.haveVideo, v.haveTables = false, false
+	v.curPTS, v.refPTS = 0, 0
+}
+
+func (v *Verifier) packet(p []byte) error {
+	if p[0] != SyncByte {
+		return fmt.Errorf("%w: sync byte 0x%02x", ErrMalformed, p[0])
+	}
+	if p[1]&0x80 != 0 {
+		return fmt.Errorf("%w: transport error indicator set", ErrMalformed)
+	}
+	pusi := p[1]&0x40 != 0
+	pid := uint16(p[1]&0x1F)<<8 | uint16(p[2])
+	if p[3]&0xC0 != 0 {
+		return fmt.Errorf("%w: scrambled packet", ErrMalformed)
+	}
+	afc := p[3] >> 4 & 3
+	cc := p[3] & 0x0F
+	payload := p[4:]
+	if afc == 0 {
+		return fmt.Errorf("%w: adaptation_field_control 0", ErrMalformed)
+	}
+	if afc&2 != 0 {
+		n := int(payload[0])
+		if n > len(payload)-1 || afc == 3 && n > 182 {
+			return fmt.Errorf("%w: adaptation field length %d", ErrMalformed, n)
+		}
+		payload = payload[1+n:]
+	}
+	if afc&1 == 0 {
+		payload = nil
+	}
+	switch {
+	case pid == PIDPAT:
+		if pusi {
+			return v.pat(payload)
+		}
+		return nil
+	case v.pmtPID != 0 && pid == v.pmtPID:
+		if pusi {
+			return v.pmt(payload)
+		}
+		return nil
+	case pid == 0x1FFF: // null packets
+		return nil
+	}
+	var buf *pesBuf
+	isVideo := false
+	switch {
+	case v.videoPID != 0 && pid == v.videoPID:
+		buf, isVideo = &v.video, true
+	case v.audioPID != 0 && pid == v.audioPID:
+		buf = &v.audio
+	default:
+		if !v.haveTables {
+			return fmt.Errorf("%w: PID 0x%x before PAT/PMT", ErrMalformed, pid)
+		}
+		return nil // another PID: ignored
+	}
+	if afc&1 != 0 {
+		if buf.started && cc != (buf.cc+1)&0x0F {
+			return fmt.Errorf("%w: continuity counter on PID 0x%x jumps %d → %d", ErrMalformed, pid, buf.cc, cc)
+		}
+		buf.cc, buf.started = cc, true
+	}
+	if pusi {
+		if err := v.flush(buf, isVideo); err != nil {
+			return err
+		}
+		buf.active = true
+	}
+	if !buf.active {
+		return nil // payload continuing a PES that began before the slice
+	}
+	if len(buf.b)+len(payload) > v.lim.MaxPESSize {
+		return fmt.Errorf("%w: PES on PID 0x%x exceeds %d bytes", ErrTooLarge, pid, v.lim.MaxPESSize)
+	}
+	buf.b = append(buf.b, payload...)
+	return nil
+}
+
+// section returns the PSI section after the pointer field, checked for
+// length and CRC. Sections must fit in their first packet.
+func section(payload []byte, tableID byte) ([]byte, error) {
+	if len(payload) < 1 {
+		return nil, fmt.Errorf("%w: PSI pointer field", ErrTruncated)
+	}
+	ptr := int(payload[0])
+	if 1+ptr+3 > len(payload) {
+		return nil, fmt.Errorf("%w: PSI pointer field %d", ErrMalformed, ptr)
+	}
+	s := payload[1+ptr:]
+	if s[0] != tableID {
+		return nil, fmt.Errorf("%w: table id 0x%02x, want 0x%02x", ErrMalformed, s[0], tableID)
+	}
+	n := int(s[1]&0x0F)<<8 | int(s[2])
+	if n < 9 || 3+n > len(s) {
+		return nil, fmt.Errorf("%w: section length %d (sections spanning packets are not supported)", ErrMalformed, n)
+	}
+	s = s[:3+n]
+	if crc32MPEG(s) != 0 {
+		return nil, fmt.Errorf("%w: table 0x%02x CRC mismatch", ErrMalformed, tableID)
+	}
+	return s[:len(s)-4], nil
+}
+
+func (v *Verifier) pat(payload []byte) error {
+	s, err := section(payload, 0x00)
+	if err != nil {
+		return err
+	}
+	for e := s[8:]; len(e) >= 4; e = e[4:] {
+		prog := uint16(e[0])<<8 | uint16(e[1])
+		pid := uint16(e[2]&0x1F)<<8 | uint16(e[3])
+		if prog != 0 {
+			v.pmtPID = pid
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: PAT without a program", ErrMalformed)
+}
+
+func (v *Verifier) pmt(payload []byte) error {
+	s, err := section(payload, 0x02)
+	if err != nil {
+		return err
+	}
+	if len(s) < 12 {
+		return fmt.Errorf("%w: PMT of %d bytes", ErrTruncated, len(s))
+	}
+	pil := int(s[10]&0x0F)<<8 | int(s[11])
+	if 12+pil > len(s) {
+		return fmt.Errorf("%w: program_info_length %d", ErrMalformed, pil)
+	}
+	var video, audio uint16
+	var vc, ac av.Codec
+	for e := s[12+pil:]; len(e) > 0; {
+		if len(e) < 5 {
+			return fmt.Errorf("%w: PMT stream entry", ErrTruncated)
+		}
+		st := e[0]
+		pid := uint16(e[1]&0x1F)<<8 | uint16(e[2])
+		il := int(e[3]&0x0F)<<8 | int(e[4])
+		if 5+il > len(e) {
+			return fmt.Errorf("%w: ES_info_length %d", ErrMalformed, il)
+		}
+		e = e[5+il:]
+		switch st {
+		case StreamTypeH264, StreamTypeH265:
+			if video == 0 {
+				video, vc = pid, av.H264
+				if st == StreamTypeH265 {
+					vc = av.H265
+				}
+			}
+		case StreamTypeAAC:
+			if audio == 0 {
+				audio, ac = pid, av.AAC
+			}
+		}
+	}
+	if v.haveTables && (video != v.videoPID || audio != v.audioPID || vc != v.info.VideoCodec) {
+		return fmt.Errorf("%w: PMT changed within the slice", ErrMalformed)
+	}
+	if video == 0 && audio == 0 {
+		return fmt.Errorf("%w: PMT has no H.264/H.265/AAC stream", ErrMalformed)
+	}
+	v.videoPID, v.audioPID = video, audio
+	v.info.VideoCodec, v.info.AudioCodec = vc, ac
+	v.haveTables = true
+	return nil
+}
+
+// flush processes the PES accumulated in buf.
+func (v *Verifier) flush(buf *pesBuf, isVideo bool) error {
+	if !buf.active {
+		return nil
+	}
+	buf.active = false
+	b := buf.b
+	buf.b = buf.b[:0]
+	pts, dts, es, err := parsePES(b)
+	if err != nil {
+		return err
+	}
+	if isVideo {
+		return v.videoAU(pts, dts, es)
+	}
+	return v.audioPES(es)
+}
+
+// parsePES returns the timestamps (90 kHz, −1 when absent) and the payload
+// of a PES packet.
+func parsePES(b []byte) (pts, dts int64, es []byte, err error) {
+	if len(b) < 9 {
+		return 0, 0, nil, fmt.Errorf("%w: PES header", ErrTruncated)
+	}
+	if b[0] != 0 || b[1] != 0 || b[2] != 1 {
+		return 0, 0, nil, fmt.Errorf("%w: PES start code prefix", ErrMalformed)
+	}
+	length := int(b[4])<<8 | int(b[5])
+	if b[6]&0xC0 != 0x80 {
+		return 0, 0, nil, fmt.Errorf("%w: PES header marker bits", ErrMalformed)
+	}
+	hl := int(b[8])
+	if 9+hl > len(b) {
+		return 0, 0, nil, fmt.Errorf("%w: PES header data length %d", ErrTruncated, hl)
+	}
+	if length != 0 {
+		if 6+length > len(b) {
+			return 0, 0, nil, fmt.Errorf("%w: PES of %d bytes, %d present", ErrTruncated, 6+length, len(b))
+		}
+		if 6+length < 9+hl {
+			return 0, 0, nil, fmt.Errorf("%w: PES_packet_length %d", ErrMalformed, length)
+		}
+		b = b[:6+length]
+	}
+	pts, dts = -1, -1
+	h := b[9 : 9+hl]
+	switch b[7] >> 6 {
+	case 2:
+		if len(h) < 5 {
+			return 0, 0, nil, fmt.Errorf("%w: PTS", ErrTruncated)
+		}
+		pts = readTimestamp(h)
+		dts = pts
+	case 3:
+		if len(h) < 10 {
+			return 0, 0, nil, fmt.Errorf("%w: PTS/DTS", ErrTruncated)
+		}
+		pts, dts = readTimestamp(h), readTimestamp(h[5:])
+	case 1:
+		return 0, 0, nil, fmt.Errorf("%w: PTS_DTS_flags 01", ErrMalformed)
+	}
+	return pts, dts, b[9+hl:], nil
+}
+
+func readTimestamp(b []byte) int64 {
+	return int64(b[0]>>1&7)<<30 | int64(b[1])<<22 | int64(b[2]>>1)<<15 | int64(b[3])<<7 | int64(b[4]>>1)
+}
+
+// unwrap turns a 33-bit timestamp into a continuous one near the previous.
+func (v *Verifier) unwrap(raw int64) int64 {
+	if !v.haveVideo {
+		v.refPTS, v.curPTS = uint64(raw), raw
+		return raw
+	}
+	v.curPTS += signed33(raw - int64(v.refPTS))
+	v.refPTS = uint64(raw)
+	return v.curPTS
+}
+
+// signed33 reduces a difference of 33-bit timestamps to (−2^32, 2^32].
+func signed33(d int64) int64 {
+	d &= tsMask
+	if d > tsPeriod/2 {
+		d -= tsPeriod
+	}
+	return d
+}
+
+func (v *Verifier) videoAU(rawPTS, rawDTS int64, es []byte) error {
+	if rawPTS < 0 {
+		return fmt.Errorf("%w: video PES without PTS", ErrMalformed)
+	}
+	if v.info.VideoFrames >= v.lim.MaxFrames {
+		return fmt.Errorf("%w: more than %d video frames", ErrTooLarge, v.lim.MaxFrames)
+	}
+	var err error
+	v.nalus, err = h264.SplitAnnexB(v.nalus[:0], es)
+	if err != nil {
+		return fmt.Errorf("%w: video access unit %d: %v", ErrMalformed, v.info.VideoFrames, err)
+	}
+	key, params := auInfo(v.info.VideoCodec, v.nalus)
+	// DTS is unwrapped relative to the PTS timeline (they differ by less
+	// than half the wrap period).
+	pts := v.unwrap(rawPTS)
+	dts := pts - signed33(rawPTS-rawDTS)
+	if !v.haveVideo {
+		v.haveVideo = true
+		v.firstPTS, v.maxPTS, v.lastDTS = pts, pts, dts
+		v.info.FirstKeyWithParams = key && params
+	}
+	v.prevDTS, v.lastDTS = v.lastDTS, dts
+	if pts > v.maxPTS {
+		v.maxPTS = pts
+	}
+	v.info.VideoFrames++
+	if key {
+		v.info.KeyFrames++
+	}
+	if s, ok := readStamp(v.info.VideoCodec, v.nalus); ok {
+		v.info.Stamps = append(v.info.Stamps, s)
+	} else {
+		v.info.Unstamped++
+	}
+	return nil
+}
+
+// audioPES counts the ADTS frames (raw data blocks) of an audio PES.
+func (v *Verifier) audioPES(es []byte) error {
+	for len(es) > 0 {
+		h, _, rest, err := aac.SplitADTS(es)
+		if err != nil {
+			return fmt.Errorf("%w: audio frame %d: %v", ErrMalformed, v.info.AudioFrames, err)
+		}
+		v.info.AudioFrames += h.RawDataBlocks
+		es = rest
+	}
+	return nil
+}

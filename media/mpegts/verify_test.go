@@ -1,0 +1,126 @@
+package mpegts
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+)
+
+// smallSlice is a short H.264+AAC slice used by the malformed-input table
+// and as a fuzz seed (small, so the fuzzer mutates structure, not filler).
+func smallSlice(t testing.TB, codec av.Codec) []byte {
+	p := subStream.with(codec, 400*time.Millisecond)
+	p.iSize, p.pSize, p.aacSize = 300, 60, 20
+	p.gop = 3
+	return muxAll(t, Config{Video: codec, AAC: aac16k}, p.frames())
+}
+
+func corrupt(b []byte, f func(b []byte) []byte) []byte { return f(bytes.Clone(b)) }
+
+func TestVerifyMalformed(t *testing.T) {
+	good := smallSlice(t, av.H264)
+	pkt := func(i int) int { return i * PacketSize }
+	cases := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"empty", nil, ErrTruncated},
+		{"partial-packet", good[:len(good)-1], ErrTruncated},
+		{"lost-sync", corrupt(good, func(b []byte) []byte { b[pkt(3)] = 0x48; return b }), ErrMalformed},
+		{"pat-crc", corrupt(good, func(b []byte) []byte { b[pkt(0)+10] ^= 1; return b }), ErrMalformed},
+		{"pmt-crc", corrupt(good, func(b []byte) []byte { b[pkt(1)+20] ^= 1; return b }), ErrMalformed},
+		{"no-tables", good[2*PacketSize:], ErrMalformed},
+		{"cc-gap", append(bytes.Clone(good[:pkt(3)]), good[pkt(4):]...), ErrMalformed},
+		{"pes-start-code", corrupt(good, func(b []byte) []byte { b[pkt(2)+12] = 0x55; return b }), ErrMalformed},
+		{"transport-error", corrupt(good, func(b []byte) []byte { b[pkt(2)+1] |= 0x80; return b }), ErrMalformed},
+		{"scrambled", corrupt(good, func(b []byte) []byte { b[pkt(2)+3] |= 0x80; return b }), ErrMalformed},
+		{"af-length", corrupt(good, func(b []byte) []byte { b[pkt(2)+4] = 190; return b }), ErrMalformed},
+		{"too-large", good, ErrTooLarge},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lim := Limits{}
+			if c.name == "too-large" {
+				lim.MaxSliceSize = len(good) - PacketSize
+			}
+			_, err := NewVerifier(lim).Verify(c.b)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestVerifyLimits(t *testing.T) {
+	good := smallSlice(t, av.H264)
+	if _, err := NewVerifier(Limits{MaxPESSize: 100}).Verify(good); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("MaxPESSize: err = %v", err)
+	}
+	if _, err := NewVerifier(Limits{MaxFrames: 2}).Verify(good); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("MaxFrames: err = %v", err)
+	}
+}
+
+// A slice whose timestamps cross the 33-bit wrap (26.5 h of media time)
+// still has the right first/last PTS order and duration.
+func TestVerifyPTSWrap(t *testing.T) {
+	p := subStream.with(av.H264, 2*time.Second)
+	frames := p.frames()
+	wrap := time.Duration(tsPeriod) * time.Second / 90000
+	for i := range frames {
+		frames[i].PTS += wrap - time.Second
+		frames[i].DTS = frames[i].PTS
+	}
+	info, err := NewVerifier(Limits{}).Verify(muxAll(t, Config{Video: av.H264, AAC: aac16k}, frames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Duration != 2*time.Second {
+		t.Fatalf("duration across the wrap %v", info.Duration)
+	}
+}
+
+// The Verifier reuses its buffers: a warm Verifier allocates nothing per
+// slice.
+func TestVerifyNoAllocs(t *testing.T) {
+	slice := muxAll(t, sliceCases[0].cfg, sliceCases[0].profile.frames())
+	v := NewVerifier(Limits{})
+	if _, err := v.Verify(slice); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(3, func() { _, _ = v.Verify(slice) }); a != 0 {
+		t.Fatalf("%v allocations per verified slice", a)
+	}
+}
+
+// FuzzVerify: arbitrary input gives an Info or an error, never a panic,
+// and never more reassembly memory than Limits allow.
+func FuzzVerify(f *testing.F) {
+	for _, c := range []av.Codec{av.H264, av.H265} {
+		f.Add(smallSlice(f, c))
+	}
+	good := smallSlice(f, av.H264)
+	f.Add(good[:5*PacketSize])
+	f.Add(good[2*PacketSize:])
+	lim := Limits{MaxSliceSize: 1 << 20, MaxPESSize: 64 << 10, MaxFrames: 100}
+	v := NewVerifier(lim)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		info, err := v.Verify(b)
+		if cap(v.video.b) > 2*lim.MaxPESSize+PacketSize || cap(v.audio.b) > 2*lim.MaxPESSize+PacketSize {
+			t.Fatalf("PES buffers grew to %d/%d", cap(v.video.b), cap(v.audio.b))
+		}
+		if err != nil {
+			return
+		}
+		if info.VideoFrames > lim.MaxFrames || len(info.Stamps)+info.Unstamped != info.VideoFrames {
+			t.Fatalf("inconsistent info %+v", info)
+		}
+		if info.VideoFrames > 0 && info.LastPTS < info.FirstPTS {
+			t.Fatalf("last PTS %v before first %v", info.LastPTS, info.FirstPTS)
+		}
+	})
+}
