@@ -27,7 +27,9 @@
 // Frame accounting: every frame given to PushStream yields one FrameSent and
 // later exactly one fate: FrameDropped (with a reason) when the SDK refuses or
 // discards it, FrameLost (slice_expired or no_service) when its slice is given
-// up, or a fate emitted by the cloud (FrameDelivered/FrameRejected) when its
-// slice is accepted or refused on content. Until then it is in flight in a
-// buffer or slice that InFlight enumerates.
+// up, FrameRejected when the cloud refuses its slice on content (bad slice,
+// first frame not IDR, too large), or the fates the cloud emits for the
+// frames of a slice it stores (FrameDelivered, or FrameRejected for a frame
+// that fails verification inside a stored slice). Until then it is in
+// flight in a buffer or slice that InFlight enumerates.
 package cstorage

@@ -104,7 +104,7 @@ func (s *SDK) uploaded(c *channel, sl *slice, rc cloudapi.SliceReceipt, err erro
 		s.toBackfill(sl)
 	case failContent:
 		s.finishUpload(c, sl, UploadErr)
-		sl.frames = nil // the cloud accounted them (FrameRejected)
+		s.rejectFrames(sl)
 		s.resolve(sl, false)
 	case failService:
 		s.notify(c.idx, Notice{Kind: NoticeServiceWrong})
@@ -172,6 +172,15 @@ func (s *SDK) connUp(c *channel) {
 // deliveredFrames forgets the frames of an accepted slice: their fate is
 // the cloud's to emit (FrameDelivered or FrameRejected per frame).
 func (s *SDK) deliveredFrames(sl *slice) { sl.frames = nil }
+
+// rejectFrames gives every frame of a slice the cloud refused the fate
+// FrameRejected: the cloud emits frame fates only for slices it stores.
+func (s *SDK) rejectFrames(sl *slice) {
+	for _, f := range sl.frames {
+		s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: observe.ReasonSliceRejected})
+	}
+	sl.frames = nil
+}
 
 // loseFrames gives every frame of sl the fate FrameLost.
 func (s *SDK) loseFrames(sl *slice, reason string) {
