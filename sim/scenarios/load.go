@@ -27,6 +27,10 @@ type Options struct {
 	// KnownMetric tells whether a threshold key is a report key
 	// (report.KnownMetric). Nil: every key is accepted (use only in tests).
 	KnownMetric func(name string) bool
+	// CheckThreshold, when set, checks a known metric's condition in the
+	// metric's unit (report.ParseThreshold); its error is reported at the
+	// condition.
+	CheckThreshold func(metric, condition string) error
 	// NetworkDirs are searched for named network profiles NAME.yaml. Empty:
 	// the "networks" directory next to the scenario file, then
 	// scenarios/networks under the working directory.

@@ -2,19 +2,20 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
-	"strconv"
+	"regexp"
 	"strings"
-	"time"
 
-	"github.com/fleetsim/fleetsim/sim/units"
 	"gopkg.in/yaml.v3"
 )
 
-// Threshold is a condition on a report key (DESIGN.md §6).
+// Threshold is a condition on a report key (DESIGN.md §6). The report
+// package evaluates it (report.ParseThreshold): the value's unit depends on
+// the metric (*_ms, *_ratio, *_bytes, counts), so the loader checks the
+// syntax here and, through Options.CheckThreshold, the metric and unit.
 type Threshold struct {
-	Metric      string
-	Condition   Condition
+	Metric string
+	// Condition is "OP VALUE" as written, OP one of < <= > >= == !=.
+	Condition   string
 	AbortOnFail bool
 }
 
@@ -22,81 +23,22 @@ type Threshold struct {
 // condition string, or to {condition: "…", abort_on_fail: true}.
 type Thresholds []Threshold
 
-// Condition is "OP NUMBER[UNIT]" with OP one of < <= > >= == !=. The value
-// is normalised to the report's units: durations to milliseconds ("1.5s" →
-// 1500), percentages to ratios ("0.1%" → 0.001), sizes to bytes ("300MiB").
-type Condition struct {
-	Op    string
-	Value float64
-	// Text is the condition as written.
-	Text string
-}
-
-func (c Condition) String() string { return c.Text }
-
-// Holds reports whether v satisfies the condition.
-func (c Condition) Holds(v float64) bool {
-	switch c.Op {
-	case "<":
-		return v < c.Value
-	case "<=":
-		return v <= c.Value
-	case ">":
-		return v > c.Value
-	case ">=":
-		return v >= c.Value
-	case "==":
-		return v == c.Value
-	case "!=":
-		return v != c.Value
-	}
-	return false
-}
-
 const conditionExpected = `a condition such as "< 1500ms", "<= 0.1%", "== 0" or "> 99%"`
 
-// ParseCondition parses a threshold condition.
-func ParseCondition(s string) (Condition, error) {
-	t := strings.TrimSpace(s)
-	var op string
-	for _, o := range []string{"<=", ">=", "==", "!=", "<", ">"} {
-		if strings.HasPrefix(t, o) {
-			op = o
-			break
+var conditionRE = regexp.MustCompile(`^\s*(<=|>=|==|!=|<|>)\s*-?[0-9]+(\.[0-9]+)?\s*[A-Za-zµ%]*\s*$`)
+
+// checkCondition is the syntax check: an operator, a number, an optional unit.
+func checkCondition(s string) error {
+	if !conditionRE.MatchString(s) {
+		t := strings.TrimSpace(s)
+		for _, o := range []string{"<", ">", "==", "!="} {
+			if strings.HasPrefix(t, o) {
+				return fmt.Errorf("want OP NUMBER[UNIT]")
+			}
 		}
+		return fmt.Errorf("no comparison operator (< <= > >= == !=)")
 	}
-	if op == "" {
-		return Condition{}, fmt.Errorf("no comparison operator (< <= > >= == !=)")
-	}
-	num := strings.TrimSpace(t[len(op):])
-	if num == "" {
-		return Condition{}, fmt.Errorf("no value after %s", op)
-	}
-	c := Condition{Op: op, Text: t}
-	i := 0
-	for i < len(num) && (num[i] >= '0' && num[i] <= '9' || num[i] == '.' || i == 0 && num[i] == '-') {
-		i++
-	}
-	v, err := strconv.ParseFloat(num[:i], 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return Condition{}, fmt.Errorf("%q is not a number", num)
-	}
-	unit := strings.TrimSpace(num[i:])
-	switch {
-	case unit == "":
-		c.Value = v
-	case unit == "%":
-		c.Value = v / 100
-	default:
-		if d, err := time.ParseDuration(num[:i] + unit); err == nil {
-			c.Value = float64(d) / float64(time.Millisecond)
-		} else if b, err := units.ParseByteSize(num[:i] + unit); err == nil {
-			c.Value = float64(b)
-		} else {
-			return Condition{}, fmt.Errorf("unknown unit %q (want %%, a time unit such as ms or s, or a size unit such as MiB)", unit)
-		}
-	}
-	return c, nil
+	return nil
 }
 
 // thresholdForm is the mapping form of one threshold.
@@ -144,12 +86,11 @@ func (ts *Thresholds) decodeNode(d *decoder, n *yaml.Node, path string) {
 			d.errorf(v, p, "found %s; expected %s, or {condition: …, abort_on_fail: true}", found(v), conditionExpected)
 			return
 		}
-		c, err := ParseCondition(text)
-		if err != nil {
+		if err := checkCondition(text); err != nil {
 			d.errorf(condNode, p, "found %q; expected %s (%v)", text, conditionExpected, err)
 			return
 		}
-		th.Condition = c
+		th.Condition = strings.TrimSpace(text)
 		*ts = append(*ts, th)
 	})
 }

@@ -38,11 +38,19 @@ func (d *decoder) validate(s *Scenario, opt Options) {
 	for i, e := range s.Timeline {
 		d.validateEvent(s, e, join("timeline", strconv.Itoa(i)))
 	}
-	if opt.KnownMetric != nil {
-		for _, th := range s.Thresholds {
-			p := join("thresholds", th.Metric)
-			if !opt.KnownMetric(th.Metric) {
-				d.errorf(d.keys[p], p, "found unknown report key %q; expected a key of report.json such as latency_ms.ingest.p99 or frames.loss_ratio (DESIGN.md §6)", th.Metric)
+	for _, th := range s.Thresholds {
+		p := join("thresholds", th.Metric)
+		if opt.KnownMetric != nil && !opt.KnownMetric(th.Metric) {
+			d.errorf(d.keys[p], p, "found unknown report key %q; expected a key of report.json such as latency_ms.ingest.p99, frames.loss_ratio or groups.NAME.frames.loss_ratio (DESIGN.md §6)", th.Metric)
+			continue
+		}
+		if opt.CheckThreshold != nil {
+			if err := opt.CheckThreshold(th.Metric, th.Condition); err != nil {
+				n := d.values[join(p, "condition")]
+				if n == nil {
+					n = d.values[p]
+				}
+				d.errorf(n, p, "found %q; expected a condition in the metric's unit (%v)", th.Condition, err)
 			}
 		}
 	}
