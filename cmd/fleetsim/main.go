@@ -39,6 +39,8 @@ type cliEnv struct {
 func commands() []command {
 	return []command{
 		{"version", "print the version", runVersion},
+		{"validate", "check scenario files, reporting every problem", runValidate},
+		{"schema", "print the JSON Schema of scenario files", runSchema},
 	}
 }
 
