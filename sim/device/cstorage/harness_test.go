@@ -208,13 +208,13 @@ func parseFrames(dst []fakecloud.Frame, _ cloudapi.Format, body []byte) ([]fakec
 
 // rig is one SDK on a fake clock against a fakecloud.
 type rig struct {
-	t     testing.TB
-	clk   *clock.Fake
-	cloud *fakecloud.Cloud
-	rec   *recorder
-	sdk   *SDK
-	src   *source
-	cfg   Config
+	t        testing.TB
+	clk      *clock.Fake
+	cloud    *fakecloud.Cloud
+	rec      *recorder
+	sdk      *SDK
+	src      *source
+	cfg      Config
 	pushErrs map[Code]int
 }
 
