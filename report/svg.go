@@ -28,6 +28,7 @@ type chartOpts struct {
 	logX           bool
 	yMax           float64 // 0: from the data
 	xFmt, yFmt     func(float64) string
+	xTicks         func(lo, hi float64) []float64 // default: round numbers
 	tipFmt         func(x, y float64) string
 }
 
@@ -111,7 +112,11 @@ func lineChart(o chartOpts, ss []series) string {
 		if xmax == xmin {
 			xmax = xmin + 1
 		}
-		xt = niceTicks(xmin, xmax, 6)
+		if o.xTicks != nil {
+			xt = o.xTicks(xmin, xmax)
+		} else {
+			xt = niceTicks(xmin, xmax, 6)
+		}
 	}
 	sx := func(x float64) float64 {
 		if o.logX {
@@ -230,8 +235,38 @@ func cdfSeries(name, col string, s []int64) series {
 	return out
 }
 
+// clockTicks returns about six ticks at round clock intervals for a span
+// in seconds.
+func clockTicks(lo, hi float64) []float64 {
+	span := hi - lo
+	step := 1.0
+	for _, s := range []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400} {
+		step = s
+		if span/s <= 7 {
+			break
+		}
+	}
+	var out []float64
+	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+// fmtClock writes seconds since start as m:ss or h:mm:ss.
+func fmtClock(s float64) string {
+	t := int64(math.Round(s))
+	h, m, sec := t/3600, t/60%60, t%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
+	}
+	return fmt.Sprintf("%d:%02d", m, sec)
+}
+
 func fmtAxisMs(v float64) string {
 	switch {
+	case v == 0:
+		return "0"
 	case v >= 1000:
 		return num(v/1000) + " s"
 	case v >= 1:

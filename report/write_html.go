@@ -93,15 +93,14 @@ func timelineCharts(r *Report) []htmlChart {
 		return x, y
 	}
 	for i, row := range r.Timeline {
-		xs[i] = row.EndS / 60
+		xs[i] = row.EndS
 	}
 	dots := n <= 240
-	minutes := func(v float64) string { return num(math.Round(v*10)/10) + " min" }
 	mk := func(id, title, ylabel string, yfmt func(float64) string, ss ...series) htmlChart {
 		return htmlChart{ID: id, SVG: template.HTML(lineChart(chartOpts{
-			id: id, title: title, xLabel: "time since start", yLabel: ylabel, w: 620, h: 200,
-			xFmt: minutes, yFmt: yfmt,
-			tipFmt: func(x, y float64) string { return minutes(x) + ": " + yfmt(y) },
+			id: id, title: title, xLabel: "time since start (end of each " + fmtDuration(r.windowMs()) + " window)", yLabel: ylabel, w: 620, h: 200,
+			xFmt: fmtClock, yFmt: yfmt, xTicks: clockTicks,
+			tipFmt: func(x, y float64) string { return fmtClock(x) + ": " + yfmt(y) },
 		}, ss))}
 	}
 	cx, cy := get(func(t TimelineRow) (float64, bool) { return float64(t.Connected), true })
@@ -130,6 +129,17 @@ func timelineCharts(r *Report) []htmlChart {
 		mk("timeline-p99", "Ingest latency p99 per window", "ms", func(v float64) string { return fmtAxisMs(v) },
 			series{name: "p99", color: color(4), xs: px, ys: py, dots: dots}),
 	}
+}
+
+// windowMs is the timeline resolution of the report (0 when unknown).
+func (r *Report) windowMs() int64 {
+	if len(r.Timeline) < 2 {
+		if len(r.Timeline) == 1 {
+			return int64((r.Timeline[0].EndS - r.Timeline[0].StartS) * 1000)
+		}
+		return 0
+	}
+	return int64((r.Timeline[1].EndS - r.Timeline[1].StartS) * 1000)
 }
 
 func funnelCharts(r *Report) []htmlChart {
