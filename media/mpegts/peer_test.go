@@ -167,6 +167,23 @@ func TestFFmpegAcceptsSlice(t *testing.T) {
 			if info.VideoFrames != nv || info.AudioFrames != na || !info.FirstKeyWithParams || info.Duration != 10*time.Second {
 				t.Errorf("verifier: %+v", info)
 			}
+			// The Verifier reads ffmpeg's own TS as well (several AAC
+			// frames per PES, its PCR placement, its tables).
+			theirs := filepath.Join(t.TempDir(), "theirs.ts")
+			if msg, err := testpeer.Run(context.Background(), time.Minute, "ffmpeg", "-v", "error", "-i", file, "-c", "copy", "-f", "mpegts", theirs); err != nil {
+				t.Fatalf("ffmpeg: %v\n%s", err, msg)
+			}
+			tb, err := os.ReadFile(theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ti, err := NewVerifier(Limits{}).Verify(tb)
+			if err != nil {
+				t.Fatalf("verifying ffmpeg's TS: %v", err)
+			}
+			if ti.VideoFrames != nv || ti.AudioFrames != na || !ti.FirstKeyWithParams || ti.VideoCodec != codec || ti.Duration != 10*time.Second {
+				t.Errorf("verifier on ffmpeg's TS: %+v", ti)
+			}
 			for _, format := range []string{"mp4", "mpegts"} {
 				out := filepath.Join(t.TempDir(), "remux."+format)
 				msg, err := testpeer.Run(context.Background(), time.Minute, "ffmpeg", "-v", "error", "-i", file, "-c", "copy", "-f", format, out)

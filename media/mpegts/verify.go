@@ -141,7 +141,9 @@ func (v *Verifier) Verify(slice []byte) (Info, error) {
 	return v.info, nil
 }
 
-func ptsDuration(t int64) time.Duration { return time.Duration(t) * time.Second / 90000 }
+// ptsDuration converts 90 kHz ticks to a Duration, rounded to the
+// nanosecond.
+func ptsDuration(t int64) time.Duration { return time.Duration((t*100000 + 4) / 9) }
 
 func (v *Verifier) reset() {
 	stamps := v.info.Stamps[:0]
@@ -203,10 +205,7 @@ func (v *Verifier) packet(p []byte) error {
 	case v.audioPID != 0 && pid == v.audioPID:
 		buf = &v.audio
 	default:
-		if !v.haveTables {
-			return fmt.Errorf("%w: PID 0x%x before PAT/PMT", ErrMalformed, pid)
-		}
-		return nil // another PID: ignored
+		return nil // SDT, other programs, media before PAT/PMT: ignored
 	}
 	if afc&1 != 0 {
 		if buf.started && cc != (buf.cc+1)&0x0F {
