@@ -251,10 +251,6 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 	seen := map[string]*yaml.Node{}
 	d.eachPair(n, path, func(k, val *yaml.Node) {
-		if prev, dup := seen[k.Value]; dup {
-			d.errorf(k, join(path, k.Value), "duplicate key %q (first at line %d); expected each key once", k.Value, prev.Line)
-			return
-		}
 		seen[k.Value] = k
 		f, ok := byName[k.Value]
 		if !ok {
@@ -280,6 +276,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.checkEnum(resolve(val), p, fv.String(), strings.Split(s, ","))
 		}
 	})
+	if d.halted {
+		return
+	}
 	for _, f := range fs {
 		if f.tag.Get("required") == "true" && seen[f.name] == nil {
 			d.errorf(n, path, "missing key %q; expected %s", f.name, describeField(f))
@@ -289,8 +288,14 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 // eachPair visits the key/value pairs of mapping n, merge keys (<<) first
 // so that explicit keys override merged ones. Keys must be scalars.
+//
+// YAML merge semantics: an explicit key overrides a merged one, and among
+// merged mappings the first to give a key wins. fn sees each key once, the
+// winning occurrence; duplicates among explicit keys are reported.
 func (d *decoder) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
-	var own [][2]*yaml.Node
+	own := map[string]*yaml.Node{}
+	var order [][2]*yaml.Node
+	var merged [][2]*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -298,12 +303,28 @@ func (d *decoder) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node)) 
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
-			d.merge(val, path, fn)
+			d.collectMerge(val, path, &merged, 0)
 			continue
 		}
-		own = append(own, [2]*yaml.Node{k, val})
+		if prev, dup := own[k.Value]; dup {
+			d.errorf(k, join(path, k.Value), "duplicate key %q (first at line %d); expected each key once", k.Value, prev.Line)
+			continue
+		}
+		own[k.Value] = k
+		order = append(order, [2]*yaml.Node{k, val})
 	}
-	for _, kv := range own {
+	given := map[string]bool{}
+	for _, kv := range merged {
+		if own[kv[0].Value] != nil || given[kv[0].Value] {
+			continue
+		}
+		given[kv[0].Value] = true
+		if d.halted {
+			return
+		}
+		fn(kv[0], kv[1])
+	}
+	for _, kv := range order {
 		if d.halted {
 			return
 		}
@@ -311,20 +332,40 @@ func (d *decoder) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node)) 
 	}
 }
 
-func (d *decoder) merge(val *yaml.Node, path string, fn func(k, v *yaml.Node)) {
+// collectMerge gathers the pairs a << value brings, in precedence order.
+func (d *decoder) collectMerge(val *yaml.Node, path string, out *[][2]*yaml.Node, depth int) {
 	val = resolve(val)
 	d.visits++
-	if d.visits > maxNodeVisits || val == nil {
+	if d.visits > maxNodeVisits || depth > 64 {
+		if !d.halted {
+			d.halted = true
+			d.errorf(val, "", "document too large or too deeply aliased (more than %d values); expected a scenario file", maxNodeVisits)
+		}
+		return
+	}
+	if val == nil {
 		return
 	}
 	switch val.Kind {
 	case yaml.MappingNode:
-		// merged keys do not count as duplicates of explicit ones: the
-		// explicit key wins, as YAML merge semantics say.
-		d.eachPair(val, path, fn)
+		var inner [][2]*yaml.Node
+		var own [][2]*yaml.Node
+		for i := 0; i+1 < len(val.Content); i += 2 {
+			k, v := val.Content[i], val.Content[i+1]
+			if k.ShortTag() == "!!merge" {
+				d.collectMerge(v, path, &inner, depth+1)
+			} else if k.Kind == yaml.ScalarNode {
+				own = append(own, [2]*yaml.Node{k, v})
+			}
+		}
+		*out = append(*out, own...)
+		*out = append(*out, inner...)
 	case yaml.SequenceNode:
 		for _, m := range val.Content {
-			d.merge(m, path, fn)
+			if d.halted {
+				return
+			}
+			d.collectMerge(m, path, out, depth+1)
 		}
 	default:
 		d.errorf(val, path, "found %s after <<; expected a mapping or an alias of one", found(val))
@@ -342,13 +383,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
-	seen := map[string]*yaml.Node{}
 	d.eachPair(n, path, func(k, val *yaml.Node) {
-		if prev, dup := seen[k.Value]; dup {
-			d.errorf(k, join(path, k.Value), "duplicate key %q (first at line %d); expected each name once", k.Value, prev.Line)
-			return
-		}
-		seen[k.Value] = k
 		if !validName(k.Value) {
 			d.errorf(k, path, "found name %q; expected letters, digits, '-' or '_' (starting with a letter or digit, at most 64)", k.Value)
 		}
@@ -368,7 +403,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "found %s; expected a list of %s", found(n), expectation(v.Type().Elem()))
+		d.errorf(n, path, "found %s; expected a list, each item %s", found(n), expectation(v.Type().Elem()))
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))

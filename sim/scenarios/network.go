@@ -132,7 +132,7 @@ func (d *decoder) checkProfile(p *network.Profile, path string) {
 			}
 			field = indexRE.ReplaceAllString(field, ".$1")
 			p := join(path, field)
-			d.errorf(d.at(p), p, "%s", msg)
+			d.errorf(d.at(p), p, "%s; expected a link profile sim/network accepts", msg)
 		}
 	}
 	for _, dir := range []struct {

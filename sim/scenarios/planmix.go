@@ -38,16 +38,9 @@ func (m *PlanMix) decodeNode(d *decoder, n *yaml.Node, path string) {
 	var out PlanMix
 	var sum float64
 	ok := true
-	seen := map[string]bool{}
 	d.eachPair(n, path, func(k, v *yaml.Node) {
 		p := join(path, k.Value)
 		d.keys[p] = k
-		if seen[k.Value] {
-			d.errorf(k, p, "duplicate plan kind %q; expected each kind once", k.Value)
-			ok = false
-			return
-		}
-		seen[k.Value] = true
 		if !contains(planKinds, k.Value) {
 			d.errorf(k, path, "found plan kind %q; expected %s%s", k.Value, oneOf(planKinds), didYouMean(k.Value, planKinds))
 			ok = false

@@ -20,6 +20,12 @@ func didYouMean(got string, candidates []string) string {
 		limit = 2
 	}
 	if best == "" || bestD > limit || bestD == 0 && best == got {
+		// a prefix of a longer name ("max_gop" for "max_gop_size")
+		for _, c := range candidates {
+			if len(got) >= 3 && c != got && strings.HasPrefix(c, got) {
+				return ` (did you mean "` + c + `"?)`
+			}
+		}
 		return ""
 	}
 	return ` (did you mean "` + best + `"?)`

@@ -56,14 +56,8 @@ func (ts *Thresholds) decodeNode(d *decoder, n *yaml.Node, path string) {
 		d.errorf(n, path, "found %s; expected %s", found(n), ts.expected())
 		return
 	}
-	seen := map[string]*yaml.Node{}
 	d.eachPair(n, path, func(k, v *yaml.Node) {
 		p := join(path, k.Value)
-		if prev, dup := seen[k.Value]; dup {
-			d.errorf(k, p, "duplicate threshold %q (first at line %d); expected each key once", k.Value, prev.Line)
-			return
-		}
-		seen[k.Value] = k
 		d.keys[p] = k
 		v = resolve(v)
 		if v == nil {
