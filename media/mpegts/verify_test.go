@@ -33,7 +33,8 @@ func TestVerifyMalformed(t *testing.T) {
 		{"lost-sync", corrupt(good, func(b []byte) []byte { b[pkt(3)] = 0x48; return b }), ErrMalformed},
 		{"pat-crc", corrupt(good, func(b []byte) []byte { b[pkt(0)+10] ^= 1; return b }), ErrMalformed},
 		{"pmt-crc", corrupt(good, func(b []byte) []byte { b[pkt(1)+20] ^= 1; return b }), ErrMalformed},
-		{"no-tables", good[2*PacketSize:], ErrMalformed},
+		{"no-tables", withoutPIDs(good, PIDPAT, PIDPMT), ErrMalformed},
+		{"no-pmt", withoutPIDs(good, PIDPMT), ErrMalformed},
 		{"cc-gap", append(bytes.Clone(good[:pkt(3)]), good[pkt(4):]...), ErrMalformed},
 		{"pes-start-code", corrupt(good, func(b []byte) []byte { b[pkt(2)+12] = 0x55; return b }), ErrMalformed},
 		{"transport-error", corrupt(good, func(b []byte) []byte { b[pkt(2)+1] |= 0x80; return b }), ErrMalformed},
@@ -123,4 +124,21 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("last PTS %v before first %v", info.LastPTS, info.FirstPTS)
 		}
 	})
+}
+
+// withoutPIDs drops every packet of the given PIDs.
+func withoutPIDs(b []byte, pids ...uint16) []byte {
+	var out []byte
+	for off := 0; off+PacketSize <= len(b); off += PacketSize {
+		p := b[off : off+PacketSize]
+		pid := uint16(p[1]&0x1F)<<8 | uint16(p[2])
+		drop := false
+		for _, x := range pids {
+			drop = drop || pid == x
+		}
+		if !drop {
+			out = append(out, p...)
+		}
+	}
+	return out
 }
