@@ -212,6 +212,7 @@ func (p *path) segment(t time.Time, size int, fl *flow, followers int, tp *tcpPa
 		fl.cap.Apply(&pk)
 	}
 	depart := pk.At
+	first := depart
 	rto := tp.rto
 	for attempt := 0; ; attempt++ {
 		f := Packet{Size: size + tcpHeader, At: depart}
@@ -233,8 +234,8 @@ func (p *path) segment(t time.Time, size int, fl *flow, followers int, tp *tcpPa
 			depart = depart.Add(rto)
 			rto = min(2*rto, MaxRTO)
 		}
-		if depart.Sub(t) > tp.stall {
-			return t.Add(tp.stall), true
+		if depart.Sub(first) > tp.stall {
+			return first.Add(tp.stall), true
 		}
 	}
 	lat := Packet{Size: size, At: depart}
