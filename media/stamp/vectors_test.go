@@ -1,0 +1,24 @@
+package stamp
+
+import (
+	"math"
+
+	"github.com/fleetsim/fleetsim/media/av"
+)
+
+// vectors is the one table of stamps shared by the write tests, the read
+// tests (every framing) and the fuzz seeds. golden, when set, is the H.264
+// NAL unit in hex as Append writes it.
+var vectors = []struct {
+	name   string
+	s      Stamp
+	golden string
+}{
+	{"zero", Stamp{}, "06052d6fe61f5473d349bbb8cb12ec6644c61c81" + "80808080808080808080808080808080808080808080808080808080" + "80"},
+	{"typical", Stamp{Device: 1042, Seq: 77, Capture: 1_763_740_800_123_456_789}, ""},
+	{"max", Stamp{Device: math.MaxUint64, Seq: math.MaxUint64, Capture: math.MaxInt64}, ""},
+	{"negative capture", Stamp{Device: 1, Seq: 1 << 40, Capture: -1}, ""},
+	{"alternating bits", Stamp{Device: 0xAAAAAAAAAAAAAAAA, Seq: 0x5555555555555555, Capture: 0x0123456789ABCDEF}, ""},
+}
+
+var codecs = []av.Codec{av.H264, av.H265}
