@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"flag"
+	"math/rand/v2"
 	"strings"
 )
 
@@ -48,3 +49,5 @@ func knownTestMetric(name string) bool {
 }
 
 func testOptions() Options { return Options{KnownMetric: knownTestMetric} }
+
+func newTestRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
