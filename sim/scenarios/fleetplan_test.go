@@ -106,7 +106,7 @@ func TestFleetPlanMixProportions(t *testing.T) {
 	}{
 		{"living-rooms", map[cloudapi.PlanKind]int{"event": 800, "full-time": 150, "none": 50}},
 		{"porches", map[cloudapi.PlanKind]int{"event": 6, "full-time": 1}}, // 5.6, 1.05, 0.35
-		{"sheds", map[cloudapi.PlanKind]int{"full-time": 293}},              // the default mix
+		{"sheds", map[cloudapi.PlanKind]int{"full-time": 293}},             // the default mix
 	} {
 		if got := count(tc.group); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: plans %v, want %v", tc.group, got, tc.want)

@@ -34,7 +34,9 @@ func TestSetOverrides(t *testing.T) {
 		err   string // substring of the problem; "" for success
 	}{
 		{"nested duration", []string{"networks.home-wifi.up.delay=200ms"},
-			func(s *Scenario) bool { return s.Networks["home-wifi"].Up.Delay == units.Duration(200*time.Millisecond) }, ""},
+			func(s *Scenario) bool {
+				return s.Networks["home-wifi"].Up.Delay == units.Duration(200*time.Millisecond)
+			}, ""},
 		{"created keys", []string{"networks.home-wifi.down.loss=1%"},
 			func(s *Scenario) bool { return s.Networks["home-wifi"].Down.Loss == 0.01 }, ""},
 		{"list index", []string{"fleet.0.count=10"},
@@ -42,7 +44,9 @@ func TestSetOverrides(t *testing.T) {
 		{"group name", []string{"fleet.porches.count=7"},
 			func(s *Scenario) bool { return s.Fleet[1].Count == 7 }, ""},
 		{"new nested mapping", []string{"fleet.living-rooms.motion.rate=6/h"},
-			func(s *Scenario) bool { return s.Fleet[0].Motion != nil && s.Fleet[0].Motion.Rate.PerSecond()*3600 > 5.99 }, ""},
+			func(s *Scenario) bool {
+				return s.Fleet[0].Motion != nil && s.Fleet[0].Motion.Rate.PerSecond()*3600 > 5.99
+			}, ""},
 		{"mapping value", []string{"fleet.0.plan={event: 50%, none: 50%}"},
 			func(s *Scenario) bool { return len(s.Fleet[0].Plan) == 2 && s.Fleet[0].Plan[1].Kind == "none" }, ""},
 		{"dotted threshold key replaced", []string{"thresholds.latency_ms.ingest.p99=< 2s"},
