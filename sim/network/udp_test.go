@@ -99,7 +99,7 @@ func TestUDPOverRealSockets(t *testing.T) {
 	for i := 0; i < n; i++ {
 		c.Write([]byte{byte(i >> 8), byte(i)})
 	}
-	drain(fk) // all due now: written to the real socket
+	drain(fk)                                              // all due now: written to the real socket
 	echo.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard, not a measurement
 	got := 0
 	buf := make([]byte, 64)
