@@ -1,0 +1,50 @@
+package fmp4
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkMuxSlice muxes one 10 s slice (init + 5 fragments) of the
+// 512 kbit/s 15 fps GOP 30 + 16 kHz AAC profile into a reused buffer.
+func BenchmarkMuxSlice(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			video, audio := split(c.profile.frames())
+			vc, err := VideoConfigFor(&video[0], time.Second/15)
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, err := NewMuxer(Config{Video: vc, AAC: aac16k})
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf, err := m.AppendSlice(nil, video, audio)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf, _ = m.AppendSlice(buf[:0], video, audio)
+			}
+		})
+	}
+}
+
+// BenchmarkVerifySlice parses and verifies one such slice.
+func BenchmarkVerifySlice(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			slice := muxAll(b, true, c.profile.frames())
+			v := NewVerifier(Limits{})
+			b.SetBytes(int64(len(slice)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(slice); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
