@@ -20,6 +20,9 @@ func ParseOffset(s string) (Offset, error) {
 	t := strings.TrimSpace(s)
 	neg := strings.HasPrefix(t, "-")
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "-"), "+")
+	if t == "" {
+		return 0, fmt.Errorf("offset %q: empty", s)
+	}
 	d, err := units.ParseDuration(t)
 	if err != nil {
 		return 0, err

@@ -51,3 +51,5 @@ func knownTestMetric(name string) bool {
 func testOptions() Options { return Options{KnownMetric: knownTestMetric} }
 
 func newTestRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+
+func stringsContains(s, sub string) bool { return strings.Contains(s, sub) }
