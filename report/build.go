@@ -125,7 +125,7 @@ func (s *state) build() *Report {
 
 	// Generator.
 	r.Generator = Generator{
-		LagMs:        summarize(total.h(mGeneratorLag), total.max[mGeneratorLag]),
+		LagMs:        total.summary(mGeneratorLag),
 		LagLimitMs:   float64(s.lagLimit) / float64(time.Millisecond),
 		CPUSeconds:   math.Round(s.generator.CPUSeconds*1000) / 1000,
 		PeakRSSBytes: s.generator.PeakRSSBytes,
@@ -196,9 +196,9 @@ func blocks(g *groupTotals) Blocks {
 		RejectedByReason: labels(g, catRejected),
 	}
 	b.LatencyMs = Latencies{
-		Ingest:          summarize(g.h(mIngest), g.max[mIngest]),
-		EventFirstFrame: summarize(g.h(mEventFirstFrame), g.max[mEventFirstFrame]),
-		SliceUpload:     summarize(g.h(mSliceUpload), g.max[mSliceUpload]),
+		Ingest:          g.summary(mIngest),
+		EventFirstFrame: g.summary(mEventFirstFrame),
+		SliceUpload:     g.summary(mSliceUpload),
 	}
 	b.Events = Events{
 		Started: c[cEventsStarted], FirstFrame: c[cEventsFirstFrame],
@@ -225,7 +225,7 @@ func blocks(g *groupTotals) Blocks {
 	b.LiveView = LiveView{
 		Reports: c[cLiveViewReports], Packets: c[cLiveViewPackets], Lost: c[cLiveViewLost],
 		LossRatio: ratioPtr(c[cLiveViewLost], c[cLiveViewPackets]),
-		JitterMs:  summarize(g.h(mLiveJitter), g.max[mLiveJitter]),
+		JitterMs:  g.summary(mLiveJitter),
 	}
 	return b
 }

@@ -78,6 +78,9 @@ func (ri *RunInfo) normalize() error {
 	seenName := map[string]bool{}
 	seenDev := map[int]string{}
 	n := 0
+	if len(ri.Groups) >= maxGroups {
+		errs = append(errs, fmt.Errorf("report: %d groups, at most %d", len(ri.Groups), maxGroups-1))
+	}
 	for _, g := range ri.Groups {
 		if g.Name == "" || g.Name == unassignedGroup {
 			errs = append(errs, fmt.Errorf("report: group name %q not allowed", g.Name))

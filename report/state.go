@@ -48,6 +48,14 @@ type groupTotals struct {
 	hist    [numMetrics]*hdr.Histogram
 }
 
+// summary is the summary of metric m (empty when nothing was recorded).
+func (g *groupTotals) summary(m metric) Summary {
+	if g.hist[m] == nil {
+		return Summary{}
+	}
+	return summarize(g.hist[m], g.max[m])
+}
+
 func (g *groupTotals) h(m metric) *hdr.Histogram {
 	if g.hist[m] == nil {
 		g.hist[m] = newHist()
@@ -87,8 +95,9 @@ func (s *state) group(name string) *groupTotals {
 	return g
 }
 
-// maxGroups bounds the groups a results file may declare.
-const maxGroups = 4096
+// maxGroups bounds the groups of a run (each group's histograms take up to
+// about 1 MB), so that a bad results file cannot allocate without limit.
+const maxGroups = 256
 
 func (s *state) applyRun(lr *lineRun) error {
 	if lr.SchemaVersion != SchemaVersion {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fleetsim/fleetsim/sim/units"
 )
@@ -105,10 +106,28 @@ func metricKnown(name string) bool {
 	if dynamicMetric(name) {
 		return true
 	}
-	_, ok := newState(false).build().values()[name]
-	return ok && !strings.HasPrefix(name, "groups.")
+	_, ok := knownMetrics()[name]
+	return ok
 }
 
+// knownMetrics is the set of report keys: an immutable table computed once
+// from an empty report.
+func knownMetrics() map[string]bool {
+	known.once.Do(func() {
+		known.keys = map[string]bool{}
+		for k := range newState(false).build().values() {
+			if !strings.HasPrefix(k, "groups.") {
+				known.keys[k] = true
+			}
+		}
+	})
+	return known.keys
+}
+
+var known struct {
+	once sync.Once
+	keys map[string]bool
+}
 // values flattens the report's numeric and boolean fields into dotted keys;
 // a null is a key with a nil value.
 func (r *Report) values() map[string]*float64 {
