@@ -2,6 +2,7 @@ package mpegts
 
 import (
 	"encoding/hex"
+	"testing"
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/aac"
@@ -113,7 +114,7 @@ func count(frames []av.Frame) (video, audio int) {
 }
 
 // muxAll writes frames as one slice.
-func muxAll(tb interface{ Fatal(...any) }, cfg Config, frames []av.Frame) []byte {
+func muxAll(tb testing.TB, cfg Config, frames []av.Frame) []byte {
 	m, err := NewMuxer(cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -1,0 +1,100 @@
+package mpegts
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/asticode/go-astits"
+	"github.com/fleetsim/fleetsim/media/aac"
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/h264"
+)
+
+// BenchmarkMuxSlice muxes one 10 s slice of the 512 kbit/s 15 fps GOP 30
+// + 16 kHz AAC profile into a reused buffer.
+func BenchmarkMuxSlice(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			frames := c.profile.frames()
+			m, err := NewMuxer(c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf := muxAll(b, c.cfg, frames)
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = buf[:0]
+				for i := range frames {
+					buf, _ = m.AppendFrame(buf, &frames[i])
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifySlice parses and verifies one such slice.
+func BenchmarkVerifySlice(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			slice := muxAll(b, c.cfg, c.profile.frames())
+			v := NewVerifier(Limits{})
+			b.SetBytes(int64(len(slice)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(slice); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAstitsMuxSlice muxes the same slice with
+// github.com/asticode/go-astits (tables before key frames, PCR on video,
+// Annex-B with AUD and ADTS built into reused buffers), for comparison
+// with BenchmarkMuxSlice.
+func BenchmarkAstitsMuxSlice(b *testing.B) {
+	c := sliceCases[0]
+	frames := c.profile.frames()
+	var out bytes.Buffer
+	var es []byte
+	aud := []byte{0x09, 0xF0}
+	idx, _ := aac.SampleRateIndex(aac16k.SampleRate)
+	b.ReportAllocs()
+	for b.Loop() {
+		out.Reset()
+		m := astits.NewMuxer(context.Background(), &out)
+		_ = m.AddElementaryStream(astits.PMTElementaryStream{ElementaryPID: PIDVideo, StreamType: astits.StreamTypeH264Video})
+		_ = m.AddElementaryStream(astits.PMTElementaryStream{ElementaryPID: PIDAudio, StreamType: astits.StreamTypeAACAudio})
+		m.SetPCRPID(PIDVideo)
+		for i := range frames {
+			f := &frames[i]
+			pts := &astits.ClockReference{Base: int64(ticks90k(f.PTS))}
+			d := &astits.MuxerData{PES: &astits.PESData{Header: &astits.PESHeader{
+				OptionalHeader: &astits.PESOptionalHeader{MarkerBits: 2, PTSDTSIndicator: astits.PTSDTSIndicatorOnlyPTS, PTS: pts},
+			}}}
+			if f.Codec == av.H264 {
+				if f.Key {
+					_, _ = m.WriteTables()
+				}
+				es = h264.AppendAnnexB(es[:0], aud)
+				es = h264.AppendAnnexB(es, f.NALUs...)
+				d.PID = PIDVideo
+				d.PES.Header.StreamID = streamIDVideo
+				d.AdaptationField = &astits.PacketAdaptationField{HasPCR: true, PCR: pts, RandomAccessIndicator: f.Key}
+			} else {
+				es, _ = aac.AppendADTS(es[:0], aac16k.Object, idx, aac16k.Channels, len(f.Payload))
+				es = append(es, f.Payload...)
+				d.PID = PIDAudio
+				d.PES.Header.StreamID = streamIDAudio
+			}
+			d.PES.Data = es
+			if _, err := m.WriteData(d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.SetBytes(int64(out.Len()))
+}
