@@ -128,6 +128,7 @@ var known struct {
 	once sync.Once
 	keys map[string]bool
 }
+
 // values flattens the report's numeric and boolean fields into dotted keys;
 // a null is a key with a nil value.
 func (r *Report) values() map[string]*float64 {
