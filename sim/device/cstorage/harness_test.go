@@ -142,6 +142,21 @@ func (r *recorder) callbacks() Callbacks {
 	}
 }
 
+// mark logs an API call before it is made (its callbacks may come during
+// the call); unmark withdraws it when the call failed.
+func (r *recorder) mark(format string, a ...any) int {
+	r.add(format, a...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.log) - 1
+}
+
+func (r *recorder) unmark(i int) {
+	r.mu.Lock()
+	r.log[i] = "withdrawn " + r.log[i]
+	r.mu.Unlock()
+}
+
 // logged returns the callback log entries with the given prefixes.
 func (r *recorder) logged(prefixes ...string) []string {
 	r.mu.Lock()
@@ -278,7 +293,13 @@ func (r *rig) idle(d time.Duration) {
 
 // checkAccounting asserts that every frame sent has exactly one fate or is
 // in flight, and no fate exists without a send.
-func checkAccounting(t testing.TB, obs []observe.Observation, inflight []FrameRef) (sent, fated int) {
+// fataler is what checkAccounting needs of a *testing.T or *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+func checkAccounting(t fataler, obs []observe.Observation, inflight []FrameRef) (sent, fated int) {
 	t.Helper()
 	type key struct {
 		dev, ch int
