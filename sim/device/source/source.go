@@ -1,0 +1,256 @@
+package source
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/stamp"
+	"github.com/fleetsim/fleetsim/sim/clock"
+)
+
+// Sink receives a device's frames as they are captured. lag is how late the
+// generator emitted the frame against its schedule (generator lag, §6).
+// Frames are fresh values the sink may keep; their byte slices are shared
+// and must not be modified. Calls for one Source never overlap.
+type Sink interface {
+	Frame(f *av.Frame, lag time.Duration)
+}
+
+// SinkFunc adapts a function to a Sink.
+type SinkFunc func(f *av.Frame, lag time.Duration)
+
+func (s SinkFunc) Frame(f *av.Frame, lag time.Duration) { s(f, lag) }
+
+// Source generates the frames of one device on its clock.
+type Source struct {
+	sh     *Shared
+	device uint64
+	clk    clock.Clock
+	rnd    *rand.Rand
+	sink   Sink
+
+	mu       sync.Mutex
+	running  bool
+	gen      uint64 // bumps on every Start/Stop so stale timers do nothing
+	origin   time.Time
+	vNext    time.Time // capture time of the next video frame
+	aNext    time.Time
+	vIndex   int64 // video frames since origin
+	aIndex   int64
+	gopIndex int64
+	posInGOP int
+	forceIDR bool
+	motion   bool
+	vSeq     uint64
+	aSeq     uint64
+	vTimer   clock.Timer
+	aTimer   clock.Timer
+
+	// per-GOP blocks the frames of a GOP are carved from (one allocation
+	// each per GOP instead of several per frame)
+	vFrames []av.Frame
+	stamps  []byte
+	nalus   [][]byte
+	aFrames []av.Frame
+}
+
+// New makes the source of one device. device is the stamp's device id (the
+// device's index in the fleet plan); rnd the device's own random source.
+func New(sh *Shared, device uint64, clk clock.Clock, rnd *rand.Rand, sink Sink) *Source {
+	return &Source{sh: sh, device: device, clk: clk, rnd: rnd, sink: sink}
+}
+
+// Start begins capture now: the first video frame is an IDR, media
+// timestamps start at 0. After a Stop, Start begins a new stream (new
+// origin, IDR first) while frame sequence numbers keep counting.
+func (s *Source) Start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return
+	}
+	s.running = true
+	s.gen++
+	now := s.clk.Now()
+	s.origin, s.vNext, s.aNext = now, now, now
+	s.vIndex, s.aIndex, s.posInGOP = 0, 0, 0
+	s.forceIDR = false
+	gen := s.gen
+	s.vTimer = s.clk.AfterFunc(0, func() { s.videoTick(gen) })
+	if s.sh.audioInterval > 0 {
+		s.aTimer = s.clk.AfterFunc(0, func() { s.audioTick(gen) })
+	}
+	if ctx.Done() != nil {
+		context.AfterFunc(ctx, s.Stop)
+	}
+}
+
+// Stop ends capture; pending timers do nothing.
+func (s *Source) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		return
+	}
+	s.running = false
+	s.gen++
+	if s.vTimer != nil {
+		s.vTimer.Stop()
+	}
+	if s.aTimer != nil {
+		s.aTimer.Stop()
+	}
+}
+
+// RequestKeyFrame makes the next video frame an IDR and restarts the GOP.
+func (s *Source) RequestKeyFrame() {
+	s.mu.Lock()
+	s.forceIDR = true
+	s.mu.Unlock()
+}
+
+// SetMotion tells the encoder the scene moves (frame sizes burst).
+func (s *Source) SetMotion(on bool) {
+	s.mu.Lock()
+	s.motion = on
+	s.mu.Unlock()
+}
+
+// Sequences are the next video and audio frame sequence numbers, i.e. how
+// many frames were generated so far.
+func (s *Source) Sequences() (video, audio uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vSeq, s.aSeq
+}
+
+func (s *Source) videoTick(gen uint64) {
+	for {
+		s.mu.Lock()
+		if !s.running || s.gen != gen {
+			s.mu.Unlock()
+			return
+		}
+		now := s.clk.Now()
+		if s.vNext.After(now) {
+			s.vTimer = s.clk.AfterFunc(s.vNext.Sub(now), func() { s.videoTick(gen) })
+			s.mu.Unlock()
+			return
+		}
+		f := s.nextVideoLocked()
+		lag := now.Sub(f.Capture)
+		s.mu.Unlock()
+		// late frames are emitted back to back, never skipped: a real
+		// encoder would have produced them; the lag says how late
+		s.sink.Frame(f, lag)
+	}
+}
+
+func (s *Source) audioTick(gen uint64) {
+	for {
+		s.mu.Lock()
+		if !s.running || s.gen != gen {
+			s.mu.Unlock()
+			return
+		}
+		now := s.clk.Now()
+		if s.aNext.After(now) {
+			s.aTimer = s.clk.AfterFunc(s.aNext.Sub(now), func() { s.audioTick(gen) })
+			s.mu.Unlock()
+			return
+		}
+		f := s.nextAudioLocked()
+		lag := now.Sub(f.Capture)
+		s.mu.Unlock()
+		s.sink.Frame(f, lag)
+	}
+}
+
+func (s *Source) nextVideoLocked() *av.Frame {
+	sh := s.sh
+	v := sh.Profile.Video
+	if s.forceIDR || s.posInGOP >= v.GOP {
+		if s.vIndex > 0 || s.posInGOP > 0 {
+			s.gopIndex++
+		}
+		s.posInGOP, s.forceIDR = 0, false
+	}
+	key := s.posInGOP == 0
+	if len(s.vFrames) == 0 {
+		s.vFrames = make([]av.Frame, v.GOP)
+	}
+	f := &s.vFrames[0]
+	s.vFrames = s.vFrames[1:]
+
+	pts := time.Duration(s.vIndex) * time.Second / time.Duration(v.FPS)
+	capture := s.origin.Add(pts)
+	st := len(s.stamps)
+	if cap(s.stamps)-st < stamp.Size(v.Codec) {
+		s.stamps = make([]byte, 0, v.GOP*stamp.Size(v.Codec))
+		st = 0
+	}
+	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
+	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
+
+	if cap(s.nalus)-len(s.nalus) < 32 {
+		s.nalus = make([][]byte, 0, v.GOP*8)
+	}
+	start := len(s.nalus)
+	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
+	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
+
+	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
+	s.vSeq++
+	s.vIndex++
+	s.posInGOP++
+	s.vNext = s.origin.Add(time.Duration(s.vIndex) * time.Second / time.Duration(v.FPS))
+	return f
+}
+
+// frameSizeLocked draws the size of the next access unit from the model.
+func (s *Source) frameSizeLocked(key bool) int {
+	sh := s.sh
+	v := sh.Profile.Video
+	mean := sh.pSize
+	if key {
+		mean = sh.iSize
+	}
+	if s.motion {
+		mean *= v.MotionBurst
+	}
+	if v.Variance > 0 {
+		// log-normal with the requested mean
+		mean *= math.Exp(s.rnd.NormFloat64()*v.Variance - v.Variance*v.Variance/2)
+	}
+	size := int(mean + 0.5)
+	min := sh.minP
+	if key {
+		min = sh.minKey
+	}
+	if size < min {
+		size = min
+	}
+	return size
+}
+
+func (s *Source) nextAudioLocked() *av.Frame {
+	sh := s.sh
+	if len(s.aFrames) == 0 {
+		s.aFrames = make([]av.Frame, 32)
+	}
+	f := &s.aFrames[0]
+	s.aFrames = s.aFrames[1:]
+	rate := time.Duration(sh.Profile.Audio.SampleRate)
+	pts := time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate
+	*f = av.Frame{Codec: sh.Profile.Audio.Codec, Seq: s.aSeq, PTS: pts, DTS: pts, Key: true,
+		Payload: sh.audio, Capture: s.origin.Add(pts)}
+	s.aSeq++
+	s.aIndex++
+	s.aNext = s.origin.Add(time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate)
+	return f
+}
