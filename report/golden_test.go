@@ -27,6 +27,15 @@ func goldenReport(t *testing.T) *Report {
 		if err := os.WriteFile(goldenResults, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// The same run with 2 % network loss: the regression fixture of
+		// `fleetsim compare` tests.
+		lossy := baseSynth()
+		lossy.lossProb = 0.02
+		buf.Reset()
+		lossy.run(t, &buf)
+		if err := os.WriteFile("testdata/results-lossy.jsonl", buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r, err := LoadResults(goldenResults)
 	if err != nil {
