@@ -41,6 +41,8 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"validate", "check scenario files, reporting every problem", runValidate},
 		{"schema", "print the JSON Schema of scenario files", runSchema},
+		{"report", "render reports again from results.jsonl (shards merged)", runReport},
+		{"compare", "compare two runs; exit 99 on a regression", runCompare},
 	}
 }
 
