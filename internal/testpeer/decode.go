@@ -44,3 +44,26 @@ func FFmpegDecodeClean(t testing.TB, file string, inputOpts ...string) {
 		t.Fatalf("ffmpeg decoder complaints about %s:\n%s", file, strings.Join(bad, "\n"))
 	}
 }
+
+// FFmpegFrameMD5s decodes the first video stream of file and returns the
+// MD5 (hex) of every decoded frame as raw pixels in pixFmt (e.g.
+// "yuv420p"), in output order, from ffmpeg's framemd5 muxer.
+func FFmpegFrameMD5s(t testing.TB, file, pixFmt string, inputOpts ...string) []string {
+	t.Helper()
+	Require(t, "ffmpeg")
+	args := append(append([]string{"-hide_banner", "-nostdin", "-v", "error"}, inputOpts...),
+		"-i", file, "-map", "0:v:0", "-pix_fmt", pixFmt, "-f", "framemd5", "-")
+	out, err := Run(context.Background(), 2*time.Minute, "ffmpeg", args...)
+	if err != nil {
+		t.Fatalf("ffmpeg framemd5 of %s: %v\n%s", file, err, out)
+	}
+	var sums []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, ",")
+		sums = append(sums, strings.TrimSpace(f[len(f)-1]))
+	}
+	return sums
+}
