@@ -1,7 +1,10 @@
 package h264
 
 import (
+	"bytes"
 	"context"
+	"crypto/md5"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,12 +134,31 @@ func TestSynthDecodesWithFFmpeg(t *testing.T) {
 	}
 }
 
+// greyFrameMD5 is the MD5 of a w×h yuv420p frame of value 128.
+func greyFrameMD5(w, h int) string {
+	n := w*h + 2*((w+1)/2)*((h+1)/2)
+	return fmt.Sprintf("%x", md5.Sum(bytes.Repeat([]byte{128}, n)))
+}
+
 // CheckDecodes runs ffmpeg and ffprobe over an elementary stream file.
 func CheckDecodes(t testing.TB, file string, frames, width, height, fps int) {
 	t.Helper()
 	testpeer.FFmpegDecodeClean(t, file)
 	if n := testpeer.FFprobeCountFrames(t, file, "v"); n != frames {
 		t.Errorf("ffprobe counted %d frames, want %d", n, frames)
+	}
+	// Every picture must decode to flat grey (128 in all planes): a
+	// mis-coded slice decodes to something else even when the decoder does
+	// not complain.
+	grey := greyFrameMD5(width, height)
+	sums := testpeer.FFmpegFrameMD5s(t, file, "yuv420p")
+	if len(sums) != frames {
+		t.Fatalf("framemd5 gave %d frames, want %d", len(sums), frames)
+	}
+	for i, sum := range sums {
+		if sum != grey {
+			t.Fatalf("frame %d is not flat grey (md5 %s, want %s)", i, sum, grey)
+		}
 	}
 	out, err := testpeer.Run(context.Background(), time.Minute, "ffprobe", "-v", "error", "-select_streams", "v:0",
 		"-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0", file)
