@@ -28,9 +28,9 @@ func encodedFrames(t *testing.T, codec av.Codec, d time.Duration) []av.Frame {
 	secs := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", secs}
 	if codec == av.H265 {
-		args = append(args, "-c:v", "libx265", "-x265-params", "aud=1:bframes=0:keyint=30:min-keyint=30:scenecut=0:log-level=error", "-f", "hevc", es)
+		args = append(args, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "aud=1:bframes=0:keyint=30:min-keyint=30:scenecut=0:log-level=error", "-f", "hevc", es)
 	} else {
-		args = append(args, "-c:v", "libx264", "-bf", "0", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-x264-params", "aud=1", "-f", "h264", es)
+		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-x264-params", "aud=1", "-f", "h264", es)
 	}
 	args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", secs, "-map", "1:a", "-c:a", "aac", "-ac", "1", "-b:a", "32k", "-f", "adts", adts)
 	if out, err := testpeer.Run(context.Background(), 2*time.Minute, "ffmpeg", args...); err != nil {
@@ -165,6 +165,33 @@ func TestFFmpegAcceptsSlice(t *testing.T) {
 			}
 			if info.VideoFrames != nv || info.AudioFrames != na || !info.FirstKeyWithParams || info.Duration != 10*time.Second || info.Fragments != 5 {
 				t.Errorf("verifier: %+v", info)
+			}
+			// The Verifier reads ffmpeg's fragmented MP4 too: with
+			// default-base-is-moof, with explicit base data offsets (no
+			// default_base_moof), and a plain progressive MP4 (moov only:
+			// no fragments, so no frames).
+			for _, flags := range []string{"frag_keyframe+empty_moov+default_base_moof", "frag_keyframe+empty_moov", "faststart"} {
+				theirs := filepath.Join(t.TempDir(), "theirs.mp4")
+				if msg, err := testpeer.Run(context.Background(), time.Minute, "ffmpeg", "-v", "error", "-i", file, "-c", "copy", "-movflags", flags, theirs); err != nil {
+					t.Fatalf("ffmpeg: %v\n%s", err, msg)
+				}
+				tb, err := os.ReadFile(theirs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ti, err := NewVerifier(Limits{}).Verify(tb)
+				if err != nil {
+					t.Fatalf("verifying ffmpeg's %s MP4: %v", flags, err)
+				}
+				if flags == "faststart" {
+					if ti.Fragments != 0 || ti.VideoCodec != codec {
+						t.Errorf("verifier on a progressive MP4: %+v", ti)
+					}
+					continue
+				}
+				if ti.VideoFrames != nv || ti.AudioFrames != na || !ti.FirstKeyWithParams || ti.VideoCodec != codec || ti.Duration != 10*time.Second {
+					t.Errorf("verifier on ffmpeg's %s MP4: %+v", flags, ti)
+				}
 			}
 			for _, format := range []string{"mp4", "mpegts"} {
 				out := filepath.Join(t.TempDir(), "remux."+format)

@@ -28,9 +28,9 @@ func encodedFrames(t *testing.T, codec av.Codec, d time.Duration) []av.Frame {
 	secs := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
 	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", secs}
 	if codec == av.H265 {
-		args = append(args, "-c:v", "libx265", "-x265-params", "aud=1:bframes=0:keyint=30:min-keyint=30:scenecut=0:log-level=error", "-f", "hevc", es)
+		args = append(args, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "aud=1:bframes=0:keyint=30:min-keyint=30:scenecut=0:log-level=error", "-f", "hevc", es)
 	} else {
-		args = append(args, "-c:v", "libx264", "-bf", "0", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-x264-params", "aud=1", "-f", "h264", es)
+		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-x264-params", "aud=1", "-f", "h264", es)
 	}
 	args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", secs, "-map", "1:a", "-c:a", "aac", "-ac", "1", "-b:a", "32k", "-f", "adts", adts)
 	if out, err := testpeer.Run(context.Background(), 2*time.Minute, "ffmpeg", args...); err != nil {
