@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"sync"
@@ -159,8 +160,8 @@ func TraceCache(dir string) TraceLoader {
 	var mu sync.Mutex
 	cache := map[string]*Trace{}
 	return func(path string) (*Trace, error) {
-		if dir != "" && !isAbs(path) {
-			path = dir + string(os.PathSeparator) + path
+		if dir != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -180,5 +181,3 @@ func TraceCache(dir string) TraceLoader {
 		return t, nil
 	}
 }
-
-func isAbs(p string) bool { return len(p) > 0 && p[0] == os.PathSeparator }
