@@ -1,0 +1,360 @@
+// Package device is one virtual camera: its media source (per channel), its
+// firmware behaviour and its SDK state machines, all driven by an injected
+// clock and seeded random sources. The runner makes one Device per entry of
+// the fleet plan; tests drive Devices on clock.Fake against in-memory clouds.
+//
+// Frame flow: source → Device.frame (generator-lag observation) → SDK
+// (cloud-storage PushStream). Firmware hooks (motion, live view, plan polls,
+// reboots, Wi-Fi drops, clock corrections) become SDK calls, source changes
+// and link actions.
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/device/cstorage"
+	"github.com/fleetsim/fleetsim/sim/device/firmware"
+	"github.com/fleetsim/fleetsim/sim/device/source"
+	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/rng"
+)
+
+// Config is one device of the fleet plan.
+type Config struct {
+	Index   int    // index in the fleet plan: observations and stamps use it
+	ID      string // the id the cloud knows
+	RunSeed uint64 // the device's random sources derive from it and ID
+	// Media is the profile's shared source state (one per profile).
+	Media *source.Shared
+	// Firmware behaviour of the device.
+	Firmware firmware.Config
+	// CloudStorage configures the cloud-storage SDK (iv_cs); nil: none.
+	// Its Device/DeviceIndex are set from ID/Index.
+	CloudStorage *cstorage.Config
+	// PlanQueryTimeout bounds a firmware-triggered plan query (5 s).
+	PlanQueryTimeout time.Duration
+}
+
+// Link is what the device can do to its own network link (sim/network).
+type Link interface {
+	// Outage takes the link down for d from now (a Wi-Fi reconnect).
+	Outage(d time.Duration)
+}
+
+// Deps are what a Device is driven by.
+type Deps struct {
+	Clock clock.Clock
+	Sink  observe.Sink
+	// Storage is the cloud-storage API as reached through the device's link.
+	Storage cloudapi.Storage
+	// Muxers for slices (nil: cstorage defaults).
+	Muxers cstorage.Muxers
+	// Link is the device's link (nil: Wi-Fi drops only observed).
+	Link Link
+}
+
+// Device is one virtual camera.
+type Device struct {
+	cfg  Config
+	deps Deps
+
+	mu       sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
+	running  bool
+	down     bool // rebooting
+	sources  []*source.Source
+	fw       *firmware.Firmware
+	cs       *cstorage.SDK
+	wg       sync.WaitGroup
+	bootTmr  clock.Timer
+	rebooted int
+}
+
+// New makes a device; Start runs it.
+func New(cfg Config, deps Deps) (*Device, error) {
+	if cfg.Media == nil {
+		return nil, errors.New("device: no media profile")
+	}
+	if cfg.CloudStorage == nil {
+		return nil, errors.New("device: no SDK configured")
+	}
+	if deps.Clock == nil || deps.Sink == nil {
+		return nil, errors.New("device: clock and sink are required")
+	}
+	if cfg.CloudStorage != nil && deps.Storage == nil {
+		return nil, errors.New("device: cloud-storage SDK without a Storage")
+	}
+	if cfg.PlanQueryTimeout == 0 {
+		cfg.PlanQueryTimeout = 5 * time.Second
+	}
+	return &Device{cfg: cfg, deps: deps}, nil
+}
+
+// rand derives one of the device's random sources.
+func (d *Device) rand(purpose string) *rand.Rand { return rng.New(d.cfg.RunSeed, d.cfg.ID, purpose) }
+
+// Start boots the device: SDK init, firmware and media capture. It runs
+// until ctx ends or Close.
+func (d *Device) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running {
+		return errors.New("device: already started")
+	}
+	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.running = true
+	d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.DeviceStarted, Device: d.cfg.Index})
+	d.fw = firmware.New(d.cfg.Firmware, d.deps.Clock, d.rand("firmware"), hooks{d})
+	if err := d.bootLocked(); err != nil {
+		d.running = false
+		d.cancel()
+		return err
+	}
+	d.fw.Start(d.ctx)
+	return nil
+}
+
+// bootLocked initialises the SDK and starts capture on every channel.
+func (d *Device) bootLocked() error {
+	if cs := d.cfg.CloudStorage; cs != nil {
+		cfg := *cs
+		cfg.Device, cfg.DeviceIndex = d.cfg.ID, d.cfg.Index
+		sdk := cstorage.New(cstorage.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("cstorage-%d", d.rebooted)),
+			Storage: d.deps.Storage, Sink: d.deps.Sink, Muxers: d.deps.Muxers})
+		if d.fw != nil {
+			cfg.ClockSkew = d.fw.ClockOffset()
+		}
+		if err := sdk.Init(cfg, d.callbacks()); err != nil {
+			return fmt.Errorf("device %s: cloud-storage init: %w", d.cfg.ID, err)
+		}
+		d.cs = sdk
+	}
+	channels := 1
+	if d.cfg.CloudStorage != nil && len(d.cfg.CloudStorage.Channels) > 0 {
+		channels = len(d.cfg.CloudStorage.Channels)
+	}
+	if d.sources == nil {
+		for ch := 0; ch < channels; ch++ {
+			ch := ch
+			src := source.New(d.cfg.Media, uint64(d.cfg.Index), d.deps.Clock, d.rand(fmt.Sprintf("source-%d", ch)),
+				source.SinkFunc(func(f *av.Frame, lag time.Duration) { d.frame(ch, f, lag) }))
+			d.sources = append(d.sources, src)
+		}
+	}
+	for _, s := range d.sources {
+		s.Start(d.ctx)
+	}
+	return nil
+}
+
+// callbacks are the firmware's answers to the cloud-storage SDK. On
+// push-start the encoder is asked for an IDR, as real firmware does, since
+// the SDK refuses a stream that does not start with one (CS10).
+func (d *Device) callbacks() cstorage.Callbacks {
+	return cstorage.Callbacks{
+		PushStart: func(ch int) {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if ch < len(d.sources) {
+				d.sources[ch].RequestKeyFrame()
+			}
+		},
+		EventReportResult: func(int, cstorage.EventResult) {},
+	}
+}
+
+// frame takes one captured frame to the SDKs.
+func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
+	stream := observe.Video
+	if !f.Codec.IsVideo() {
+		stream = observe.Audio
+	}
+	d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.GeneratorLag, Device: d.cfg.Index,
+		Channel: ch, Stream: stream, Seq: f.Seq, Value: lag})
+	d.mu.Lock()
+	cs := d.cs
+	d.mu.Unlock()
+	if cs != nil {
+		// refusals (no plan, not yet an IDR, buffer full…) are the SDK's to
+		// account: it observes FrameSent and the drop with its reason
+		_ = cs.PushStream(ch, f)
+	}
+}
+
+// Close stops the device: capture, firmware and SDKs. Frames still held by
+// an SDK stay in flight for the report (the SDK accounts them at Exit).
+func (d *Device) Close() error {
+	d.mu.Lock()
+	if !d.running {
+		d.mu.Unlock()
+		return nil
+	}
+	d.running = false
+	if d.bootTmr != nil {
+		d.bootTmr.Stop()
+	}
+	fw := d.fw
+	d.mu.Unlock()
+	fw.Stop()
+	d.mu.Lock()
+	for _, s := range d.sources {
+		s.Stop()
+	}
+	cs := d.cs
+	d.cs = nil
+	d.mu.Unlock()
+	var err error
+	if cs != nil {
+		err = cs.Exit()
+	}
+	d.cancel()
+	d.wg.Wait()
+	d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.DeviceStopped, Device: d.cfg.Index})
+	return err
+}
+
+// CloudStorage is the device's cloud-storage SDK (nil while rebooting or
+// without one), for tests and the runner's timeline.
+func (d *Device) CloudStorage() *cstorage.SDK {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cs
+}
+
+// InFlight lists frames an SDK still holds.
+func (d *Device) InFlight() []cstorage.FrameRef {
+	if cs := d.CloudStorage(); cs != nil {
+		return cs.InFlight()
+	}
+	return nil
+}
+
+// Reboot takes the device down now for the given time (timeline action).
+func (d *Device) Reboot(down time.Duration) { hooks{d}.Reboot(down) }
+
+// CorrectClock adjusts the device clock by delta (timeline action, CS17).
+func (d *Device) CorrectClock(delta time.Duration) {
+	if cs := d.CloudStorage(); cs != nil {
+		cs.AdjustClock(delta)
+	}
+}
+
+// hooks is the device as firmware sees it.
+type hooks struct{ d *Device }
+
+func (h hooks) EventStart(id int, pre time.Duration) {
+	cs := h.d.CloudStorage()
+	if cs == nil {
+		return
+	}
+	if pre > 0 {
+		secs := int64(pre / time.Second)
+		if secs > 299 {
+			secs = 299 // relative form only below 300 (CS8)
+		}
+		_ = cs.EventStartExt(0, id, "", secs, secs)
+		return
+	}
+	_ = cs.EventStart(0, id, "")
+}
+
+func (h hooks) EventStop(id int) {
+	if cs := h.d.CloudStorage(); cs != nil {
+		_ = cs.EventStop(0, id, "")
+	}
+}
+
+func (h hooks) Motion(on bool) {
+	h.d.mu.Lock()
+	srcs := h.d.sources
+	h.d.mu.Unlock()
+	for _, s := range srcs {
+		s.SetMotion(on)
+	}
+}
+
+// LiveView sessions need the live-view path, which this device model does
+// not have yet; they are observed so a scenario shows they happened.
+func (h hooks) LiveView(on bool, trigger int) {
+	h.d.deps.Sink.Observe(observe.Observation{At: h.d.deps.Clock.Now(), Kind: observe.LiveViewReport,
+		Device: h.d.cfg.Index, Code: trigger, OK: on, Reason: "live_view_not_modelled"})
+}
+
+func (h hooks) PollPlan() {
+	d := h.d
+	cs := d.CloudStorage()
+	if cs == nil {
+		return
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		for ch := range max(1, len(d.cfg.CloudStorage.Channels)) {
+			if d.ctx.Err() != nil {
+				return
+			}
+			_, _ = cs.QueryPlan(ch, d.cfg.PlanQueryTimeout)
+		}
+	}()
+}
+
+func (h hooks) Reboot(down time.Duration) {
+	d := h.d
+	d.mu.Lock()
+	if !d.running || d.down {
+		d.mu.Unlock()
+		return
+	}
+	d.down = true
+	d.rebooted++
+	for _, s := range d.sources {
+		s.Stop()
+	}
+	cs := d.cs
+	d.cs = nil
+	d.mu.Unlock()
+	if cs != nil {
+		_ = cs.Exit() // a reboot loses what the SDK held: it drops them with a reason
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.bootTmr = d.deps.Clock.AfterFunc(down, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if !d.running {
+			return
+		}
+		d.down = false
+		if err := d.bootLocked(); err != nil {
+			d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.DeviceStopped,
+				Device: d.cfg.Index, Reason: "boot_failed: " + err.Error()})
+		}
+	})
+}
+
+func (h hooks) NetworkDrop(down time.Duration) {
+	if h.d.deps.Link != nil {
+		h.d.deps.Link.Outage(down)
+	}
+}
+
+func (h hooks) ClockCorrection(offset time.Duration) {
+	// The firmware tracks the clock's offset from true time; the SDK its
+	// own device clock. Bring the SDK's clock to the firmware's offset.
+	cs := h.d.CloudStorage()
+	if cs == nil {
+		return
+	}
+	now := h.d.deps.Clock.Now()
+	current := cs.DeviceNow().Sub(now)
+	cs.AdjustClock(offset - current)
+}

@@ -1,0 +1,233 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/cloudapi/fakecloud"
+	"github.com/fleetsim/fleetsim/sim/device/cstorage"
+	"github.com/fleetsim/fleetsim/sim/device/firmware"
+	"github.com/fleetsim/fleetsim/sim/device/source"
+	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/units"
+)
+
+// ledger counts observations and keeps their sequence for comparisons.
+type ledger struct {
+	mu    sync.Mutex
+	kinds map[observe.Kind]int
+	drops map[string]int
+	log   []string
+}
+
+func newLedger() *ledger {
+	return &ledger{kinds: map[observe.Kind]int{}, drops: map[string]int{}}
+}
+
+func (l *ledger) Observe(o observe.Observation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.kinds[o.Kind]++
+	if o.Kind == observe.FrameDropped || o.Kind == observe.FrameLost || o.Kind == observe.FrameRejected {
+		l.drops[o.Kind.String()+":"+o.Reason]++
+	}
+	if o.Kind != observe.GeneratorLag {
+		l.log = append(l.log, fmt.Sprintf("%d %s d%d c%d s%d #%d %v %s", o.At.UnixNano(), o.Kind, o.Device, o.Channel, o.Stream, o.Seq, o.Value, o.Reason))
+	}
+}
+
+func (l *ledger) fates() int {
+	return l.kinds[observe.FrameDelivered] + l.kinds[observe.FrameDropped] + l.kinds[observe.FrameLost] + l.kinds[observe.FrameRejected]
+}
+
+// parseFrameList is the fakecloud parser for cstorage's default container.
+func parseFrameList(dst []fakecloud.Frame, _ cloudapi.Format, body []byte) ([]fakecloud.Frame, error) {
+	infos, err := cstorage.ParseFrameList(nil, body)
+	if err != nil {
+		return dst, err
+	}
+	for _, fi := range infos {
+		st := observe.Video
+		if fi.Audio {
+			st = observe.Audio
+		}
+		dst = append(dst, fakecloud.Frame{Stream: st, Seq: fi.Seq, Key: fi.Key, Capture: fi.Capture})
+	}
+	return dst, nil
+}
+
+func quickstartMedia(t testing.TB) *source.Shared {
+	sh, err := source.NewShared(source.Profile{
+		Video: source.VideoConfig{Codec: av.H264, Width: 640, Height: 360, FPS: 15, GOP: 30, Bitrate: 512 * units.Kbps, IPRatio: 10, Variance: 0.2},
+		Audio: source.AudioConfig{Codec: av.AAC, SampleRate: 16000, Channels: 1, Bitrate: 32 * units.Kbps},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sh
+}
+
+type rig struct {
+	clk   *clock.Fake
+	cloud *fakecloud.Cloud
+	led   *ledger
+	dev   *Device
+}
+
+func newRig(t testing.TB, plan cloudapi.PlanKind, fw firmware.Config, seed uint64) *rig {
+	t.Helper()
+	clk := clock.NewFake(clock.Epoch())
+	led := newLedger()
+	cloud := fakecloud.New(clk, fakecloud.Config{Sink: led, Parser: parseFrameList, Bandwidth: 4 * units.Mbps, Seed: seed})
+	cloud.SetPlan("cam-0007", 0, cloudapi.Plan{Kind: plan, Valid: plan != cloudapi.PlanNone, Version: 1})
+	cs := cstorage.DefaultConfig("", 0)
+	dev, err := New(Config{Index: 7, ID: "cam-0007", RunSeed: seed, Media: quickstartMedia(t), Firmware: fw, CloudStorage: &cs},
+		Deps{Clock: clk, Sink: led, Storage: cloud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rig{clk: clk, cloud: cloud, led: led, dev: dev}
+}
+
+// checkAccounting: every frame sent has one fate or is held by the SDK.
+func (r *rig) checkAccounting(t *testing.T) {
+	t.Helper()
+	r.led.mu.Lock()
+	defer r.led.mu.Unlock()
+	sent, fates, held := r.led.kinds[observe.FrameSent], r.led.fates(), len(r.dev.InFlight())
+	if sent != fates+held {
+		t.Fatalf("accounting: sent %d ≠ fates %d + in flight %d (%v)", sent, fates, held, r.led.drops)
+	}
+}
+
+func TestFullTimeDeviceDeliversItsStream(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	r := newRig(t, cloudapi.PlanFullTime, firmware.Config{}, 1)
+	if err := r.dev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Advance(2 * time.Minute)
+	r.checkAccounting(t)
+	k := r.led.kinds
+	// 2 min: video at i/15 s (i = 0…1800), audio every 64 ms (k = 0…1875);
+	// everything but the open slice delivered
+	if k[observe.FrameSent] != 1801+1876 || k[observe.FrameDelivered] < 3300 || k[observe.SliceUploaded] < 10 {
+		t.Fatalf("sent %d delivered %d slices %d", k[observe.FrameSent], k[observe.FrameDelivered], k[observe.SliceUploaded])
+	}
+	// Only the start-up: frames before the plan query returns (no service)
+	// and before the IDR the firmware asks for on push-start (CS10).
+	for reason, n := range r.led.drops {
+		startup := reason == "frame_dropped:"+observe.ReasonNoService || reason == "frame_dropped:"+observe.ReasonNotIDR
+		if !startup || n > 2 {
+			t.Fatalf("drops on a clean link: %v", r.led.drops)
+		}
+	}
+	if k[observe.GeneratorLag] != k[observe.FrameSent] {
+		t.Fatalf("%d lag observations for %d frames", k[observe.GeneratorLag], k[observe.FrameSent])
+	}
+	if err := r.dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r.led.kinds[observe.FrameSent] != r.led.fates() {
+		t.Fatalf("after Close %d frames without a fate", r.led.kinds[observe.FrameSent]-r.led.fates())
+	}
+}
+
+func TestEventPlanMotionMakesReportedEvents(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fw := firmware.Config{Motion: firmware.MotionConfig{Rate: units.Frequency(20.0 / 3600), Duration: units.Fixed(15 * time.Second)}}
+	r := newRig(t, cloudapi.PlanEvent, fw, 2)
+	if err := r.dev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Advance(time.Hour)
+	r.checkAccounting(t)
+	k := r.led.kinds
+	if k[observe.EventStarted] < 8 || k[observe.EventReported] < k[observe.EventStarted]-1 {
+		t.Fatalf("events started %d reported %d", k[observe.EventStarted], k[observe.EventReported])
+	}
+	if k[observe.FrameDelivered] == 0 || k[observe.FrameDelivered] >= k[observe.FrameSent] {
+		t.Fatalf("event plan delivered %d of %d frames: want only event video", k[observe.FrameDelivered], k[observe.FrameSent])
+	}
+	if err := r.dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRebootLosesBufferAndResumes(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	r := newRig(t, cloudapi.PlanFullTime, firmware.Config{}, 3)
+	if err := r.dev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Advance(25 * time.Second)
+	r.dev.Reboot(30 * time.Second)
+	if r.dev.CloudStorage() != nil {
+		t.Fatal("SDK still up during a reboot")
+	}
+	r.clk.Advance(10 * time.Second)
+	sentDuringDown := r.led.kinds[observe.FrameSent]
+	r.clk.Advance(15 * time.Second)
+	if r.led.kinds[observe.FrameSent] != sentDuringDown {
+		t.Fatal("frames generated while the device was down")
+	}
+	r.clk.Advance(time.Minute)
+	r.checkAccounting(t)
+	if r.dev.CloudStorage() == nil || r.led.kinds[observe.FrameSent] <= sentDuringDown {
+		t.Fatal("device did not come back after its reboot")
+	}
+	if r.led.drops["frame_dropped:"+observe.ReasonRunEnded] == 0 {
+		t.Fatalf("reboot dropped nothing the SDK held: %v", r.led.drops)
+	}
+	if err := r.dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSameSeedSameObservations(t *testing.T) {
+	run := func() string {
+		fw := firmware.Config{
+			Motion: firmware.MotionConfig{Rate: units.Frequency(30.0 / 3600), Duration: units.DurationDist{Kind: "exponential", Mean: units.Duration(20 * time.Second)}},
+			Clock:  firmware.ClockConfig{Skew: 2 * time.Second, CorrectEvery: 10 * time.Minute},
+		}
+		r := newRig(t, cloudapi.PlanEvent, fw, 9)
+		if err := r.dev.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.clk.Advance(30 * time.Minute)
+		if err := r.dev.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(r.led.log, "\n")
+	}
+	a, b := run(), run()
+	if a != b {
+		t.Fatal("two runs with the same seed observed different things")
+	}
+	if len(a) < 1000 {
+		t.Fatal("suspiciously few observations")
+	}
+}
+
+func BenchmarkDeviceCameraSecond(b *testing.B) {
+	r := newRig(b, cloudapi.PlanFullTime, firmware.Config{}, 1)
+	if err := r.dev.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.clk.Advance(time.Second)
+	}
+	b.StopTimer()
+	_ = r.dev.Close()
+}
