@@ -8,6 +8,7 @@ import (
 
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // sliceCase drives the round-trip tests, fuzz seeds and benchmarks.
@@ -62,6 +63,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 					t.Errorf("PTS %v..%v", info.FirstPTS, info.LastPTS)
 				}
 			}
+			checkStamps(t, info.Stamps, info.Unstamped, nv)
 			if info.Duration != c.profile.duration {
 				t.Errorf("duration %v, want %v", info.Duration, c.profile.duration)
 			}
@@ -83,13 +85,15 @@ func TestSamplesOmitParameterSets(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Find the first sample: the mdat after the first moof.
+	// frames[0] is AUD, SPS, PPS, stamp SEI, IDR: the sample is SEI + IDR.
+	sei, idr := frames[0].NALUs[3], frames[0].NALUs[4]
 	i := bytes.Index(slice, []byte("mdat"))
-	first, err := h264.SplitAVCC(nil, slice[i+4:i+4+4+len(frames[0].NALUs[3])], 4)
+	first, err := h264.SplitAVCC(nil, slice[i+4:i+4+4+len(sei)+4+len(idr)], 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first) != 1 || h264.Type(first[0]) != h264.NALIDR {
-		t.Fatalf("first sample holds %d NAL units, first of type %v", len(first), h264.Type(first[0]))
+	if len(first) != 2 || h264.Type(first[0]) != h264.NALSEI || h264.Type(first[1]) != h264.NALIDR {
+		t.Fatalf("first sample holds %d NAL units", len(first))
 	}
 }
 
@@ -242,4 +246,19 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("NAL index grew to %d", cap(v.nalus))
 		}
 	})
+}
+
+// checkStamps: every video frame's stamp read back, in order.
+func checkStamps(t *testing.T, stamps []stamp.Stamp, unstamped, frames int) {
+	t.Helper()
+	if len(stamps) != frames || unstamped != 0 {
+		t.Fatalf("%d stamps, %d unstamped frames, want %d stamps", len(stamps), unstamped, frames)
+	}
+	frameDur := time.Second / 15
+	for i, s := range stamps {
+		want := stamp.New(testDevice, uint64(i), stampEpoch.Add(time.Duration(i)*frameDur))
+		if s != want {
+			t.Fatalf("stamp %d = %+v, want %+v", i, s, want)
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/h264"
 	"github.com/fleetsim/fleetsim/media/h265"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // encodedFrames has ffmpeg encode d of a test pattern (640x360, 15 fps,
@@ -89,7 +90,22 @@ func encodedFrames(t *testing.T, codec av.Codec, d time.Duration) []av.Frame {
 		if codec == av.H265 {
 			key = h265.IsKeyFrame(au)
 		}
-		out = append(out, av.Frame{Codec: codec, Seq: uint64(i), PTS: ts, DTS: ts, Key: key, NALUs: au})
+		// The stamp SEI goes before the first slice, as the generator puts it.
+		capture := stampEpoch.Add(ts)
+		st := stamp.Append(nil, codec, stamp.New(testDevice, uint64(i), capture))
+		withStamp := make([][]byte, 0, len(au)+1)
+		for j, u := range au {
+			vcl := h264.Type(u).IsVCL()
+			if codec == av.H265 {
+				vcl = h265.Type(u).IsVCL()
+			}
+			if vcl {
+				withStamp = append(append(withStamp, st), au[j:]...)
+				break
+			}
+			withStamp = append(withStamp, u)
+		}
+		out = append(out, av.Frame{Codec: codec, Seq: uint64(i), PTS: ts, DTS: ts, Key: key, NALUs: withStamp, Capture: capture})
 	}
 	for ; ai < len(audio); ai++ {
 		at := time.Duration(ai) * audioDur
@@ -166,6 +182,7 @@ func TestFFmpegAcceptsSlice(t *testing.T) {
 			if info.VideoFrames != nv || info.AudioFrames != na || !info.FirstKeyWithParams || info.Duration != 10*time.Second || info.Fragments != 5 {
 				t.Errorf("verifier: %+v", info)
 			}
+			checkStamps(t, info.Stamps, info.Unstamped, nv)
 			// The Verifier reads ffmpeg's fragmented MP4 too: with
 			// default-base-is-moof, with explicit base data offsets (no
 			// default_base_moof), and a plain progressive MP4 (moov only:
@@ -192,6 +209,8 @@ func TestFFmpegAcceptsSlice(t *testing.T) {
 				if ti.VideoFrames != nv || ti.AudioFrames != na || !ti.FirstKeyWithParams || ti.VideoCodec != codec || ti.Duration != 10*time.Second {
 					t.Errorf("verifier on ffmpeg's %s MP4: %+v", flags, ti)
 				}
+				// Stamps survive ffmpeg's remux.
+				checkStamps(t, ti.Stamps, ti.Unstamped, nv)
 			}
 			for _, format := range []string{"mp4", "mpegts"} {
 				out := filepath.Join(t.TempDir(), "remux."+format)

@@ -8,6 +8,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/h264"
 	"github.com/fleetsim/fleetsim/media/h265"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // Errors of the Verifier; every error it returns wraps one of them.
@@ -45,7 +46,7 @@ type Info struct {
 	// duration.
 	FirstPTS, LastPTS, Duration time.Duration
 	// Stamps are the frame stamps of the video samples, in order.
-	Stamps []Stamp
+	Stamps []stamp.Stamp
 	// Unstamped counts video samples without a readable stamp.
 	Unstamped int
 	Bytes     int
@@ -624,7 +625,7 @@ func (v *Verifier) sample(t *track, s []byte, dts uint64, cts int64, dur uint32)
 	if key {
 		v.info.KeyFrames++
 	}
-	if st, ok := readStamp(t.codec, v.nalus); ok {
+	if st, ok := stamp.ReadNALUs(t.codec, v.nalus); ok {
 		v.info.Stamps = append(v.info.Stamps, st)
 	} else {
 		v.info.Unstamped++

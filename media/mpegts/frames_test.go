@@ -7,6 +7,7 @@ import (
 
 	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // Parameter sets of a 640x360 stream from libx264 / libx265: the
@@ -19,6 +20,11 @@ var (
 	h265SPS = mustHex("42010101600000030090000003000003003fa0050201696592a4932bc05a020000030002000003001e10")
 	h265PPS = mustHex("4401c172b46240")
 )
+
+// testDevice and stampEpoch are what the synthetic frames' stamps carry.
+const testDevice = 4242
+
+var stampEpoch = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 var aac16k = &aac.Config{Object: aac.ObjectType(2), SampleRate: 16000, Channels: 1, FrameLength: 1024}
 
@@ -86,12 +92,16 @@ func (p synthProfile) frames() []av.Frame {
 			out = append(out, av.Frame{Codec: av.AAC, Seq: uint64(ai), PTS: at, DTS: at, Key: true, Payload: audio})
 			ai++
 		}
-		f := av.Frame{Codec: p.codec, Seq: uint64(i), PTS: t, DTS: t, Key: i%p.gop == 0}
+		f := av.Frame{Codec: p.codec, Seq: uint64(i), PTS: t, DTS: t, Key: i%p.gop == 0, Capture: stampEpoch.Add(t)}
+		// The stamp SEI goes after the parameter sets, before the slice.
+		pic := nonIDR
 		if f.Key {
-			f.NALUs = idr
-		} else {
-			f.NALUs = nonIDR
+			pic = idr
 		}
+		f.NALUs = make([][]byte, 0, len(pic)+1)
+		f.NALUs = append(f.NALUs, pic[:len(pic)-1]...)
+		f.NALUs = append(f.NALUs, stamp.Append(nil, p.codec, stamp.New(testDevice, f.Seq, f.Capture)))
+		f.NALUs = append(f.NALUs, pic[len(pic)-1])
 		out = append(out, f)
 	}
 	for p.aacSize > 0 && time.Duration(ai)*audioDur < time.Duration(nv)*frameDur {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/asticode/go-astits"
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // sliceCase is one slice configuration: the table drives the round-trip
@@ -65,6 +66,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 			if info.FirstPTS != 0 || !near(info.LastPTS, time.Duration(nv-1)*frameDur) {
 				t.Errorf("PTS %v..%v", info.FirstPTS, info.LastPTS)
 			}
+			checkStamps(t, info.Stamps, info.Unstamped, nv)
 			if info.Duration != c.profile.duration {
 				t.Errorf("duration %v, want %v", info.Duration, c.profile.duration)
 			}
@@ -226,4 +228,19 @@ func TestMuxerNoAllocs(t *testing.T) {
 func near(a, b time.Duration) bool {
 	d := a - b
 	return d > -time.Second/90000 && d < time.Second/90000
+}
+
+// checkStamps: every video frame's stamp read back, in order.
+func checkStamps(t *testing.T, stamps []stamp.Stamp, unstamped, frames int) {
+	t.Helper()
+	if len(stamps) != frames || unstamped != 0 {
+		t.Fatalf("%d stamps, %d unstamped frames, want %d stamps", len(stamps), unstamped, frames)
+	}
+	frameDur := time.Second / 15
+	for i, s := range stamps {
+		want := stamp.New(testDevice, uint64(i), stampEpoch.Add(time.Duration(i)*frameDur))
+		if s != want {
+			t.Fatalf("stamp %d = %+v, want %+v", i, s, want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
 // Errors of the Verifier; every error it returns wraps one of them.
@@ -50,7 +51,7 @@ type Info struct {
 	FirstPTS, LastPTS, Duration time.Duration
 	// Stamps are the frame stamps of the video access units, in order
 	// (only those that carry one).
-	Stamps []Stamp
+	Stamps []stamp.Stamp
 	// Unstamped counts video access units without a readable stamp.
 	Unstamped int
 	// Bytes is the slice size.
@@ -439,7 +440,7 @@ func (v *Verifier) videoAU(rawPTS, rawDTS int64, es []byte) error {
 	if key {
 		v.info.KeyFrames++
 	}
-	if s, ok := readStamp(v.info.VideoCodec, v.nalus); ok {
+	if s, ok := stamp.ReadNALUs(v.info.VideoCodec, v.nalus); ok {
 		v.info.Stamps = append(v.info.Stamps, s)
 	} else {
 		v.info.Unstamped++
