@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -144,7 +145,7 @@ func TestFullTimeDeviceDeliversItsStream(t *testing.T) {
 
 func TestEventPlanMotionMakesReportedEvents(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	fw := firmware.Config{Motion: firmware.MotionConfig{Rate: units.Frequency(20.0 / 3600), Duration: units.Fixed(15 * time.Second)}}
+	fw := firmware.Config{Motion: firmware.MotionConfig{Rate: units.Frequency(20.0 / 3600), Duration: firmware.Fixed(15 * time.Second)}}
 	r := newRig(t, cloudapi.PlanEvent, fw, 2)
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestRebootLosesBufferAndResumes(t *testing.T) {
 func TestSameSeedSameObservations(t *testing.T) {
 	run := func() string {
 		fw := firmware.Config{
-			Motion: firmware.MotionConfig{Rate: units.Frequency(30.0 / 3600), Duration: units.DurationDist{Kind: "exponential", Mean: units.Duration(20 * time.Second)}},
+			Motion: firmware.MotionConfig{Rate: units.Frequency(30.0 / 3600), Duration: expSampler(20 * time.Second)},
 			Clock:  firmware.ClockConfig{Skew: 2 * time.Second, CorrectEvery: 10 * time.Minute},
 		}
 		r := newRig(t, cloudapi.PlanEvent, fw, 9)
@@ -230,4 +231,11 @@ func BenchmarkDeviceCameraSecond(b *testing.B) {
 	}
 	b.StopTimer()
 	_ = r.dev.Close()
+}
+
+// expSampler draws exponential durations with the given mean.
+type expSampler time.Duration
+
+func (e expSampler) Sample(r *rand.Rand) time.Duration {
+	return time.Duration(r.ExpFloat64() * float64(e))
 }

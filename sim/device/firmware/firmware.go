@@ -42,6 +42,16 @@ type Hooks interface {
 	ClockCorrection(offset time.Duration)
 }
 
+// Sampler draws durations (scenario distributions implement it).
+type Sampler interface {
+	Sample(r *rand.Rand) time.Duration
+}
+
+// Fixed is a Sampler that always draws the same duration.
+type Fixed time.Duration
+
+func (f Fixed) Sample(*rand.Rand) time.Duration { return time.Duration(f) }
+
 // Config is the firmware behaviour of one device. Zero values disable a
 // process.
 type Config struct {
@@ -58,7 +68,7 @@ type MotionConfig struct {
 	// Rate of motion episodes (Poisson arrivals). Zero: no motion.
 	Rate units.Frequency
 	// Duration of an episode; alarms keep firing while it lasts.
-	Duration units.DurationDist
+	Duration Sampler
 	// Retrigger is how often the detector re-fires during an episode (2 s).
 	Retrigger time.Duration
 	// Hold keeps the event open after the last alarm (12 s).
@@ -78,7 +88,7 @@ type MotionConfig struct {
 // LiveViewConfig drives live-view sessions.
 type LiveViewConfig struct {
 	Rate     units.Frequency
-	Duration units.DurationDist
+	Duration Sampler
 	// Trigger is the RP8 trigger type of the sessions (100–105).
 	Trigger int
 }
@@ -93,8 +103,8 @@ type PlanPollConfig struct {
 
 // OutageConfig drives random outages by MTBF/MTTR.
 type OutageConfig struct {
-	MTBF time.Duration      // mean time between failures (exponential)
-	Down units.DurationDist // how long the device stays down
+	MTBF time.Duration // mean time between failures (exponential)
+	Down Sampler       // how long the device stays down
 }
 
 // ClockConfig drives the device clock's error (CS17).
@@ -126,20 +136,20 @@ func (c *Config) Defaults() {
 	if m.PreRecordGap == 0 {
 		m.PreRecordGap = 2 * time.Second
 	}
-	if m.Duration.Kind == "" {
-		m.Duration = units.Fixed(20 * time.Second)
+	if m.Duration == nil {
+		m.Duration = Fixed(20 * time.Second)
 	}
-	if c.LiveView.Duration.Kind == "" {
-		c.LiveView.Duration = units.Fixed(60 * time.Second)
+	if c.LiveView.Duration == nil {
+		c.LiveView.Duration = Fixed(60 * time.Second)
 	}
 	if c.LiveView.Trigger == 0 {
 		c.LiveView.Trigger = 104 // live from web
 	}
-	if c.Reboots.Down.Kind == "" {
-		c.Reboots.Down = units.Fixed(30 * time.Second)
+	if c.Reboots.Down == nil {
+		c.Reboots.Down = Fixed(30 * time.Second)
 	}
-	if c.WiFiDrops.Down.Kind == "" {
-		c.WiFiDrops.Down = units.Fixed(10 * time.Second)
+	if c.WiFiDrops.Down == nil {
+		c.WiFiDrops.Down = Fixed(10 * time.Second)
 	}
 }
 

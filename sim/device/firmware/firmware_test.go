@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func run(t *testing.T, cfg Config, seed uint64, d time.Duration) *recorder {
 }
 
 func TestMotionEventHeldThenStopped(t *testing.T) {
-	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 3600), Duration: units.Fixed(20 * time.Second)}}
+	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 3600), Duration: Fixed(20 * time.Second)}}
 	rec := run(t, cfg, 1, 30*time.Hour)
 	if len(rec.lens) < 10 {
 		t.Fatalf("only %d events in 30 h at 1/h", len(rec.lens))
@@ -94,7 +95,7 @@ func TestMotionEventHeldThenStopped(t *testing.T) {
 }
 
 func TestMotionEventCapped(t *testing.T) {
-	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 36000), Duration: units.Fixed(1000 * time.Second)}}
+	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 36000), Duration: Fixed(1000 * time.Second)}}
 	rec := run(t, cfg, 3, 20*time.Hour)
 	var capped int
 	for _, l := range rec.lens {
@@ -111,7 +112,7 @@ func TestMotionEventCapped(t *testing.T) {
 }
 
 func TestMotionRateIsPoisson(t *testing.T) {
-	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(6.0 / 3600), Duration: units.Fixed(time.Second), Hold: time.Second}}
+	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(6.0 / 3600), Duration: Fixed(time.Second), Hold: time.Second}}
 	const hours = 500
 	rec := run(t, cfg, 7, hours*time.Hour)
 	want := 6.0 * hours
@@ -123,7 +124,7 @@ func TestMotionRateIsPoisson(t *testing.T) {
 }
 
 func TestPreRecordSkippedNearPreviousStop(t *testing.T) {
-	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 20), Duration: units.Fixed(time.Second),
+	cfg := Config{Motion: MotionConfig{Rate: units.Frequency(1.0 / 20), Duration: Fixed(time.Second),
 		Hold: time.Second, PreRecord: 5 * time.Second}}
 	rec := run(t, cfg, 11, 2*time.Hour)
 	var with, without int
@@ -141,7 +142,7 @@ func TestPreRecordSkippedNearPreviousStop(t *testing.T) {
 
 func TestSameSeedSameBehaviour(t *testing.T) {
 	cfg := Config{
-		Motion:    MotionConfig{Rate: units.Frequency(10.0 / 3600), Duration: units.DurationDist{Kind: "exponential", Mean: units.Duration(30 * time.Second)}},
+		Motion:    MotionConfig{Rate: units.Frequency(10.0 / 3600), Duration: expSampler(30 * time.Second)},
 		LiveView:  LiveViewConfig{Rate: units.Frequency(2.0 / 3600)},
 		PlanPoll:  PlanPollConfig{Interval: 30 * time.Minute, Jitter: time.Minute},
 		Reboots:   OutageConfig{MTBF: 5 * time.Hour},
@@ -183,7 +184,7 @@ func TestClockDriftAndCorrection(t *testing.T) {
 func TestStopClosesOpenEventAndCancelsTimers(t *testing.T) {
 	clk := clock.NewFake(clock.Epoch())
 	rec := newRecorder(clk)
-	fw := New(Config{Motion: MotionConfig{Rate: units.Frequency(1), Duration: units.Fixed(time.Hour)}}, clk, rng.New(5), rec)
+	fw := New(Config{Motion: MotionConfig{Rate: units.Frequency(1), Duration: Fixed(time.Hour)}}, clk, rng.New(5), rec)
 	fw.Start(context.Background())
 	clk.Advance(10 * time.Second)
 	if len(rec.open) != 1 {
@@ -216,4 +217,11 @@ func TestContextCancelStops(t *testing.T) {
 	if clk.Pending() != 0 {
 		t.Fatalf("%d timers still armed after stop", clk.Pending())
 	}
+}
+
+// expSampler draws exponential durations with the given mean.
+type expSampler time.Duration
+
+func (e expSampler) Sample(r *rand.Rand) time.Duration {
+	return time.Duration(r.ExpFloat64() * float64(e))
 }
