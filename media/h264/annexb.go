@@ -1,6 +1,9 @@
 package h264
 
-import "errors"
+import (
+	"bytes"
+	"errors"
+)
 
 // Annex-B byte stream framing (ITU-T H.264 Annex B; the same in ITU-T H.265
 // Annex B): NAL units each preceded by a start code 00 00 01 or 00 00 00 01.
@@ -57,18 +60,13 @@ func SplitAnnexB(dst [][]byte, b []byte) ([][]byte, error) {
 // nextStartCode finds the next 00 00 01 at or after i. It returns the end of
 // the current NAL unit and the index after the start code, or len(b), -1.
 func nextStartCode(b []byte, i int) (end, next int) {
-	for j := i; j+2 < len(b); {
-		if b[j+2] > 1 {
-			j += 3
-			continue
-		}
-		if b[j+2] == 1 && b[j+1] == 0 && b[j] == 0 {
-			return j, j + 3
-		}
-		j++
+	if k := bytes.Index(b[i:], startCode3); k >= 0 {
+		return i + k, i + k + 3
 	}
 	return len(b), -1
 }
+
+var startCode3 = []byte{0, 0, 1}
 
 // AnnexBSize is the length of nalus written by AppendAnnexB.
 func AnnexBSize(nalus [][]byte) int {
