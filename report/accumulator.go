@@ -586,22 +586,65 @@ func (a *Accumulator) liveTotals() (map[string]*counters, int64) {
 	return out, connected
 }
 
-// liveHist calls f with each group's merged histogram of metric m (closed
-// windows plus the samples recorded in the open window), under the lock.
-func (a *Accumulator) liveHist(m metric, f func(group string, h *hdr.Histogram)) {
+// liveHist calls f with each group's distribution of metric m: closed
+// windows plus the samples recorded in the open window.
+func (a *Accumulator) liveHist(m metric, f func(group string, h *histView)) {
+	views := make([]*histView, len(a.groups))
 	a.tmu.Lock()
-	defer a.tmu.Unlock()
-	scratch := newHist()
 	for gi, name := range a.groups {
-		scratch.Reset()
+		v := &histView{}
 		if i, ok := a.st.groupIndex[name]; ok && a.st.groups[i].hist[m] != nil {
-			scratch.Merge(a.st.groups[i].hist[m])
+			v.addSparse(toSparse(a.st.groups[i].hist[m]))
 		}
 		if h := a.win[gi][m]; h != nil {
-			scratch.Merge(h)
+			v.addSparse(toSparse(h))
 		}
-		f(name, scratch)
+		views[gi] = v
 	}
+	a.tmu.Unlock()
+	for gi, name := range a.groups {
+		f(name, views[gi])
+	}
+}
+
+// histView is a distribution in seconds for the metrics endpoint.
+type histView struct {
+	vals  []float64 // bucket values, seconds
+	cnts  []uint64
+	count uint64
+	sum   float64
+}
+
+func (h *histView) addSparse(s sparse) {
+	for i := 0; i < len(s); i += 2 {
+		v, c := float64(s[i])/1e6, s[i+1]
+		h.vals = append(h.vals, v)
+		h.cnts = append(h.cnts, uint64(c))
+		h.count += uint64(c)
+		h.sum += v * float64(c)
+	}
+}
+
+func (h *histView) add(o *histView) {
+	h.vals = append(h.vals, o.vals...)
+	h.cnts = append(h.cnts, o.cnts...)
+	h.count += o.count
+	h.sum += o.sum
+}
+
+// buckets returns cumulative counts at the upper bounds.
+func (h *histView) buckets(bounds []float64) map[float64]uint64 {
+	out := make(map[float64]uint64, len(bounds))
+	for _, b := range bounds {
+		var n uint64
+		for i, v := range h.vals {
+			if v <= b {
+				n += h.cnts[i]
+			}
+		}
+		out[b] = n
+	}
+	return out
 }
 
 // Planned is the number of devices planned.
