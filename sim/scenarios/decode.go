@@ -348,18 +348,18 @@ func (d *decoder) collectMerge(val *yaml.Node, path string, out *[][2]*yaml.Node
 	}
 	switch val.Kind {
 	case yaml.MappingNode:
-		var inner [][2]*yaml.Node
-		var own [][2]*yaml.Node
+		// own keys first, then those of nested merges: that is precedence order
 		for i := 0; i+1 < len(val.Content); i += 2 {
-			k, v := val.Content[i], val.Content[i+1]
-			if k.ShortTag() == "!!merge" {
-				d.collectMerge(v, path, &inner, depth+1)
-			} else if k.Kind == yaml.ScalarNode {
-				own = append(own, [2]*yaml.Node{k, v})
+			if k := val.Content[i]; k.Kind == yaml.ScalarNode && k.ShortTag() != "!!merge" {
+				*out = append(*out, [2]*yaml.Node{k, val.Content[i+1]})
+				d.visits++
 			}
 		}
-		*out = append(*out, own...)
-		*out = append(*out, inner...)
+		for i := 0; i+1 < len(val.Content) && !d.halted; i += 2 {
+			if val.Content[i].ShortTag() == "!!merge" {
+				d.collectMerge(val.Content[i+1], path, out, depth+1)
+			}
+		}
 	case yaml.SequenceNode:
 		for _, m := range val.Content {
 			if d.halted {
