@@ -63,8 +63,9 @@ type Deps struct {
 
 // Device is one virtual camera.
 type Device struct {
-	cfg  Config
-	deps Deps
+	cfg     Config
+	deps    Deps
+	storage cloudapi.Storage // deps.Storage, watched for reachability
 
 	mu       sync.Mutex
 	ctx      context.Context
@@ -96,7 +97,11 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	if cfg.PlanQueryTimeout == 0 {
 		cfg.PlanQueryTimeout = 5 * time.Second
 	}
-	return &Device{cfg: cfg, deps: deps}, nil
+	d := &Device{cfg: cfg, deps: deps}
+	if deps.Storage != nil {
+		d.storage = watchReach(deps.Storage, deps.Clock, deps.Sink, cfg.Index)
+	}
+	return d, nil
 }
 
 // rand derives one of the device's random sources.
@@ -129,7 +134,7 @@ func (d *Device) bootLocked() error {
 		cfg := *cs
 		cfg.Device, cfg.DeviceIndex = d.cfg.ID, d.cfg.Index
 		sdk := cstorage.New(cstorage.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("cstorage-%d", d.rebooted)),
-			Storage: d.deps.Storage, Sink: d.deps.Sink, Muxers: d.deps.Muxers})
+			Storage: d.storage, Sink: d.deps.Sink, Muxers: d.deps.Muxers})
 		if d.fw != nil {
 			cfg.ClockSkew = d.fw.ClockOffset()
 		}
@@ -221,6 +226,36 @@ func (d *Device) Close() error {
 	d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.DeviceStopped, Device: d.cfg.Index})
 	return err
 }
+
+// StopCapture ends media capture and firmware activity (the run is
+// stopping) while the SDKs keep uploading what they hold; Close follows.
+func (d *Device) StopCapture() {
+	d.mu.Lock()
+	fw := d.fw
+	srcs := d.sources
+	if d.bootTmr != nil {
+		d.bootTmr.Stop()
+	}
+	d.mu.Unlock()
+	if fw != nil {
+		fw.Stop()
+	}
+	for _, s := range srcs {
+		s.Stop()
+	}
+}
+
+// Busy reports whether an SDK still has uploads to finish.
+func (d *Device) Busy() bool {
+	if cs := d.CloudStorage(); cs != nil {
+		return cs.Busy()
+	}
+	return false
+}
+
+// SetClockOffset sets the device clock's offset from true time (a timeline
+// correction: 0 is an NTP sync).
+func (d *Device) SetClockOffset(offset time.Duration) { hooks{d}.ClockCorrection(offset) }
 
 // CloudStorage is the device's cloud-storage SDK (nil while rebooting or
 // without one), for tests and the runner's timeline.
