@@ -22,6 +22,10 @@ type Frame struct {
 	Seq     uint64
 	Key     bool
 	Capture time.Time
+	// Positional: the container does not name the frame (TS and fMP4 audio
+	// carry no stamp); Seq is its index among the slice's frames of its
+	// stream and the cloud numbers it from the upload's sequence range.
+	Positional bool
 }
 
 // Parser reads the frames of a slice body (TS, fMP4 or an interim format),
@@ -106,6 +110,7 @@ type Cloud struct {
 	overwritten int
 	calls       map[string]int
 	frames      []Frame
+	stored      map[chanKey]map[uint64]time.Time // slice seq → UTC start, for idempotent retries
 }
 
 // New returns an empty cloud on clk.
@@ -134,6 +139,7 @@ func New(clk clock.Clock, cfg Config) *Cloud {
 		index:     map[chanKey][]StoredSlice{},
 		delivered: map[frameKey]struct{}{},
 		calls:     map[string]int{},
+		stored:    map[chanKey]map[uint64]time.Time{},
 	}
 }
 
@@ -235,14 +241,14 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 503, Code: cloudapi.CodeUnavailable, Msg: "injected upload error"}
 	}
 	if c.faults.Refuse != "" {
-		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 400, Code: c.faults.Refuse, Msg: "injected refusal"}
+		return cloudapi.SliceReceipt{}, c.refuse(&s, &cloudapi.Error{Status: 400, Code: c.faults.Refuse, Msg: "injected refusal"})
 	}
 	k := chanKey{s.Device, s.Channel}
 	if p := c.plan(k); !p.Valid || p.Kind == cloudapi.PlanNone {
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 403, Code: cloudapi.CodeNoService, Msg: "no valid plan"}
 	}
 	if units.ByteSize(len(s.Body)) > c.cfg.MaxBody {
-		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 413, Code: cloudapi.CodeTooLarge, Msg: fmt.Sprintf("%d bytes", len(s.Body))}
+		return cloudapi.SliceReceipt{}, c.refuse(&s, &cloudapi.Error{Status: 413, Code: cloudapi.CodeTooLarge, Msg: fmt.Sprintf("%d bytes", len(s.Body))})
 	}
 	if !s.UTCEnd.After(s.UTCStart) && !s.UTCEnd.Equal(s.UTCStart) {
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadRequest, Msg: "utc end before start"}
@@ -255,18 +261,21 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 		var err error
 		frames, err = c.cfg.Parser(frames, s.Format, s.Body)
 		c.frames = frames[:0]
-		if err != nil {
-			return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadSlice, Msg: err.Error()}
+		if err == nil {
+			err = verify(&s, frames)
 		}
-		for _, f := range frames {
-			if f.Stream == observe.Video {
-				if !f.Key {
-					return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 400, Code: cloudapi.CodeNotIDR, Msg: fmt.Sprintf("first video frame %d is not an IDR", f.Seq)}
-				}
-				break
-			}
+		if err != nil {
+			return cloudapi.SliceReceipt{}, c.refuse(&s, err)
 		}
 	}
+	if c.stored[k] == nil {
+		c.stored[k] = map[uint64]time.Time{}
+	}
+	if t, ok := c.stored[k][s.Seq]; ok && t.Equal(s.UTCStart) {
+		// the same slice again (a retry after a lost reply): stored already
+		return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, nil
+	}
+	c.stored[k][s.Seq] = s.UTCStart
 	dev := c.cfg.DeviceIndex(s.Device)
 	// CS17: a slice overlapping stored ranges replaces them, counted.
 	kept := c.index[k][:0]
@@ -285,6 +294,13 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 		if f.Stream == observe.Video {
 			video++
 		}
+		if f.Positional {
+			if f.Stream == observe.Video {
+				f.Seq += s.FrameSeqFirst
+			} else {
+				f.Seq += s.AudioSeqFirst
+			}
+		}
 		fk := frameKey{s.Device, s.Channel, f.Stream, f.Seq}
 		if _, dup := c.delivered[fk]; dup {
 			continue
@@ -295,6 +311,59 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 	c.index[k] = append(kept, StoredSlice{Seq: s.Seq, UTCStart: s.UTCStart, UTCEnd: s.UTCEnd, Frames: video, Backfill: s.Backfill, EventID: s.EventID, Size: len(s.Body)})
 	c.overwritten += over
 	return cloudapi.SliceReceipt{Stored: true, Frames: video, Overwritten: over}, nil
+}
+
+// verify checks the parsed frames against the upload's header: a video
+// frame first, an IDR; as many video and audio frames as the header's
+// ranges name.
+func verify(s *cloudapi.SliceUpload, frames []Frame) error {
+	video, audio := 0, 0
+	for _, f := range frames {
+		if f.Stream != observe.Video {
+			audio++
+			continue
+		}
+		if video == 0 && !f.Key {
+			return &cloudapi.Error{Status: 400, Code: cloudapi.CodeNotIDR, Msg: fmt.Sprintf("first video frame %d is not an IDR", f.Seq)}
+		}
+		video++
+	}
+	if video == 0 {
+		return &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadSlice, Msg: "no video frame"}
+	}
+	if want := s.FrameSeqLast - s.FrameSeqFirst + 1; s.FrameSeqLast < s.FrameSeqFirst || uint64(video) != want {
+		return &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadSlice, Msg: fmt.Sprintf("%d video frames, the header names %d..%d", video, s.FrameSeqFirst, s.FrameSeqLast)}
+	}
+	if audio != s.AudioFrames {
+		return &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadSlice, Msg: fmt.Sprintf("%d audio frames, the header says %d", audio, s.AudioFrames)}
+	}
+	return nil
+}
+
+// maxRefusedFrames bounds the frames a refusal rejects from a header's ranges.
+const maxRefusedFrames = 1 << 16
+
+// refuse answers a slice refused on content: every frame its header's
+// ranges name gets FrameRejected (the device does not retry it). c.mu held.
+func (c *Cloud) refuse(s *cloudapi.SliceUpload, err error) error {
+	ce, ok := err.(*cloudapi.Error)
+	if !ok {
+		ce = &cloudapi.Error{Status: 400, Code: cloudapi.CodeBadSlice, Msg: err.Error()}
+	}
+	dev := c.cfg.DeviceIndex(s.Device)
+	reject := func(st observe.Stream, first, last uint64) {
+		if last < first || last-first >= maxRefusedFrames {
+			return
+		}
+		for q := first; q <= last; q++ {
+			c.observe(observe.Observation{Kind: observe.FrameRejected, Device: dev, Channel: s.Channel, Stream: st, Seq: q, Reason: ce.Code})
+		}
+	}
+	reject(observe.Video, s.FrameSeqFirst, s.FrameSeqLast)
+	if s.AudioFrames > 0 {
+		reject(observe.Audio, s.AudioSeqFirst, s.AudioSeqLast)
+	}
+	return ce
 }
 
 // UploadPicture implements cloudapi.Storage; the body must be a JPEG (SOI … EOI).
@@ -352,6 +421,7 @@ func (c *Cloud) DestroyResources(ctx context.Context, device string) error {
 	for k := range c.index {
 		if k.device == device {
 			delete(c.index, k)
+			delete(c.stored, k)
 		}
 	}
 	changed := false

@@ -140,7 +140,7 @@ func TestCS7ReportOption(t *testing.T) {
 		if !cmp.Equal(res, want) {
 			t.Errorf("%+v: %v, want %v", c, res, want)
 		}
-		if !c.videoOK && r.rec.reasons(observe.FrameRejected)[observe.ReasonSliceRejected] == 0 {
+		if !c.videoOK && r.rec.reasons(observe.FrameRejected)[cloudapi.CodeBadSlice] == 0 {
 			t.Errorf("%+v: refused slice's frames not rejected", c)
 		}
 		r.accounting()

@@ -86,14 +86,14 @@ func TestNoGoroutineOutlivesExit(t *testing.T) {
 	rec := &recorder{}
 	cloud := fakecloud.New(clk, fakecloud.Config{Sink: rec, Parser: parseFrames, Seed: 3})
 	cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
-	cloud.SetFaults(fakecloud.Faults{SlowReply: 3 * time.Second, UploadErrorRate: 0.3})
 	s := New(Deps{Clock: clk, Storage: hidden{cloud.Blocking()}, Sink: rec})
 	cfg := DefaultConfig(dev, 7)
 	if err := s.Init(cfg, rec.callbacks()); err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close() // before goleak's check, also when the test fails
 	waitPlan := func() {
-		for i := 0; i < 1000; i++ {
+		for i := 0; i < 100000; i++ {
 			if b, _ := s.BalanceInfo(0, 0); b.Switch {
 				return
 			}
@@ -103,6 +103,7 @@ func TestNoGoroutineOutlivesExit(t *testing.T) {
 		t.Fatal("plan never learned")
 	}
 	waitPlan()
+	cloud.SetFaults(fakecloud.Faults{SlowReply: 3 * time.Second, UploadErrorRate: 0.3})
 	src := newSource(clk.Now(), 30)
 	for i := 0; i < 15*40; i++ {
 		f := src.next(time.Hour)
@@ -113,6 +114,11 @@ func TestNoGoroutineOutlivesExit(t *testing.T) {
 		}
 		clk.AdvanceTo(src.start.Add(f.PTS))
 		s.PushStream(0, f)
+	}
+	// the upload goroutines wait on the fake clock: move it until one is done
+	for i := 0; i < 100000 && rec.count(observe.SliceUploaded) == 0; i++ {
+		clk.Advance(10 * time.Millisecond)
+		runtime.Gosched()
 	}
 	if err := s.Exit(); err != nil {
 		t.Fatal(err)

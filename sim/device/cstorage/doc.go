@@ -27,9 +27,12 @@
 // Frame accounting: every frame given to PushStream yields one FrameSent and
 // later exactly one fate: FrameDropped (with a reason) when the SDK refuses or
 // discards it, FrameLost (slice_expired or no_service) when its slice is given
-// up, FrameRejected when the cloud refuses its slice on content (bad slice,
-// first frame not IDR, too large), or the fates the cloud emits for the
-// frames of a slice it stores (FrameDelivered, or FrameRejected for a frame
-// that fails verification inside a stored slice). Until then it is in
-// flight in a buffer or slice that InFlight enumerates.
+// up, FrameRejected from the SDK when the cloud refuses the upload request
+// itself (bad request), or the fates the cloud emits: for the frames of a
+// slice it stores (FrameDelivered, or FrameRejected for a frame that fails
+// verification) and for those of a slice it refuses on content (bad slice,
+// first frame not IDR, too large: FrameRejected for the video and audio
+// sequence ranges the upload names). A slice's frames are contiguous in
+// each stream, so those ranges name exactly its frames. Until its fate a
+// frame is in flight in a buffer or slice that InFlight enumerates.
 package cstorage

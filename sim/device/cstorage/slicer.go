@@ -22,6 +22,9 @@ type slice struct {
 	hasVideo            bool
 	ptsFirst, ptsLast   time.Duration
 	vseqFirst, vseqLast uint64
+	// audio range: a slice's frames are contiguous in both streams
+	audio               int
+	aseqFirst, aseqLast uint64
 	media               units.ByteSize // frame bytes
 	events              []*event       // events this slice belongs to
 	cutAt               time.Time      // true clock, for the backfill window
@@ -51,10 +54,24 @@ func (sl *slice) record(state UploadState) SliceRecord {
 }
 
 // sliceAdd appends a frame to the open slice, cutting first when f is a
-// video key frame at or after the slice duration (CS11).
+// video key frame at or after the slice duration (CS11), or when f does not
+// follow the slice's last frame of its stream (a slice's frames are
+// contiguous in each stream: its header names them by range). A slice
+// starts with an IDR carrying its parameter sets; frames that cannot start
+// one are dropped.
 func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
-	if o := c.open; o != nil && o.hasVideo && isKeyVideo(f) && f.PTS-o.ptsFirst >= c.cfg.SliceDuration {
-		s.cut(c)
+	if o := c.open; o != nil {
+		video := f.Codec.IsVideo()
+		switch {
+		case video && o.hasVideo && f.Seq != o.vseqLast+1,
+			video && o.hasVideo && isKeyVideo(f) && f.PTS-o.ptsFirst >= c.cfg.SliceDuration,
+			!video && o.audio > 0 && f.Seq != o.aseqLast+1:
+			s.cut(c)
+		}
+	}
+	if c.open == nil && !startsStream(f) {
+		s.drop(c.idx, f, observe.ReasonNotIDR)
+		return
 	}
 	if c.open == nil {
 		c.open = &slice{ch: c.idx, utcFirst: utc}
@@ -71,7 +88,13 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 			o.hasVideo, o.ptsFirst, o.vseqFirst = true, f.PTS, f.Seq
 		}
 		o.ptsLast, o.vseqLast = f.PTS, f.Seq
+		return
 	}
+	if o.audio == 0 {
+		o.aseqFirst = f.Seq
+	}
+	o.audio++
+	o.aseqLast = f.Seq
 }
 
 // attach makes ev wait for sl's upload result.
@@ -171,6 +194,9 @@ func (s *SDK) request(sl *slice, backfill bool) cloudapi.SliceUpload {
 		PTSLast:       sl.ptsLast,
 		FrameSeqFirst: sl.vseqFirst,
 		FrameSeqLast:  sl.vseqLast,
+		AudioFrames:   sl.audio,
+		AudioSeqFirst: sl.aseqFirst,
+		AudioSeqLast:  sl.aseqLast,
 		EventID:       ev,
 		Backfill:      backfill,
 		Body:          sl.body,

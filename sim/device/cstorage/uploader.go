@@ -43,6 +43,7 @@ func (s *SDK) attempt(c *channel, sl *slice) {
 const (
 	failRetry   = iota // transport or transient: retry, then backfill
 	failContent        // the cloud refused the content and accounted its frames
+	failRequest        // the cloud refused the request itself: the device accounts the frames
 	failService        // no service: the frames are lost at once
 	failExpired        // past the backfill window
 )
@@ -56,8 +57,10 @@ func classify(err error) (class int, reason string) {
 		return failRetry, "connect_failed"
 	}
 	switch ce.Code {
-	case cloudapi.CodeBadSlice, cloudapi.CodeNotIDR, cloudapi.CodeTooLarge, cloudapi.CodeBadRequest:
+	case cloudapi.CodeBadSlice, cloudapi.CodeNotIDR, cloudapi.CodeTooLarge:
 		return failContent, ce.Code
+	case cloudapi.CodeBadRequest:
+		return failRequest, ce.Code
 	case cloudapi.CodeNoService:
 		return failService, ce.Code
 	case cloudapi.CodeExpired:
@@ -103,6 +106,10 @@ func (s *SDK) uploaded(c *channel, sl *slice, rc cloudapi.SliceReceipt, err erro
 		s.resolve(sl, false)
 		s.toBackfill(sl)
 	case failContent:
+		s.finishUpload(c, sl, UploadErr)
+		sl.frames = nil // the cloud gave them FrameRejected from the slice's ranges
+		s.resolve(sl, false)
+	case failRequest:
 		s.finishUpload(c, sl, UploadErr)
 		s.rejectFrames(sl)
 		s.resolve(sl, false)
@@ -173,8 +180,8 @@ func (s *SDK) connUp(c *channel) {
 // the cloud's to emit (FrameDelivered or FrameRejected per frame).
 func (s *SDK) deliveredFrames(sl *slice) { sl.frames = nil }
 
-// rejectFrames gives every frame of a slice the cloud refused the fate
-// FrameRejected: the cloud emits frame fates only for slices it stores.
+// rejectFrames gives every frame of a slice whose request the cloud refused
+// (bad request: it could not read the slice's frame ranges) FrameRejected.
 func (s *SDK) rejectFrames(sl *slice) {
 	for _, f := range sl.frames {
 		s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: observe.ReasonSliceRejected})
