@@ -96,6 +96,20 @@ func (d *decoder) namedNetwork(n *yaml.Node, path, name string) (network.Profile
 	if len(sub.probs) > 0 {
 		return network.Profile{}, false
 	}
+	// The value comes from sim/network's own loader (trace paths relative
+	// to the profile file); the walk above only placed the diagnostics.
+	prof, err = network.LoadProfile(file)
+	if err != nil {
+		d.probs = append(d.probs, Problem{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "found a profile sim/network rejects (" + err.Error() + "); expected a valid link profile"})
+		return network.Profile{}, false
+	}
+	for _, dir := range []*network.Direction{&prof.Up, &prof.Down} {
+		if dir.Trace != "" {
+			if abs, err := filepath.Abs(dir.Trace); err == nil {
+				dir.Trace = abs
+			}
+		}
+	}
 	p := prof
 	d.netCache[name] = &p
 	return prof, true
@@ -106,7 +120,9 @@ func (d *decoder) knownNetworkFiles() []string {
 	for _, dir := range d.netDirs {
 		m, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		for _, f := range m {
-			names = append(names, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+			if n := strings.TrimSuffix(filepath.Base(f), ".yaml"); !contains(names, n) {
+				names = append(names, n)
+			}
 		}
 	}
 	return names

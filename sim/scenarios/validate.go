@@ -276,11 +276,12 @@ func (d *decoder) resolveNetwork(s *Scenario, path, name string) {
 		return
 	}
 	if _, cached := d.netCache[name]; !cached && !d.networkFileExists(name) {
-		var names []string
-		for n := range s.Networks {
-			names = append(names, n)
+		names := sortedKeys(s.Networks)
+		for _, n := range d.knownNetworkFiles() {
+			if !contains(names, n) {
+				names = append(names, n)
+			}
 		}
-		names = append(names, d.knownNetworkFiles()...)
 		d.errorf(d.at(path), path, "found %q; expected a network defined under networks or a named profile (%s)%s", name, oneOf(names), didYouMean(name, names))
 		return
 	}
