@@ -31,7 +31,7 @@ var synthVectors = []struct {
 	{"1280x720 1M 30fps gop1", 1280, 720, 30, 1, 1_000_000, 1, 10},
 	{"176x144 64k 10fps gop20", 176, 144, 10, 20, 64_000, 4, 45},
 	{"642x362 conformance window 300k", 642, 362, 12, 17, 300_000, 6, 40},
-	{"3840x2160 8M 30fps gop60", 3840, 2160, 30, 60, 8_000_000, 10, 25},
+	{"3840x2160 8M 30fps gop60", 3840, 2160, 30, 60, 8_000_000, 10, 12},
 }
 
 func frameSizes(bitrate, fps, gop, iToP int) (iSize, pSize int) {
