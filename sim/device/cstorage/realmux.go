@@ -1,0 +1,90 @@
+package cstorage
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/aac"
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/fmp4"
+	"github.com/fleetsim/fleetsim/media/mpegts"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+)
+
+// tsMuxer writes a slice as MPEG-TS with media/mpegts (PAT/PMT before each
+// key frame, so a slice starting at an IDR is self-contained).
+type tsMuxer struct{ m *mpegts.Muxer }
+
+// NewTSMuxer returns a Muxer writing TS slices of the given streams.
+func NewTSMuxer(cfg mpegts.Config) (Muxer, error) {
+	m, err := mpegts.NewMuxer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &tsMuxer{m: m}, nil
+}
+
+func (t *tsMuxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
+	start := len(dst)
+	for _, f := range frames {
+		var err error
+		if dst, err = t.m.AppendFrame(dst, f); err != nil {
+			return dst[:start], err
+		}
+	}
+	return dst, nil
+}
+
+// fmp4Muxer writes a slice as fragmented MP4 with media/fmp4 (init segment,
+// then a fragment per GOP). Its video track is configured from the first
+// key frame's parameter sets.
+type fmp4Muxer struct {
+	aac           *aac.Config
+	frameDuration time.Duration
+	m             *fmp4.Muxer
+	video, audio  []av.Frame // scratch, reused
+}
+
+// NewFMP4Muxer returns a Muxer writing fMP4 slices; audio (nil: none) is
+// the AAC track, frameDuration the nominal video frame interval.
+func NewFMP4Muxer(audio *aac.Config, frameDuration time.Duration) Muxer {
+	return &fmp4Muxer{aac: audio, frameDuration: frameDuration}
+}
+
+func (x *fmp4Muxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
+	x.video, x.audio = x.video[:0], x.audio[:0]
+	for _, f := range frames {
+		if f.Codec.IsVideo() {
+			if x.m == nil {
+				vc, err := fmp4.VideoConfigFor(f, x.frameDuration)
+				if err != nil {
+					return dst, fmt.Errorf("fmp4 track from frame %d: %w", f.Seq, err)
+				}
+				if x.m, err = fmp4.NewMuxer(fmp4.Config{Video: vc, AAC: x.aac}); err != nil {
+					return dst, err
+				}
+			}
+			x.video = append(x.video, *f)
+		} else if x.aac != nil {
+			x.audio = append(x.audio, *f)
+		}
+	}
+	if x.m == nil {
+		return dst, fmt.Errorf("fmp4: slice without video")
+	}
+	b, err := x.m.AppendSlice(dst, x.video, x.audio)
+	clear(x.video)
+	clear(x.audio)
+	return b, err
+}
+
+// MediaMuxers returns the TS and fMP4 muxers of media/ for a channel's
+// streams: video codec, AAC audio (nil: none) and the video frame interval.
+// Muxers keep per-stream state: give each SDK its own.
+func MediaMuxers(video av.Codec, audio *aac.Config, frameDuration time.Duration) (Muxers, error) {
+	ts, err := NewTSMuxer(mpegts.Config{Video: video, AAC: audio})
+	if err != nil {
+		return nil, err
+	}
+	return Muxers{cloudapi.FormatTS: ts, cloudapi.FormatFMP4: NewFMP4Muxer(audio, frameDuration)}, nil
+}
