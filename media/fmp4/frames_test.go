@@ -7,18 +7,9 @@ import (
 
 	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/h265"
 	"github.com/fleetsim/fleetsim/media/stamp"
-)
-
-// Parameter sets of a 640x360 stream from libx264 / libx265: the
-// containers and the Verifier read NAL types and (fMP4) the SPS, never the
-// slice data, so synthetic frames pair these with filler slice payloads.
-var (
-	h264SPS = mustHex("67640016acb201405ff2e0220000030002000003003c1e2c5c90")
-	h264PPS = mustHex("68ebc3cb22c0")
-	h265VPS = mustHex("40010c01ffff01600000030090000003000003003f928090")
-	h265SPS = mustHex("42010101600000030090000003000003003fa0050201696592a4932bc05a020000030002000003001e10")
-	h265PPS = mustHex("4401c172b46240")
 )
 
 // testDevice and stampEpoch are what the synthetic frames' stamps carry.
@@ -55,60 +46,58 @@ func (p synthProfile) with(codec av.Codec, d time.Duration) synthProfile {
 	return p
 }
 
-// slicePayload makes a NAL unit of the given type header and size whose
-// body is 0xAB filler (never a start code).
-func slicePayload(header []byte, size int) []byte {
-	b := make([]byte, size)
-	copy(b, header)
-	for i := len(header); i < size; i++ {
-		b[i] = 0xAB
-	}
-	return b
+// synth is what h264.Synth and h265.Synth have in common.
+type synth interface {
+	AppendAccessUnit(dst [][]byte, pic h264.Picture, size int, sei []byte) ([][]byte, int)
 }
 
 // frames returns the frames of the profile in generation order (video
-// and audio interleaved by time). Payloads are shared between frames, as
-// the real generator shares them.
+// and audio interleaved by time), as the device generator makes them:
+// decodable synthesised pictures (media/h264, media/h265) padded to the
+// profile's sizes, a stamp SEI in every access unit, silent AAC-LC frames.
 func (p synthProfile) frames() []av.Frame {
-	var idr, nonIDR [][]byte
+	var s synth
+	var err error
 	switch p.codec {
 	case av.H264:
-		idr = [][]byte{h264SPS, h264PPS, slicePayload([]byte{0x65, 0x88}, p.iSize)}
-		nonIDR = [][]byte{slicePayload([]byte{0x41, 0x9a}, p.pSize)}
+		s, err = h264.NewSynth(h264.SynthConfig{Width: 640, Height: 360, FPS: p.fps})
 	case av.H265:
-		idr = [][]byte{h265VPS, h265SPS, h265PPS, slicePayload([]byte{0x26, 0x01, 0xaf}, p.iSize)}
-		nonIDR = [][]byte{slicePayload([]byte{0x02, 0x01, 0xd0}, p.pSize)}
+		s, err = h265.NewSynth(h265.SynthConfig{Width: 640, Height: 360, FPS: p.fps})
 	}
-	audio := slicePayload([]byte{0x21, 0x10}, max(p.aacSize, 2))
+	if err != nil {
+		panic(err)
+	}
+	var audio []byte
+	if p.aacSize > 0 {
+		if audio, err = aac.SilentFrame(1, max(p.aacSize, aac.MinSilentFrameSize(1))); err != nil {
+			panic(err)
+		}
+	}
 	var out []av.Frame
 	frameDur := time.Second / time.Duration(p.fps)
-	audioDur := time.Second * 1024 / 16000
+	audioDur := time.Second * aac.SamplesPerFrame / 16000
 	nv := int(p.duration / frameDur)
-	var ai int
-	for i := range nv {
-		t := time.Duration(i) * frameDur
-		for p.aacSize > 0 && time.Duration(ai)*audioDur < t {
+	ai := 0
+	addAudio := func(until time.Duration) {
+		for p.aacSize > 0 && time.Duration(ai)*audioDur < until {
 			at := time.Duration(ai) * audioDur
 			out = append(out, av.Frame{Codec: av.AAC, Seq: uint64(ai), PTS: at, DTS: at, Key: true, Payload: audio})
 			ai++
 		}
+	}
+	for i := range nv {
+		t := time.Duration(i) * frameDur
+		addAudio(t)
 		f := av.Frame{Codec: p.codec, Seq: uint64(i), PTS: t, DTS: t, Key: i%p.gop == 0, Capture: stampEpoch.Add(t)}
-		// The stamp SEI goes after the parameter sets, before the slice.
-		pic := nonIDR
+		size := p.pSize
 		if f.Key {
-			pic = idr
+			size = p.iSize
 		}
-		f.NALUs = make([][]byte, 0, len(pic)+1)
-		f.NALUs = append(f.NALUs, pic[:len(pic)-1]...)
-		f.NALUs = append(f.NALUs, stamp.Append(nil, p.codec, stamp.New(testDevice, f.Seq, f.Capture)))
-		f.NALUs = append(f.NALUs, pic[len(pic)-1])
+		sei := stamp.Append(nil, p.codec, stamp.New(testDevice, f.Seq, f.Capture))
+		f.NALUs, _ = s.AppendAccessUnit(nil, h264.Picture{GOP: int64(i / p.gop), Index: i % p.gop}, size, sei)
 		out = append(out, f)
 	}
-	for p.aacSize > 0 && time.Duration(ai)*audioDur < time.Duration(nv)*frameDur {
-		at := time.Duration(ai) * audioDur
-		out = append(out, av.Frame{Codec: av.AAC, Seq: uint64(ai), PTS: at, DTS: at, Key: true, Payload: audio})
-		ai++
-	}
+	addAudio(time.Duration(nv) * frameDur)
 	return out
 }
 

@@ -214,3 +214,30 @@ func TestFFmpegAcceptsSlice(t *testing.T) {
 		})
 	}
 }
+
+// TestFFmpegDecodesSyntheticSlice: a 10 s slice of what the virtual camera
+// sends (synthesised H.264/H.265 with stamps, silent AAC) decodes with
+// ffmpeg without a single message, frame counts as muxed.
+func TestFFmpegDecodesSyntheticSlice(t *testing.T) {
+	testpeer.Require(t, "ffmpeg", "ffprobe")
+	for _, c := range sliceCases[:2] {
+		t.Run(c.name, func(t *testing.T) {
+			frames := c.profile.frames()
+			file := filepath.Join(t.TempDir(), "slice.ts")
+			if err := os.WriteFile(file, muxAll(t, c.cfg, frames), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			msg, err := testpeer.Run(context.Background(), time.Minute, "ffmpeg", "-v", "error", "-i", file, "-f", "null", "-")
+			if err != nil || len(msg) > 0 {
+				t.Fatalf("ffmpeg decode: %v\n%s", err, msg)
+			}
+			nv, na := count(frames)
+			if got := ffprobeCount(t, file, "v"); got != nv {
+				t.Errorf("ffprobe decoded %d video frames, want %d", got, nv)
+			}
+			if got := ffprobeCount(t, file, "a"); got != na {
+				t.Errorf("ffprobe decoded %d audio frames, want %d", got, na)
+			}
+		})
+	}
+}
