@@ -38,7 +38,9 @@ type cliEnv struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run a scenario and write its reports", runRun},
 		{"version", "print the version", runVersion},
+		{"cloud", "run the mock cloud standalone", runCloud},
 		{"validate", "check scenario files, reporting every problem", runValidate},
 		{"schema", "print the JSON Schema of scenario files", runSchema},
 		{"report", "render reports again from results.jsonl (shards merged)", runReport},

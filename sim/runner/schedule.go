@@ -1,0 +1,229 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fleetsim/fleetsim/sim/cloud"
+	"github.com/fleetsim/fleetsim/sim/cloudapi/httpapi"
+	"github.com/fleetsim/fleetsim/sim/device"
+	"github.com/fleetsim/fleetsim/sim/network"
+	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/rng"
+	"github.com/fleetsim/fleetsim/sim/scenarios"
+)
+
+// schedule arms the ramp (one timer per device start) and the timeline.
+func (r *run) schedule(ctx context.Context, start time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.devs {
+		d := &r.devs[i]
+		r.timers = append(r.timers, r.clk.AfterFunc(d.Start, func() { r.startDevice(ctx, d) }))
+	}
+	for entry, e := range r.sc.Timeline {
+		entry, e := entry, e
+		r.timers = append(r.timers, r.clk.AfterFunc(e.At.D(), func() { r.apply(entry, e) }))
+	}
+}
+
+// startDevice builds and starts one device with its link and cloud client.
+func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	g := r.sc.Group(d.Group)
+	p := r.sc.Profiles[d.Profile]
+	dr := &deviceRun{spec: d}
+	var dial httpapi.DialFunc
+	var link device.Link
+	if d.Network != "" {
+		l, err := network.New(network.Options{Clock: r.clk, Seed: r.sc.Seed, Device: d.ID, Profile: r.networks[d.Network],
+			Traces: network.TraceCache(scenarioDir(r.sc))})
+		if err != nil {
+			r.deviceFailed(d, "link: "+err.Error())
+			return
+		}
+		dr.link, dial, link = l, l.Dial, l
+	}
+	client, err := httpapi.New(r.cloud.BaseURL(), httpapi.Options{Dial: dial})
+	if err != nil {
+		r.deviceFailed(d, "client: "+err.Error())
+		return
+	}
+	dr.client = client
+	media := r.media[d.Profile]
+	cs := cloudStorageConfig(p, g, d, media.Profile.Audio.Codec)
+	dev, err := device.New(device.Config{
+		Index: d.Index, ID: d.ID, RunSeed: r.sc.Seed, Media: media,
+		Firmware: firmwareConfig(g, d), CloudStorage: &cs,
+	}, device.Deps{Clock: r.clk, Sink: r.acc, Storage: client, Link: link})
+	if err != nil {
+		r.deviceFailed(d, err.Error())
+		return
+	}
+	dr.dev = dev
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.running[d.Index] = dr
+	r.mu.Unlock()
+	if err := dev.Start(ctx); err != nil {
+		r.deviceFailed(d, err.Error())
+	}
+}
+
+// deviceFailed records a device that could not start: failures are data.
+func (r *run) deviceFailed(d *scenarios.Device, why string) {
+	r.acc.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.DeviceStopped, Device: d.Index, Reason: "start_failed: " + why})
+	fmt.Fprintf(r.o.Out, "fleetsim: device %s did not start: %s\n", d.ID, why)
+}
+
+// apply plays one timeline entry on the devices it selects (this shard's
+// running ones) or on the cloud.
+func (r *run) apply(entry int, e *scenarios.Event) {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	var targets []*deviceRun
+	var selected []int
+	if e.Cloud == nil {
+		for _, idx := range r.plan.Select(e, entry) {
+			selected = append(selected, idx)
+			if dr, ok := r.running[idx]; ok {
+				targets = append(targets, dr)
+			}
+		}
+	}
+	r.mu.Unlock()
+	switch {
+	case e.Network != nil:
+		var prof *network.Profile
+		if e.Network.Profile != "" {
+			p := r.networks[e.Network.Profile]
+			prof = &p
+		}
+		for _, dr := range targets {
+			if dr.link == nil {
+				continue
+			}
+			if e.Network.Outage > 0 {
+				dr.link.Outage(e.Network.Outage.D())
+			}
+			if prof != nil {
+				_ = dr.link.SetProfile(*prof)
+			}
+		}
+	case e.Cloud != nil:
+		r.applyCloud(e.Cloud)
+	case e.Plan != nil:
+		var kinds map[int]string
+		if len(e.Plan.Set) > 0 {
+			dealt := r.plan.DealPlans(e.Plan.Set, selected, entry)
+			kinds = make(map[int]string, len(dealt))
+			for i, k := range dealt {
+				kinds[i] = string(k)
+			}
+		}
+		for _, idx := range selected {
+			if !r.o.Shard.Has(idx) {
+				continue
+			}
+			d := &r.plan.Devices[idx]
+			p := r.sc.Profiles[d.Profile]
+			for ch := 0; ch < max(1, p.Channels); ch++ {
+				cur := r.cloud.Plan(d.ID, ch)
+				if k, ok := kinds[idx]; ok {
+					cur = cloudPlan(cloudPlanKind(k), r.sc.Group(d.Group).FreeTrial.D())
+				}
+				if e.Plan.Expire {
+					cur.Valid = false
+				}
+				r.cloud.SetPlan(d.ID, ch, cur)
+			}
+		}
+	case e.Clock != nil:
+		for _, dr := range targets {
+			if e.Clock.Correct {
+				dr.dev.SetClockOffset(0)
+			}
+			if e.Clock.Step != 0 {
+				dr.dev.CorrectClock(time.Duration(e.Clock.Step))
+			}
+		}
+	case e.Reboot != nil:
+		for _, dr := range targets {
+			down := e.Reboot.Downtime.Sample(rng.New(r.sc.Seed, dr.spec.ID, "timeline-reboot", fmt.Sprint(entry)))
+			dr.dev.Reboot(down)
+		}
+	}
+}
+
+// applyCloud switches a mock-cloud fault, reverting it after For.
+func (r *run) applyCloud(f *scenarios.CloudFault) {
+	c := r.cloud
+	before := c.Faults()
+	if f.Clear {
+		c.SetFaults(cloud.FaultSettings{})
+		return
+	}
+	s := before
+	if len(f.ErrorRate) > 0 {
+		s.ErrorRate = map[cloud.Route]float64{}
+		for k, v := range before.ErrorRate {
+			s.ErrorRate[k] = v
+		}
+		for route, rate := range f.ErrorRate {
+			for _, cr := range cloudRoutes(route) {
+				s.ErrorRate[cr] = float64(rate)
+			}
+		}
+	}
+	if f.Latency > 0 {
+		s.ReplyLatency = f.Latency.D()
+	}
+	if f.RefuseConnections {
+		s.Refuse = true
+	}
+	if f.MaxConnections > 0 {
+		s.MaxConns = f.MaxConnections
+	}
+	if f.Bandwidth > 0 {
+		s.Bandwidth = f.Bandwidth
+	}
+	c.SetFaults(s)
+	if f.DropConnections {
+		c.DropConnections()
+	}
+	if f.Restart > 0 {
+		if err := c.Restart(f.Restart.D()); err != nil {
+			fmt.Fprintf(r.o.Out, "fleetsim: cloud restart: %v\n", err)
+		}
+	}
+	if f.For > 0 {
+		r.mu.Lock()
+		r.timers = append(r.timers, r.clk.AfterFunc(f.For.D(), func() { c.SetFaults(before) }))
+		r.mu.Unlock()
+	}
+}
+
+// cloudRoutes maps a scenario route name to the mock cloud's routes.
+func cloudRoutes(name string) []cloud.Route {
+	switch name {
+	case "all":
+		return []cloud.Route{cloud.RouteAll}
+	case "rtmp":
+		return []cloud.Route{cloud.RoutePublish}
+	case "backfill":
+		return []cloud.Route{cloud.RouteSlice} // backfills are slice uploads
+	}
+	return []cloud.Route{cloud.Route(name)}
+}
