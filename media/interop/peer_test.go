@@ -416,4 +416,3 @@ func TestClientPublishesToFFmpegListener(t *testing.T) {
 	stamps, _, _ := readRecording(t, out)
 	checkStamps(t, cam, stamps, n)
 }
-
