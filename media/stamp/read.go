@@ -51,7 +51,7 @@ func Read(c av.Codec, nalu []byte) (s Stamp, ok bool) {
 }
 
 func decodePayload(p []byte) (Stamp, bool) {
-	if len(p) < payloadSize || !bytes.Equal(p[:16], UUID[:]) || p[16] != 0x80|Version {
+	if len(p) < payloadSize || !bytes.Equal(p[:16], fleetsimUUID[:]) || p[16] != 0x80|Version {
 		return Stamp{}, false
 	}
 	return decodeGroups(p[17:payloadSize])

@@ -26,9 +26,11 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 )
 
-// UUID is fleetsim's uuid_iso_iec_11578 (a random version 4 UUID chosen
-// with no 00 or 03 byte).
-var UUID = [16]byte{0x6f, 0xe6, 0x1f, 0x54, 0x73, 0xd3, 0x49, 0xbb, 0xb8, 0xcb, 0x12, 0xec, 0x66, 0x44, 0xc6, 0x1c}
+// UUID returns fleetsim's uuid_iso_iec_11578 (a random version 4 UUID
+// chosen with no 00 or 03 byte).
+func UUID() [16]byte { return fleetsimUUID }
+
+var fleetsimUUID = [16]byte{0x6f, 0xe6, 0x1f, 0x54, 0x73, 0xd3, 0x49, 0xbb, 0xb8, 0xcb, 0x12, 0xec, 0x66, 0x44, 0xc6, 0x1c}
 
 // Version is the stamp layout version written.
 const Version = 1
@@ -71,16 +73,20 @@ func Size(c av.Codec) int {
 	return 0
 }
 
-// Append appends the stamp SEI NAL unit for codec c (av.H264 or av.H265) to
-// dst. It does not allocate when dst has Size(c) bytes of spare capacity.
+// Append appends the stamp SEI NAL unit for codec c to dst: H.264 type 6,
+// or H.265 PREFIX_SEI_NUT 39; for other codecs it appends nothing. It does
+// not allocate when dst has Size(c) bytes of spare capacity.
 func Append(dst []byte, c av.Codec, s Stamp) []byte {
-	if c == av.H265 {
-		dst = append(dst, 39<<1, 1)
-	} else {
+	switch c {
+	case av.H264:
 		dst = append(dst, 6)
+	case av.H265:
+		dst = append(dst, 39<<1, 1)
+	default:
+		return dst
 	}
 	dst = append(dst, 5, payloadSize)
-	dst = append(dst, UUID[:]...)
+	dst = append(dst, fleetsimUUID[:]...)
 	dst = append(dst, 0x80|Version)
 	dst = appendGroups(dst, s)
 	return append(dst, 0x80)

@@ -223,3 +223,13 @@ func TestLayoutIndependent(t *testing.T) {
 		}
 	}
 }
+
+func TestUUIDAndAudio(t *testing.T) {
+	u := UUID()
+	if u[6]>>4 != 4 || u[8]>>6 != 2 {
+		t.Errorf("UUID % x is not version 4, variant 1", u)
+	}
+	if b := Append([]byte{1}, av.AAC, vectors[1].s); len(b) != 1 {
+		t.Errorf("audio stamp appended %d bytes", len(b)-1)
+	}
+}
