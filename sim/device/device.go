@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
@@ -55,7 +56,7 @@ type Deps struct {
 	Sink  observe.Sink
 	// Storage is the cloud-storage API as reached through the device's link.
 	Storage cloudapi.Storage
-	// Muxers for slices (nil: cstorage defaults).
+	// Muxers for slices (nil: TS and fMP4 of media/ for the profile).
 	Muxers cstorage.Muxers
 	// Link is the device's link (nil: Wi-Fi drops only observed).
 	Link Link
@@ -133,8 +134,15 @@ func (d *Device) bootLocked() error {
 	if cs := d.cfg.CloudStorage; cs != nil {
 		cfg := *cs
 		cfg.Device, cfg.DeviceIndex = d.cfg.ID, d.cfg.Index
+		muxers := d.deps.Muxers
+		if muxers == nil {
+			var err error
+			if muxers, err = mediaMuxers(d.cfg.Media); err != nil {
+				return fmt.Errorf("device %s: slice muxers: %w", d.cfg.ID, err)
+			}
+		}
 		sdk := cstorage.New(cstorage.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("cstorage-%d", d.rebooted)),
-			Storage: d.storage, Sink: d.deps.Sink, Muxers: d.deps.Muxers})
+			Storage: d.storage, Sink: d.deps.Sink, Muxers: muxers})
 		if d.fw != nil {
 			cfg.ClockSkew = d.fw.ClockOffset()
 		}
@@ -392,4 +400,18 @@ func (h hooks) ClockCorrection(offset time.Duration) {
 	now := h.d.deps.Clock.Now()
 	current := cs.DeviceNow().Sub(now)
 	cs.AdjustClock(offset - current)
+}
+
+// mediaMuxers makes the TS/fMP4 slice muxers for a profile's streams; each
+// SDK instance gets its own (they keep per-stream state).
+func mediaMuxers(sh *source.Shared) (cstorage.Muxers, error) {
+	var audio *aac.Config
+	if sh.Profile.Audio.Codec == av.AAC {
+		cfg, err := aac.ParseConfig(sh.AudioConfig)
+		if err != nil {
+			return nil, err
+		}
+		audio = &cfg
+	}
+	return cstorage.MediaMuxers(sh.Profile.Video.Codec, audio, sh.FrameInterval())
 }

@@ -50,22 +50,6 @@ func (l *ledger) fates() int {
 	return l.kinds[observe.FrameDelivered] + l.kinds[observe.FrameDropped] + l.kinds[observe.FrameLost] + l.kinds[observe.FrameRejected]
 }
 
-// parseFrameList is the fakecloud parser for cstorage's default container.
-func parseFrameList(dst []fakecloud.Frame, _ cloudapi.Format, body []byte) ([]fakecloud.Frame, error) {
-	infos, err := cstorage.ParseFrameList(nil, body)
-	if err != nil {
-		return dst, err
-	}
-	for _, fi := range infos {
-		st := observe.Video
-		if fi.Audio {
-			st = observe.Audio
-		}
-		dst = append(dst, fakecloud.Frame{Stream: st, Seq: fi.Seq, Key: fi.Key, Capture: fi.Capture})
-	}
-	return dst, nil
-}
-
 func quickstartMedia(t testing.TB) *source.Shared {
 	sh, err := source.NewShared(source.Profile{
 		Video: source.VideoConfig{Codec: av.H264, Width: 640, Height: 360, FPS: 15, GOP: 30, Bitrate: 512 * units.Kbps, IPRatio: 10, Variance: 0.2},
@@ -88,7 +72,7 @@ func newRig(t testing.TB, plan cloudapi.PlanKind, fw firmware.Config, seed uint6
 	t.Helper()
 	clk := clock.NewFake(clock.Epoch())
 	led := newLedger()
-	cloud := fakecloud.New(clk, fakecloud.Config{Sink: led, Parser: parseFrameList, Bandwidth: 4 * units.Mbps, Seed: seed})
+	cloud := fakecloud.New(clk, fakecloud.Config{Sink: led, Parser: fakecloud.MediaParser(), Bandwidth: 4 * units.Mbps, Seed: seed})
 	cloud.SetPlan("cam-0007", 0, cloudapi.Plan{Kind: plan, Valid: plan != cloudapi.PlanNone, Version: 1})
 	cs := cstorage.DefaultConfig("", 0)
 	dev, err := New(Config{Index: 7, ID: "cam-0007", RunSeed: seed, Media: quickstartMedia(t), Firmware: fw, CloudStorage: &cs},
