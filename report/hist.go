@@ -1,8 +1,10 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -182,4 +184,46 @@ func summarize(h *hdr.Histogram, maxUS int64) Summary {
 		}
 	}
 	return s
+}
+
+// MarshalJSON writes the pairs with values as gaps from the previous value
+// ([v0, c0, v1-v0, c1, ...]): bucket values are close together, so the gaps
+// are short numbers and results.jsonl stays small.
+func (s sparse) MarshalJSON() ([]byte, error) {
+	out := make([]byte, 0, 8*len(s)+2)
+	out = append(out, '[')
+	prev := int64(0)
+	for i, v := range s {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if i%2 == 0 {
+			v, prev = v-prev, v
+		}
+		out = strconv.AppendInt(out, v, 10)
+	}
+	return append(out, ']'), nil
+}
+
+// UnmarshalJSON reads the gap form back to absolute values; gaps must be
+// positive (after the first value) so values strictly increase.
+func (s *sparse) UnmarshalJSON(b []byte) error {
+	var raw []int64
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if len(raw)%2 != 0 {
+		return fmt.Errorf("histogram: odd number of entries (%d)", len(raw))
+	}
+	prev := int64(0)
+	for i := 0; i < len(raw); i += 2 {
+		g := raw[i]
+		if g < 0 || (i > 0 && g == 0) || prev > math.MaxInt64-g {
+			return fmt.Errorf("histogram: bad value gap %d", g)
+		}
+		prev += g
+		raw[i] = prev
+	}
+	*s = raw
+	return nil
 }
