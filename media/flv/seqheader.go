@@ -14,30 +14,10 @@ import (
 // HEVCDecoderConfigurationRecord from its VPS/SPS/PPS. On error dst is
 // returned unchanged.
 func AppendVideoSequenceHeaderFor(dst []byte, f *av.Frame, mode HEVCMode) ([]byte, error) {
-	var vps, sps, pps []byte
-	for _, u := range f.NALUs {
-		switch f.Codec {
-		case av.H264:
-			switch h264.Type(u) {
-			case h264.NALSPS:
-				sps = u
-			case h264.NALPPS:
-				pps = u
-			}
-		case av.H265:
-			switch h265.Type(u) {
-			case h265.NALVPS:
-				vps = u
-			case h265.NALSPS:
-				sps = u
-			case h265.NALPPS:
-				pps = u
-			}
-		}
-	}
 	n := len(dst)
 	switch f.Codec {
 	case av.H264:
+		sps, pps := h264.ParameterSets(f.NALUs)
 		if sps == nil || pps == nil {
 			return dst, fmt.Errorf("%w: H.264 frame %d lacks SPS/PPS", ErrMalformed, f.Seq)
 		}
@@ -53,6 +33,7 @@ func AppendVideoSequenceHeaderFor(dst []byte, f *av.Frame, mode HEVCMode) ([]byt
 		}
 		return dst, nil
 	case av.H265:
+		vps, sps, pps := h265.ParameterSets(f.NALUs)
 		if vps == nil || sps == nil || pps == nil {
 			return dst, fmt.Errorf("%w: H.265 frame %d lacks VPS/SPS/PPS", ErrMalformed, f.Seq)
 		}

@@ -14,29 +14,9 @@ import (
 // picture size from the SPS.
 func VideoConfigFor(f *av.Frame, frameDuration time.Duration) (VideoConfig, error) {
 	vc := VideoConfig{Codec: f.Codec, FrameDuration: frameDuration}
-	var vps, sps, pps []byte
-	for _, u := range f.NALUs {
-		switch f.Codec {
-		case av.H264:
-			switch h264.Type(u) {
-			case h264.NALSPS:
-				sps = u
-			case h264.NALPPS:
-				pps = u
-			}
-		case av.H265:
-			switch h265.Type(u) {
-			case h265.NALVPS:
-				vps = u
-			case h265.NALSPS:
-				sps = u
-			case h265.NALPPS:
-				pps = u
-			}
-		}
-	}
 	switch f.Codec {
 	case av.H264:
+		sps, pps := h264.ParameterSets(f.NALUs)
 		if sps == nil || pps == nil {
 			return vc, fmt.Errorf("fmp4: H.264 frame %d lacks SPS/PPS", f.Seq)
 		}
@@ -53,6 +33,7 @@ func VideoConfigFor(f *av.Frame, frameDuration time.Duration) (VideoConfig, erro
 		}
 		vc.Width, vc.Height = s.Width, s.Height
 	case av.H265:
+		vps, sps, pps := h265.ParameterSets(f.NALUs)
 		if vps == nil || sps == nil || pps == nil {
 			return vc, fmt.Errorf("fmp4: H.265 frame %d lacks VPS/SPS/PPS", f.Seq)
 		}

@@ -27,36 +27,13 @@ func isAUD(c av.Codec, u []byte) bool {
 	return h264.Type(u) == h264.NALAUD
 }
 
-// auInfo classifies an access unit's NAL units: an IDR (H.265: IDR, the
-// IRAP types a decoder can start at are counted as key frames too) and
-// whether the parameter sets it needs are present.
+// auInfo reports whether an access unit holds a key picture (H.264 IDR,
+// H.265 IRAP) and carries its parameter sets (SPS/PPS, and VPS for H.265).
 func auInfo(c av.Codec, nalus [][]byte) (key, params bool) {
-	var vps, sps, pps bool
-	for _, u := range nalus {
-		if c == av.H265 {
-			switch t := h265.Type(u); {
-			case t == h265.NALVPS:
-				vps = true
-			case t == h265.NALSPS:
-				sps = true
-			case t == h265.NALPPS:
-				pps = true
-			case t.IsIRAP():
-				key = true
-			}
-			continue
-		}
-		switch h264.Type(u) {
-		case h264.NALSPS:
-			sps = true
-		case h264.NALPPS:
-			pps = true
-		case h264.NALIDR:
-			key = true
-		}
-	}
 	if c == av.H265 {
-		return key, vps && sps && pps
+		vps, sps, pps := h265.ParameterSets(nalus)
+		return h265.IsKeyFrame(nalus), vps != nil && sps != nil && pps != nil
 	}
-	return key, sps && pps
+	sps, pps := h264.ParameterSets(nalus)
+	return h264.IsKeyFrame(nalus), sps != nil && pps != nil
 }
