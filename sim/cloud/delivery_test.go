@@ -1,0 +1,97 @@
+package cloud
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/observe"
+)
+
+// infoParser returns a fixed SliceInfo for every body.
+type infoParser struct{ info SliceInfo }
+
+func (p infoParser) ParseSlice(cloudapi.Format, []byte) (SliceInfo, error) { return p.info, nil }
+
+func stamps(dev int, first uint64, n int, capture0 time.Time) []FrameStamp {
+	out := make([]FrameStamp, n)
+	for i := range out {
+		out[i] = FrameStamp{Device: dev, Seq: first + uint64(i), Capture: capture0.Add(time.Duration(i) * 100 * time.Millisecond)}
+	}
+	return out
+}
+
+func TestSliceFrameFates(t *testing.T) {
+	now := clock.Epoch().Add(time.Hour)
+	cap0 := now.Add(-3 * time.Second)
+	mixed := stamps(5, 10, 10, cap0)
+	mixed[3].Device = 6 // another device's frame
+	mixed[4].Seq = 99   // a stamp that does not match its position
+	cases := []struct {
+		name                string
+		info                SliceInfo
+		audio               int
+		delivered, rejected int
+		reasons             map[string]int
+		firstLatency        time.Duration
+	}{
+		{"all stamped", SliceInfo{VideoFrames: 10, AudioFrames: 15, FirstKeyWithParams: true, Stamps: stamps(5, 10, 10, cap0)},
+			15, 25, 0, nil, 3 * time.Second},
+		{"mixed", SliceInfo{VideoFrames: 10, FirstKeyWithParams: true, Stamps: mixed},
+			0, 8, 2, map[string]int{ReasonWrongDevice: 1, ReasonStampMismatch: 1}, 3 * time.Second},
+		{"two unstamped", SliceInfo{VideoFrames: 10, FirstKeyWithParams: true, Stamps: stamps(5, 12, 8, cap0), Unstamped: 2},
+			0, 8, 2, map[string]int{ReasonNoStamp: 2}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(now)
+			rec := &recorder{}
+			c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off", SliceParser: infoParser{tc.info}}, clk, rec)
+			cl := newClient(t, c)
+			s := cloudapi.SliceUpload{Device: "cam-5", Seq: 1, Format: cloudapi.FormatTS, UTCStart: cap0, UTCEnd: now,
+				FrameSeqFirst: 10, FrameSeqLast: 19, AudioFrames: tc.audio, AudioSeqFirst: 20, AudioSeqLast: 20 + uint64(tc.audio) - 1,
+				Body: []byte{0x47}}
+			if _, err := cl.UploadSlice(context.Background(), s); err != nil {
+				t.Fatal(err)
+			}
+			var del, rej int
+			reasons := map[string]int{}
+			seen := map[[2]uint64]bool{}
+			for _, o := range rec.all() {
+				switch o.Kind {
+				case observe.FrameDelivered:
+					del++
+					if o.Stream == observe.Video && o.Seq == 10 && tc.firstLatency != 0 && o.Value != tc.firstLatency {
+						t.Errorf("latency of frame 10: %v", o.Value)
+					}
+					if o.Value <= 0 || o.Value > 4*time.Second {
+						t.Errorf("latency %v of %+v", o.Value, o)
+					}
+				case observe.FrameRejected:
+					rej++
+					reasons[o.Reason]++
+				default:
+					continue
+				}
+				k := [2]uint64{uint64(o.Stream), o.Seq}
+				if seen[k] {
+					t.Errorf("two fates for %v", k)
+				}
+				seen[k] = true
+				if o.Device != 5 {
+					t.Errorf("device %d", o.Device)
+				}
+			}
+			if del != tc.delivered || rej != tc.rejected {
+				t.Fatalf("delivered %d rejected %d, want %d %d", del, rej, tc.delivered, tc.rejected)
+			}
+			for r, n := range tc.reasons {
+				if reasons[r] != n {
+					t.Fatalf("reasons %v, want %v", reasons, tc.reasons)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+package cloud
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/fleetsim/fleetsim/media/fmp4"
+	"github.com/fleetsim/fleetsim/media/mpegts"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+)
+
+// MediaSliceParser parses TS slices with media/mpegts and fMP4 slices with
+// media/fmp4 (whose verifiers read the stamps), keeping a pool of
+// verifiers so that concurrent uploads do not allocate per slice.
+type MediaSliceParser struct{}
+
+var (
+	tsVerifiers   = sync.Pool{New: func() any { return mpegts.NewVerifier(mpegts.DefaultLimits()) }}
+	fmp4Verifiers = sync.Pool{New: func() any { return fmp4.NewVerifier(fmp4.DefaultLimits()) }}
+)
+
+// ParseSlice implements SliceParser.
+func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceInfo, error) {
+	switch format {
+	case cloudapi.FormatTS:
+		v := tsVerifiers.Get().(*mpegts.Verifier)
+		defer tsVerifiers.Put(v)
+		in, err := v.Verify(body)
+		if err != nil {
+			return SliceInfo{}, err
+		}
+		out := SliceInfo{VideoFrames: in.VideoFrames, AudioFrames: in.AudioFrames,
+			FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
+			Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
+		for i, s := range in.Stamps {
+			out.Stamps[i] = toFrameStamp(s)
+		}
+		return out, nil
+	case cloudapi.FormatFMP4:
+		v := fmp4Verifiers.Get().(*fmp4.Verifier)
+		defer fmp4Verifiers.Put(v)
+		in, err := v.Verify(body)
+		if err != nil {
+			return SliceInfo{}, err
+		}
+		out := SliceInfo{VideoFrames: in.VideoFrames, AudioFrames: in.AudioFrames,
+			FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
+			Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
+		for i, s := range in.Stamps {
+			out.Stamps[i] = toFrameStamp(s)
+		}
+		return out, nil
+	}
+	return SliceInfo{}, fmt.Errorf("slice format %q", format)
+}

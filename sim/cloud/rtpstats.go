@@ -1,0 +1,199 @@
+package cloud
+
+import (
+	"sort"
+	"time"
+)
+
+// rtpStats is the reception state of one RTP source, per RFC 3550 A.1
+// (sequence numbers, loss) and A.8 (interarrival jitter), plus reordering
+// and complete-frame accounting (a frame is the packets of one RTP
+// timestamp; it is complete when every sequence number from the packet after
+// the previous frame's marker up to its own marker arrived).
+type rtpStats struct {
+	clockRate float64 // RTP timestamp units per second
+
+	started       bool
+	baseSeq       uint32 // extended
+	maxSeq        uint16
+	cycles        uint32
+	received      uint64
+	reordered     uint64
+	duplicates    uint64
+	expectedPrior uint64
+	receivedPrior uint64
+	jitter        float64 // in timestamp units
+	lastTransit   float64
+	haveTransit   bool
+	frames        map[uint32]*rtpFrame
+	lastEnd       uint64 // extended seq of the last finalised frame's marker
+	haveLastEnd   bool
+	complete      uint64
+	incomplete    uint64
+	seen          map[uint64]struct{} // recent extended seqs, to spot duplicates
+	seenOrder     []uint64
+}
+
+type rtpFrame struct {
+	ts        uint32
+	count     int
+	minSeq    uint64
+	end       uint64 // extended seq of the marker packet
+	hasMarker bool
+}
+
+// maxPendingFrames bounds the frames waiting to be judged complete.
+const maxPendingFrames = 64
+
+func newRTPStats(clockRate float64) *rtpStats {
+	return &rtpStats{clockRate: clockRate, frames: make(map[uint32]*rtpFrame), seen: make(map[uint64]struct{})}
+}
+
+// extend maps a 16-bit sequence number to the extended sequence space near
+// the highest seen.
+func (s *rtpStats) extend(seq uint16) uint64 {
+	ext := uint64(s.cycles)<<16 | uint64(seq)
+	diff := int32(int16(seq - s.maxSeq))
+	if diff > 0 && seq < s.maxSeq { // wrapped forward
+		ext += 1 << 16
+	} else if diff < 0 && seq > s.maxSeq && s.cycles > 0 { // late, before a wrap
+		ext -= 1 << 16
+	}
+	return ext
+}
+
+// add accounts one packet arriving at arrival.
+func (s *rtpStats) add(seq uint16, ts uint32, marker bool, arrival time.Duration) {
+	if !s.started {
+		s.started = true
+		s.maxSeq = seq
+		s.baseSeq = uint32(seq)
+	}
+	ext := s.extend(seq)
+	if _, dup := s.seen[ext]; dup {
+		s.duplicates++
+		return
+	}
+	s.seen[ext] = struct{}{}
+	s.seenOrder = append(s.seenOrder, ext)
+	if len(s.seenOrder) > 1024 {
+		delete(s.seen, s.seenOrder[0])
+		s.seenOrder = s.seenOrder[1:]
+	}
+	s.received++
+	highest := uint64(s.cycles)<<16 | uint64(s.maxSeq)
+	if ext > highest {
+		if seq < s.maxSeq {
+			s.cycles++
+		}
+		s.maxSeq = seq
+	} else if s.received > 1 {
+		s.reordered++
+	}
+	// A.8 jitter
+	transit := arrival.Seconds()*s.clockRate - float64(ts)
+	if s.haveTransit {
+		d := transit - s.lastTransit
+		if d < 0 {
+			d = -d
+		}
+		s.jitter += (d - s.jitter) / 16
+	}
+	s.lastTransit, s.haveTransit = transit, true
+	// frames
+	f := s.frames[ts]
+	if f == nil {
+		f = &rtpFrame{ts: ts, minSeq: ext}
+		s.frames[ts] = f
+	}
+	f.count++
+	if ext < f.minSeq {
+		f.minSeq = ext
+	}
+	if marker {
+		f.hasMarker, f.end = true, ext
+	}
+	s.judgeFrames(false)
+}
+
+// judgeFrames finalises frames that cannot change any more: all but the
+// newest marked frame (a late packet of the newest may still come), or,
+// with flush, all of them.
+func (s *rtpStats) judgeFrames(flush bool) {
+	var marked, unmarked []*rtpFrame
+	for _, f := range s.frames {
+		if f.hasMarker {
+			marked = append(marked, f)
+		} else {
+			unmarked = append(unmarked, f)
+		}
+	}
+	sort.Slice(marked, func(i, j int) bool { return marked[i].end < marked[j].end })
+	keep := 1
+	if flush {
+		keep = 0
+	}
+	if len(s.frames) > maxPendingFrames && keep > 0 {
+		keep = 0
+	}
+	for len(marked) > keep {
+		f := marked[0]
+		marked = marked[1:]
+		start := f.minSeq
+		if s.haveLastEnd {
+			start = s.lastEnd + 1
+		}
+		if f.end >= start && uint64(f.count) == f.end-start+1 {
+			s.complete++
+		} else {
+			s.incomplete++
+		}
+		s.lastEnd, s.haveLastEnd = f.end, true
+		delete(s.frames, f.ts)
+	}
+	// frames whose marker never came and that lie before what is judged
+	for _, f := range unmarked {
+		if flush || (s.haveLastEnd && f.minSeq <= s.lastEnd) || len(s.frames) > maxPendingFrames {
+			s.incomplete++
+			delete(s.frames, f.ts)
+		}
+	}
+}
+
+func (s *rtpStats) highest() uint64 { return uint64(s.cycles)<<16 | uint64(s.maxSeq) }
+
+// expected is the number of packets expected so far (A.3).
+func (s *rtpStats) expected() uint64 {
+	if !s.started {
+		return 0
+	}
+	return s.highest() - uint64(s.baseSeq) + 1
+}
+
+// lost is the cumulative number of packets lost (never negative here:
+// duplicates are not counted as received).
+func (s *rtpStats) lost() uint64 {
+	e := s.expected()
+	if e < s.received {
+		return 0
+	}
+	return e - s.received
+}
+
+// interval returns the packets expected and received since the last call,
+// and the RFC 3550 fraction lost (8-bit fixed point).
+func (s *rtpStats) interval() (expected, received uint64, fraction uint8) {
+	e := s.expected()
+	expected = e - s.expectedPrior
+	received = s.received - s.receivedPrior
+	s.expectedPrior, s.receivedPrior = e, s.received
+	if expected > 0 && received < expected {
+		fraction = uint8(((expected - received) << 8) / expected)
+	}
+	return expected, received, fraction
+}
+
+// jitterDuration is the jitter estimate as a duration.
+func (s *rtpStats) jitterDuration() time.Duration {
+	return time.Duration(s.jitter / s.clockRate * float64(time.Second))
+}
