@@ -268,3 +268,28 @@ func TestShardsMergeExactly(t *testing.T) {
 		t.Errorf("partial shards not flagged: %+v %q", part.Shards, part.Warnings)
 	}
 }
+
+// A generator that cannot keep its schedule makes the report say that its
+// latency figures are not trustworthy.
+func TestGeneratorLagFlag(t *testing.T) {
+	for _, tc := range []struct {
+		lag     time.Duration
+		trusted bool
+	}{{2 * time.Millisecond, true}, {80 * time.Millisecond, false}} {
+		acc, err := NewAccumulator(RunInfo{Scenario: "lag", Planned: 1}, clock.NewFake(clock.Epoch()), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 1000; i++ {
+			acc.Observe(observe.Observation{Kind: observe.GeneratorLag, Device: 0, Value: tc.lag})
+		}
+		rep, err := acc.Finish(FinishInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := strings.Contains(strings.Join(rep.Warnings, " "), "not trustworthy")
+		if rep.Generator.Trustworthy != tc.trusted || warned == tc.trusted {
+			t.Errorf("lag %v: trustworthy %v, warnings %q", tc.lag, rep.Generator.Trustworthy, rep.Warnings)
+		}
+	}
+}

@@ -124,3 +124,30 @@ func TestWriteDirAndReadJSON(t *testing.T) {
 		t.Errorf("report.json round trip (-want +got):\n%s", d)
 	}
 }
+
+// The comparison table of the fixture against the same run with added loss.
+func TestGoldenComparison(t *testing.T) {
+	base := goldenReport(t)
+	lossy, err := LoadResults("testdata/results-lossy.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteComparison(&buf, Compare(base, lossy, DefaultCompareOptions())); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata/golden", "compare.txt")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), buf.String()); d != "" {
+		t.Errorf("compare.txt differs from golden (-want +got):\n%s", d)
+	}
+}
