@@ -32,9 +32,6 @@ func (d *decoder) applyDefaults(s *Scenario) {
 			p.Audio.Bitrate = 64 * units.Kbps
 		}
 	}
-	if s.Ramp.Over > s.Duration && s.Duration > 0 {
-		s.Ramp.Over = s.Duration
-	}
 }
 
 func (d *decoder) defaultsIn(v reflect.Value, path string) {

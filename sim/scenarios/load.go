@@ -104,6 +104,9 @@ func Load(file string, data []byte, opt Options) (*Scenario, error) {
 	}
 	if opt.Duration > 0 {
 		s.Duration = unitsDuration(opt.Duration)
+		if s.Ramp.Over > s.Duration {
+			s.Ramp.Over = s.Duration
+		}
 	}
 	if opt.Devices > 0 {
 		if err := ScaleDevices(s, opt.Devices); err != nil {

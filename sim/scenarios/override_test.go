@@ -103,12 +103,16 @@ func TestOptionOverrides(t *testing.T) {
 	seed := uint64(77)
 	opt := testOptions()
 	opt.Seed, opt.Duration, opt.Devices = &seed, 30*time.Second, 15
+	opt.Set = []string{"ramp.over=1m"}
 	s, err := Load("base.yaml", []byte(overrideBase), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Seed != 77 || s.Duration.D() != 30*time.Second || s.Devices() != 15 || s.Fleet[0].Count != 10 || s.Fleet[1].Count != 5 {
 		t.Errorf("seed %d duration %v counts %d/%d", s.Seed, s.Duration, s.Fleet[0].Count, s.Fleet[1].Count)
+	}
+	if s.Ramp.Over.D() != 30*time.Second {
+		t.Errorf("ramp over %v not shortened to the new duration", s.Ramp.Over)
 	}
 	// A shortened run keeps its timeline (entries past the end never fire)
 	// instead of failing validation.

@@ -38,8 +38,21 @@ func (d *decoder) validate(s *Scenario, opt Options) {
 	for i, e := range s.Timeline {
 		d.validateEvent(s, e, join("timeline", strconv.Itoa(i)))
 	}
+	var groups []string
+	for _, g := range s.Fleet {
+		if g != nil {
+			groups = append(groups, g.Name)
+		}
+	}
 	for _, th := range s.Thresholds {
 		p := join("thresholds", th.Metric)
+		if rest, ok := strings.CutPrefix(th.Metric, "groups."); ok {
+			if name := groupPrefix(rest, groups); name == "" {
+				g, _, _ := strings.Cut(rest, ".")
+				d.errorf(d.keys[p], p, "found group %q in the key; expected a group of the fleet (%s)%s", g, oneOf(groups), didYouMean(g, groups))
+				continue
+			}
+		}
 		if opt.KnownMetric != nil && !opt.KnownMetric(th.Metric) {
 			d.errorf(d.keys[p], p, "found unknown report key %q; expected a key of report.json such as latency_ms.ingest.p99, frames.loss_ratio or groups.NAME.frames.loss_ratio (DESIGN.md §6)", th.Metric)
 			continue
@@ -527,3 +540,13 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// groupPrefix returns the fleet group that "NAME.KEY" starts with ("" if
+// none); group names cannot contain dots, so the first segment is it.
+func groupPrefix(rest string, groups []string) string {
+	g, _, _ := strings.Cut(rest, ".")
+	if contains(groups, g) {
+		return g
+	}
+	return ""
+}
