@@ -203,8 +203,8 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	}
 }
 
-// Close stops the device: capture, firmware and SDKs. Frames still held by
-// an SDK stay in flight for the report (the SDK accounts them at Exit).
+// Close stops the device at the end of a run: capture, firmware and SDKs.
+// Frames an SDK still holds get no fate: the report counts them in flight.
 func (d *Device) Close() error {
 	d.mu.Lock()
 	if !d.running {
@@ -227,7 +227,7 @@ func (d *Device) Close() error {
 	d.mu.Unlock()
 	var err error
 	if cs != nil {
-		err = cs.Exit()
+		err = cs.Detach()
 	}
 	d.cancel()
 	d.wg.Wait()

@@ -111,11 +111,18 @@ func (s *SDK) Init(cfg Config, cb Callbacks) error {
 // Exit is iv_cs_exit (CS1): it stops every timer and cloud call, waits for
 // the SDK's goroutines, and releases every buffer. Frames still held are
 // dropped with reason run_ended; pending callbacks are discarded.
-func (s *SDK) Exit() error {
+func (s *SDK) Exit() error { return s.exit("Exit", true) }
+
+// Detach is Exit at the end of a run: the frames the SDK still holds get no
+// fate, so the report counts them in flight (DESIGN.md §6) rather than
+// dropped by the device. A reboot is an Exit; the end of a run a Detach.
+func (s *SDK) Detach() error { return s.exit("Detach", false) }
+
+func (s *SDK) exit(op string, dropHeld bool) error {
 	s.mu.Lock()
 	if !s.inited || s.exiting {
 		s.mu.Unlock()
-		return newErr("Exit", CodeNotInit, "not initialised")
+		return newErr(op, CodeNotInit, "not initialised")
 	}
 	s.exiting = true
 	for t := range s.timers {
@@ -127,9 +134,11 @@ func (s *SDK) Exit() error {
 	s.wg.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forEachHeld(func(ch int, fr FrameRef) {
-		s.dropRef(ch, fr, observe.ReasonRunEnded)
-	})
+	if dropHeld {
+		s.forEachHeld(func(ch int, fr FrameRef) {
+			s.dropRef(ch, fr, observe.ReasonRunEnded)
+		})
+	}
 	for _, c := range s.chans {
 		c.release()
 	}
