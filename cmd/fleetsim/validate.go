@@ -63,13 +63,22 @@ func runValidate(_ context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "usage: fleetsim validate [--set PATH=VALUE]… [--devices N] [--duration D] [--seed N] FILE…\n\nChecks scenario files and prints every problem as FILE:LINE:COL: PATH: found …; expected …\nExit 0 when all are valid, 2 otherwise.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitPass
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitPass
+			}
+			return exitBadInput
 		}
-		return exitBadInput
+		if fs.NArg() == 0 {
+			break
+		}
+		// flags may follow the files: take the next file and parse on
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fs.Usage()
 		return exitBadInput
 	}
@@ -79,7 +88,7 @@ func runValidate(_ context.Context, env *cliEnv, args []string) int {
 	}
 	opt := sf.options()
 	bad, problems := 0, 0
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		s, err := scenarios.LoadFile(file, opt)
 		if err != nil {
 			bad++
@@ -96,7 +105,7 @@ func runValidate(_ context.Context, env *cliEnv, args []string) int {
 			file, s.Name, s.Devices(), len(s.Fleet), s.Duration, s.Seed, targetText(s))
 	}
 	if bad > 0 {
-		fmt.Fprintf(env.stderr, "%d problem(s) in %d of %d file(s)\n", problems, bad, fs.NArg())
+		fmt.Fprintf(env.stderr, "%d problem(s) in %d of %d file(s)\n", problems, bad, len(files))
 		return exitBadInput
 	}
 	return exitPass

@@ -64,6 +64,7 @@ func TestValidateFlags(t *testing.T) {
 		want string // in stdout for exit 0, in stderr otherwise
 	}{
 		{"devices", []string{"--devices", "10", q}, exitPass, "10 devices in 1 groups"},
+		{"flags after the file", []string{q, "--devices", "12"}, exitPass, "12 devices in 1 groups"},
 		{"duration and seed", []string{"--duration", "15s", "--seed", "9", q}, exitPass, "15s, seed 9"},
 		{"set", []string{"--set", "fleet.homes.count=25", q}, exitPass, "25 devices"},
 		{"set problem", []string{"--set", "fleet.homes.count=-1", q}, exitBadInput, "--set fleet.homes.count=-1: fleet.0.count: found -1"},

@@ -63,11 +63,15 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { checkLoad(t, data) })
 }
 
+// setSeeds are --set vectors for FuzzSet (TestSetOverrides has the
+// checked ones).
+var setSeeds = []string{
+	"networks.home-wifi.up.delay=200ms", "fleet.0.count=10", "fleet.homes.count=-1", "thresholds.frames.loss_ratio=< 1%",
+	"fleet.0.plan={event: 50%, none: 50%}", "timeline.0.at=1h", "a.b.c.d=[1, 2]", "=", "fleet..count=1", "fleet.99999999999.x=1",
+}
+
 func FuzzSet(f *testing.F) {
-	for _, v := range []string{
-		"networks.home-wifi.up.delay=200ms", "fleet.0.count=10", "fleet.homes.count=-1", "thresholds.frames.loss_ratio=< 1%",
-		"fleet.0.plan={event: 50%, none: 50%}", "timeline.0.at=1h", "a.b.c.d=[1, 2]", "=", "fleet..count=1", "fleet.99999999999.x=1",
-	} {
+	for _, v := range setSeeds {
 		f.Add(v)
 	}
 	base, err := os.ReadFile("../../scenarios/quickstart.yaml")
@@ -96,6 +100,21 @@ func TestFuzzCorpus(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "seed-*"))
 	if len(files) != len(seeds) {
 		t.Errorf("%d corpus files for %d seeds: run -update", len(files), len(seeds))
+	}
+	setDir := filepath.Join("testdata", "fuzz", "FuzzSet")
+	if *update {
+		if err := os.MkdirAll(setDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range setSeeds {
+			body := fmt.Sprintf("go test fuzz v1\nstring(%q)\n", v)
+			if err := os.WriteFile(filepath.Join(setDir, fmt.Sprintf("seed-%02d", i)), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(setDir, "seed-*")); len(files) != len(setSeeds) {
+		t.Errorf("%d FuzzSet corpus files for %d seeds: run -update", len(files), len(setSeeds))
 	}
 	for name, b := range seeds {
 		t.Run(name, func(t *testing.T) { checkLoad(t, b) })
