@@ -9,6 +9,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/flv"
 	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/h265"
 	"github.com/fleetsim/fleetsim/media/rtmp"
 	"github.com/fleetsim/fleetsim/media/stamp"
 )
@@ -24,6 +25,16 @@ type cameraConfig struct {
 	AudioBitrate  int // bits per second
 	Device        uint64
 	Epoch         time.Time // capture time of frame 0
+	// Codec is av.H264 (default) or av.H265; HEVC picks how H.265 is
+	// signalled (legacy codec id 12 or Enhanced RTMP hvc1).
+	Codec av.Codec
+	HEVC  flv.HEVCMode
+}
+
+// synthesiser is what h264.Synth and h265.Synth share.
+type synthesiser interface {
+	AppendAccessUnit(dst [][]byte, pic h264.Picture, size int, sei []byte) ([][]byte, int)
+	MinSize(key bool, extra int) int
 }
 
 func subStream() cameraConfig {
@@ -35,7 +46,7 @@ func subStream() cameraConfig {
 // reused buffers: the sending path of a virtual camera.
 type camera struct {
 	cfg   cameraConfig
-	synth *h264.Synth
+	synth synthesiser
 	iSize int
 	pSize int
 	asc   []byte
@@ -50,15 +61,24 @@ type camera struct {
 }
 
 func newCamera(cfg cameraConfig) (*camera, error) {
-	s, err := h264.NewSynth(h264.SynthConfig{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS})
+	if cfg.Codec == av.CodecUnknown {
+		cfg.Codec = av.H264
+	}
+	var s synthesiser
+	var err error
+	if cfg.Codec == av.H265 {
+		s, err = h265.NewSynth(h265.SynthConfig{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS})
+	} else {
+		s, err = h264.NewSynth(h264.SynthConfig{Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS})
+	}
 	if err != nil {
 		return nil, err
 	}
 	gopBytes := cfg.VideoBitrate / 8 * cfg.GOP / cfg.FPS
 	p := gopBytes / (cfg.IPRatio + cfg.GOP - 1)
 	i := p * cfg.IPRatio
-	p = max(p, s.MinSize(false, stamp.SizeH264))
-	i = max(i, s.MinSize(true, stamp.SizeH264))
+	p = max(p, s.MinSize(false, stamp.Size(cfg.Codec)))
+	i = max(i, s.MinSize(true, stamp.Size(cfg.Codec)))
 	asc, err := aac.AppendConfig(nil, aac.Config{Object: aac.ObjectAACLC, SampleRate: cfg.SampleRate, Channels: 1, FrameLength: aac.SamplesPerFrame})
 	if err != nil {
 		return nil, err
@@ -86,13 +106,13 @@ func (c *camera) nextVideo() *av.Frame {
 	pos := int(seq % uint64(c.cfg.GOP))
 	pts := c.videoPTS(seq)
 	st := stamp.New(c.cfg.Device, seq, c.cfg.Epoch.Add(pts))
-	c.stampB = stamp.Append(c.stampB[:0], av.H264, st)
+	c.stampB = stamp.Append(c.stampB[:0], c.cfg.Codec, st)
 	size := c.pSize
 	if pos == 0 {
 		size = c.iSize
 	}
 	c.nalus, _ = c.synth.AppendAccessUnit(c.nalus[:0], h264.Picture{GOP: int64(seq / uint64(c.cfg.GOP)), Index: pos}, size, c.stampB)
-	c.frame = av.Frame{Codec: av.H264, Seq: seq, PTS: pts, DTS: pts, Key: pos == 0, NALUs: c.nalus, Capture: c.cfg.Epoch.Add(pts)}
+	c.frame = av.Frame{Codec: c.cfg.Codec, Seq: seq, PTS: pts, DTS: pts, Key: pos == 0, NALUs: c.nalus, Capture: c.cfg.Epoch.Add(pts)}
 	return &c.frame
 }
 
@@ -104,13 +124,24 @@ func (c *camera) nextAudio() *av.Frame {
 	return &c.frame
 }
 
+// videoCodecID is onMetaData's videocodecid (NOTES.md, ingest conventions).
+func (c *camera) videoCodecID() float64 {
+	switch {
+	case c.cfg.Codec == av.H264:
+		return 7
+	case c.cfg.HEVC == flv.HEVCLegacy:
+		return 12
+	}
+	return flv.VideoCodecIDHVC1
+}
+
 // start sends metadata and the sequence headers.
 func (c *camera) start(conn *rtmp.ClientConn) error {
 	md := amf0.ECMAArray{
 		{Key: "width", Value: float64(c.cfg.Width)},
 		{Key: "height", Value: float64(c.cfg.Height)},
 		{Key: "framerate", Value: float64(c.cfg.FPS)},
-		{Key: "videocodecid", Value: 7.0},
+		{Key: "videocodecid", Value: c.videoCodecID()},
 		{Key: "videodatarate", Value: float64(c.cfg.VideoBitrate) / 1000},
 		{Key: "audiocodecid", Value: 10.0},
 		{Key: "audiosamplerate", Value: float64(c.cfg.SampleRate)},
@@ -126,7 +157,7 @@ func (c *camera) start(conn *rtmp.ClientConn) error {
 	f := c.nextVideo()
 	c.vseq = save
 	var err error
-	if c.tag, err = flv.AppendVideoSequenceHeaderFor(c.tag[:0], f, flv.HEVCLegacy); err != nil {
+	if c.tag, err = flv.AppendVideoSequenceHeaderFor(c.tag[:0], f, c.cfg.HEVC); err != nil {
 		return fmt.Errorf("video sequence header: %w", err)
 	}
 	if err := conn.WriteVideo(0, c.tag); err != nil {
@@ -140,7 +171,7 @@ func (c *camera) start(conn *rtmp.ClientConn) error {
 func (c *camera) send(conn *rtmp.ClientConn, f *av.Frame) error {
 	var err error
 	if f.Codec.IsVideo() {
-		if c.tag, err = flv.AppendVideoTagBody(c.tag[:0], f, flv.HEVCLegacy); err != nil {
+		if c.tag, err = flv.AppendVideoTagBody(c.tag[:0], f, c.cfg.HEVC); err != nil {
 			return err
 		}
 		return conn.WriteVideo(rtmp.TimestampOf(f.DTS), c.tag)

@@ -416,3 +416,30 @@ func TestClientPublishesToFFmpegListener(t *testing.T) {
 	stamps, _, _ := readRecording(t, out)
 	checkStamps(t, cam, stamps, n)
 }
+
+// videoBodies returns copies of every video tag body of an FLV file.
+func videoBodies(t *testing.T, file string) [][]byte {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := flv.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		tag, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tag.Type == flv.TagVideo {
+			out = append(out, bytes.Clone(tag.Body))
+		}
+	}
+}
