@@ -88,7 +88,10 @@ func FFprobeCountFrames(t testing.TB, file, streamType string) int {
 	if err != nil {
 		t.Fatalf("ffprobe %s: %v\n%s", file, err, out)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	// ffprobe prints a TS stream once per program and once on its own: the
+	// first line is the count
+	first := strings.TrimSpace(strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0])
+	n, err := strconv.Atoi(first)
 	if err != nil {
 		t.Fatalf("ffprobe %s: frame count %q: %v", file, out, err)
 	}
