@@ -33,6 +33,9 @@ type Muxer struct {
 	hdr       [32]byte // PES header (+ ADTS header) scratch
 	aud       []byte
 	rateIndex int
+	// startCode precedes every NAL unit the Muxer writes (the 4-byte form
+	// is valid everywhere in an access unit).
+	startCode [4]byte
 }
 
 // NewMuxer returns a Muxer for cfg.
@@ -40,7 +43,7 @@ func NewMuxer(cfg Config) (*Muxer, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	m := &Muxer{cfg: cfg, chunks: make([][]byte, 0, 16)}
+	m := &Muxer{cfg: cfg, chunks: make([][]byte, 0, 16), startCode: [4]byte{0, 0, 0, 1}}
 	streams := []esInfo{{videoStreamType(cfg.Video), PIDVideo}}
 	if cfg.AAC != nil {
 		streams = append(streams, esInfo{StreamTypeAAC, PIDAudio})
@@ -92,12 +95,12 @@ func (m *Muxer) AppendVideo(dst []byte, f *av.Frame) ([]byte, error) {
 	m.chunks = m.chunks[:0]
 	size := 0
 	if !isAUD(m.cfg.Video, f.NALUs[0]) {
-		m.chunks = append(m.chunks, startCode, m.aud)
-		size += len(startCode) + len(m.aud)
+		m.chunks = append(m.chunks, m.startCode[:], m.aud)
+		size += len(m.startCode) + len(m.aud)
 	}
 	for _, u := range f.NALUs {
-		m.chunks = append(m.chunks, startCode, u)
-		size += len(startCode) + len(u)
+		m.chunks = append(m.chunks, m.startCode[:], u)
+		size += len(m.startCode) + len(u)
 	}
 	if size > MaxPESPayload {
 		return dst, fmt.Errorf("mpegts: video access unit of %d bytes exceeds %d", size, MaxPESPayload)

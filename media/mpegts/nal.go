@@ -6,10 +6,6 @@ import (
 	"github.com/fleetsim/fleetsim/media/h265"
 )
 
-// startCode precedes every NAL unit the Muxer writes (the 4-byte form is
-// valid everywhere in an access unit).
-var startCode = []byte{0, 0, 0, 1}
-
 // audNALU is the access unit delimiter the Muxer puts first in every PES:
 // H.264 primary_pic_type 7 (any), H.265 pic_type 2 (I, P, B).
 func audNALU(c av.Codec) []byte {
