@@ -72,7 +72,7 @@ func NewFleetPlan(s *Scenario) *FleetPlan {
 			width = w
 		}
 		for o := 0; o < g.Count; o++ {
-			id := fmt.Sprintf("%s-%0*d", g.Name, width, o)
+			id := deviceID(g.Name, width, o)
 			seed := rng.Seed(s.Seed, id)
 			dev := Device{
 				Index:   first + o,
@@ -202,4 +202,16 @@ func (p *FleetPlan) DealPlans(mix PlanMix, selected []int, entry int) map[int]cl
 		out[idx] = kinds[i]
 	}
 	return out
+}
+
+// deviceID is NAME-NNNNN with the ordinal zero-padded to width digits.
+func deviceID(group string, width, ordinal int) string {
+	num := strconv.Itoa(ordinal)
+	b := make([]byte, 0, len(group)+1+max(width, len(num)))
+	b = append(b, group...)
+	b = append(b, '-')
+	for i := len(num); i < width; i++ {
+		b = append(b, '0')
+	}
+	return string(append(b, num...))
 }
