@@ -1,6 +1,8 @@
 package cstorage
 
 import (
+	"time"
+
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/observe"
@@ -28,6 +30,7 @@ type channel struct {
 	dropUntilIDR bool // the send buffer was full (CS13)
 	idle         bool // paused for lack of data (CS15)
 	idleTimer    *timer
+	lastData     time.Time      // last frame pushed while recording
 	events       map[int]*event // active events by id
 	lastStopUTC  int64
 
@@ -35,13 +38,14 @@ type channel struct {
 	wm   int        // last watermark level notified (0: none yet)
 	ring frameQueue // pre-record ring (CS8)
 
-	open      *slice   // the slice being filled
-	queue     []*slice // cut, waiting for the uploader
-	uploading *slice   // in the uploader (attempting or between retries)
-	sliceSeq  uint64
-	connDown  bool // a connect failure was notified, not yet recovered
-	records   []SliceRecord
-	body      []byte // reusable mux buffer when no DumpFile callback keeps bodies
+	open       *slice   // the slice being filled
+	queue      []*slice // cut, waiting for the uploader
+	uploading  *slice   // in the uploader (attempting or between retries)
+	sliceSeq   uint64
+	lastFrames int  // frames of the last slice: the next one's capacity
+	connDown   bool // a connect failure was notified, not yet recovered
+	records    []SliceRecord
+	body       []byte // reusable mux buffer when no DumpFile callback keeps bodies
 }
 
 func newChannel(i int, cc ChannelConfig) *channel {
@@ -130,7 +134,10 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 		}
 		return nil
 	}
-	s.armIdle(c)
+	c.lastData = s.clk.Now()
+	if c.idleTimer == nil {
+		s.armIdle(c, c.cfg.IdleTimeout)
+	}
 	if c.idle {
 		c.idle = false
 		c.needIDR = true
@@ -161,12 +168,18 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	return nil
 }
 
-// armIdle (re)starts the idle timer of a recording channel (CS15).
-func (s *SDK) armIdle(c *channel) {
+// armIdle arms the idle timer of a recording channel to fire d from now
+// (CS15). Frames only move lastData; when the timer fires early it re-arms
+// for the rest, so a steady stream costs no timer work per frame.
+func (s *SDK) armIdle(c *channel, d time.Duration) {
 	s.stopTimer(c.idleTimer)
-	c.idleTimer = s.after(c.cfg.IdleTimeout, func() {
+	c.idleTimer = s.after(d, func() {
 		c.idleTimer = nil
-		if !c.pushing {
+		if !c.pushing || c.idle {
+			return
+		}
+		if rest := c.cfg.IdleTimeout - s.clk.Now().Sub(c.lastData); rest > 0 {
+			s.armIdle(c, rest)
 			return
 		}
 		c.idle = true
@@ -232,7 +245,8 @@ func (s *SDK) updateRecording(c *channel) {
 	switch {
 	case want && !c.pushing:
 		c.pushing, c.needIDR, c.idle, c.dropUntilIDR = true, true, false, false
-		s.armIdle(c)
+		c.lastData = s.clk.Now()
+		s.armIdle(c, c.cfg.IdleTimeout)
 		if cb := s.cb.PushStart; cb != nil {
 			ch := c.idx
 			s.enqueue(func() { cb(ch) })

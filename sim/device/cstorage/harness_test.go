@@ -34,15 +34,17 @@ var (
 
 // source synthesises a camera's frames in capture order.
 type source struct {
-	fps    int
-	gop    int
-	audio  bool
-	vseq   uint64
-	aseq   uint64
-	start  time.Time
-	nextV  time.Duration
-	nextA  time.Duration
-	frames []*av.Frame // scratch
+	fps   int
+	gop   int
+	audio bool
+	vseq  uint64
+	aseq  uint64
+	start time.Time
+	nextV time.Duration
+	nextA time.Duration
+	// sps and pps, when set, replace the placeholder parameter sets (the
+	// fMP4 muxer parses the SPS)
+	sps, pps []byte
 }
 
 func newSource(start time.Time, gop int) *source {
@@ -69,6 +71,9 @@ func (s *source) next(until time.Duration) *av.Frame {
 	if s.vseq%uint64(s.gop) == 0 {
 		f.Key = true
 		f.NALUs = [][]byte{nalSPS, nalPPS, nalIDR}
+		if s.sps != nil {
+			f.NALUs = [][]byte{s.sps, s.pps, nalIDR}
+		}
 	} else {
 		f.NALUs = [][]byte{nalP}
 	}

@@ -74,7 +74,7 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 		return
 	}
 	if c.open == nil {
-		c.open = &slice{ch: c.idx, utcFirst: utc}
+		c.open = &slice{ch: c.idx, utcFirst: utc, frames: make([]*av.Frame, 0, c.lastFrames+c.lastFrames/8)}
 		for _, ev := range c.events {
 			s.attach(c.open, ev)
 		}
@@ -115,6 +115,7 @@ func (s *SDK) cut(c *channel) {
 		return
 	}
 	c.open = nil
+	c.lastFrames = len(sl.frames)
 	c.sliceSeq++
 	sl.seq = c.sliceSeq
 	sl.cutAt = s.clk.Now()
