@@ -40,9 +40,14 @@ func knownTestMetric(name string) bool {
 	if testMetrics[name] {
 		return true
 	}
+	for _, p := range []string{"frames.dropped_by_reason.", "frames.lost_by_reason.", "frames.rejected_by_reason.", "groups."} {
+		if rest, ok := strings.CutPrefix(name, p); ok && p != "groups." && rest != "" && !strings.Contains(rest, ".") {
+			return true
+		}
+	}
 	if rest, ok := strings.CutPrefix(name, "groups."); ok {
-		if _, key, ok := strings.Cut(rest, "."); ok {
-			return testMetrics[key]
+		if _, key, ok := strings.Cut(rest, "."); ok && !strings.HasPrefix(key, "groups.") {
+			return knownTestMetric(key)
 		}
 	}
 	return false
