@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,5 +243,11 @@ func checkStamps(t *testing.T, stamps []stamp.Stamp, unstamped, frames int) {
 		if s != want {
 			t.Fatalf("stamp %d = %+v, want %+v", i, s, want)
 		}
+	}
+}
+
+func TestStuffingCoversAPacket(t *testing.T) {
+	if len(stuffing) != payloadSize || strings.Trim(stuffing, "\xff") != "" {
+		t.Fatalf("stuffing is %d bytes", len(stuffing))
 	}
 }
