@@ -24,27 +24,31 @@ type Conn struct {
 	rmu sync.Mutex // one reader at a time
 
 	mu       sync.Mutex
-	segs     []seg // queued segments, in order; head first
-	head     int
-	queued   int // bytes accepted and not yet written to raw
+	segs     []seg  // queued segments, in order; head first
+	head     int    // index of the first undelivered segment
+	base     uint64 // flow number of segs[0]
+	queued   int    // bytes accepted and not yet written to raw
 	sndbuf   int
 	timer    clock.Timer
 	flushing bool
 	doomed   bool // a fatal segment is queued: nothing more is scheduled
 	up, down flow
-	err      error // terminal: every later call returns it
-	closed   bool  // Close was called
-	wdl      time.Time
-	wake     chan struct{} // space freed or state changed (cap 1)
-	done     chan struct{} // closed when the connection ends
-	reset    clock.Timer
-	bufs     net.Buffers
+	// downBefore: arrival of the last byte of the previous read.
+	downBefore time.Time
+	err        error // terminal: every later call returns it
+	closed     bool  // Close was called
+	wdl        time.Time
+	wake       chan struct{} // space freed or state changed (cap 1)
+	done       chan struct{} // closed when the connection ends
+	reset      clock.Timer
+	bufs       net.Buffers
 }
 
 type seg struct {
 	b     []byte
-	due   time.Time
-	fatal bool // the stall limit ends the connection at due
+	due   time.Time // arrival, in order
+	own   time.Time // arrival before in-order clamping
+	fatal bool      // the stall limit ends the connection at due
 }
 
 func (l *Link) wrapConn(raw net.Conn) (net.Conn, error) {
@@ -141,6 +145,7 @@ func (c *Conn) waitSpace(dl time.Time) error {
 // scheduleLocked decides the arrival of every segment of data. c.mu held.
 func (c *Conn) scheduleLocked(data []byte) {
 	wasEmpty := c.head == len(c.segs)
+	rearm := false
 	if !c.doomed {
 		now := c.l.clk.Now()
 		l := c.l
@@ -148,21 +153,54 @@ func (c *Conn) scheduleLocked(data []byte) {
 		l.refreshCap(&c.up, l.tp.capUp)
 		mss := l.tp.mss
 		c.sndbuf = l.tp.sndbuf
-		nseg := (len(data) + mss - 1) / mss
-		for i := 0; i < nseg; i++ {
-			b := data[i*mss : min((i+1)*mss, len(data))]
-			due, stalled := l.up.segment(now, len(b), &c.up, nseg-i-1, &l.tp)
-			c.segs = append(c.segs, seg{b: b, due: due, fatal: stalled})
-			if stalled {
+		repair := func(n uint64, own time.Time) {
+			if c.repairLocked(n, own) {
+				rearm = true
+			}
+			l.up.fastRetransmitted()
+		}
+		for off := 0; off < len(data); off += mss {
+			b := data[off:min(off+mss, len(data))]
+			f := l.up.segment(now, len(b), &c.up, &l.tp)
+			c.segs = append(c.segs, seg{b: b, due: f.due, own: f.own, fatal: f.stalled})
+			if f.stalled {
 				c.doomed = true
 				break
 			}
+			c.up.follow(f, l.tp.rtt, repair)
 		}
 		l.mu.Unlock()
 	}
-	if wasEmpty && c.head < len(c.segs) {
+	if c.head < len(c.segs) && (wasEmpty || rearm) && !c.flushing {
 		c.armLocked()
 	}
+}
+
+// repairLocked brings segment n's arrival forward to own (a fast
+// retransmit) and re-derives the in-order arrivals after it. It reports
+// whether the head of the queue moved. c.mu held.
+func (c *Conn) repairLocked(n uint64, own time.Time) bool {
+	if n < c.base || n-c.base >= uint64(len(c.segs)) || int(n-c.base) < c.head {
+		return false
+	}
+	i := int(n - c.base)
+	c.segs[i].own = own
+	var last time.Time
+	if i > c.head {
+		last = c.segs[i-1].due
+	}
+	for j := i; j < len(c.segs); j++ {
+		s := &c.segs[j]
+		if !s.fatal {
+			s.due = s.own
+		}
+		if s.due.Before(last) {
+			s.due = last
+		}
+		last = s.due
+	}
+	c.up.last = last
+	return i == c.head
 }
 
 // armLocked sets the timer for the head segment. c.mu held.
@@ -242,10 +280,12 @@ func (c *Conn) flush() {
 func (c *Conn) compactLocked() {
 	switch {
 	case c.head == len(c.segs):
+		c.base += uint64(c.head)
 		c.segs, c.head = c.segs[:0], 0
 	case c.head >= 32 && 2*c.head >= len(c.segs):
 		k := copy(c.segs, c.segs[c.head:])
 		clear(c.segs[k:])
+		c.base += uint64(c.head)
 		c.segs, c.head = c.segs[:k], 0
 	}
 }
@@ -274,6 +314,7 @@ func (c *Conn) finishLocked(err error) {
 		c.err = err
 	}
 	clear(c.segs)
+	c.base += uint64(len(c.segs))
 	c.segs, c.head, c.queued = nil, 0, 0
 	if c.timer != nil {
 		c.timer.Stop()
@@ -300,12 +341,42 @@ func (c *Conn) Read(b []byte) (int, error) {
 		l.mu.Lock()
 		l.refreshCap(&c.down, l.tp.capDown)
 		mss := l.tp.mss
-		nseg := (n + mss - 1) / mss
+		// The segments of this read: a fast retransmit among them moves
+		// the arrival of the read's last byte.
+		first := c.down.n
+		var own [32]time.Time
 		var due time.Time
 		stalled := false
-		for i := 0; i < nseg && !stalled; i++ {
-			due, stalled = l.down.segment(now, min(mss, n-i*mss), &c.down, nseg-i-1, &l.tp)
+		repair := func(k uint64, t time.Time) {
+			if k >= first && k-first < uint64(len(own)) {
+				own[k-first] = t
+				l.down.fastRetransmitted()
+			}
 		}
+		for off := 0; off < n && !stalled; off += mss {
+			f := l.down.segment(now, min(mss, n-off), &c.down, &l.tp)
+			if k := c.down.n - first; k < uint64(len(own)) {
+				own[k] = f.own
+			}
+			due, stalled = f.due, f.stalled
+			if !stalled {
+				c.down.follow(f, l.tp.rtt, repair)
+			}
+		}
+		if !stalled && c.down.n-first <= uint64(len(own)) {
+			// Re-derive in order from the (possibly repaired) arrivals.
+			due = time.Time{}
+			for _, t := range own[:c.down.n-first] {
+				if t.After(due) {
+					due = t
+				}
+			}
+			if due.Before(c.downBefore) {
+				due = c.downBefore
+			}
+			c.down.last = due
+		}
+		c.downBefore = due
 		l.mu.Unlock()
 		if d := due.Sub(c.l.clk.Now()); d > 0 {
 			t := c.l.clk.NewTimer(d)

@@ -194,14 +194,29 @@ func (p *path) count(pk *Packet) bool {
 	return true
 }
 
+// segFate is what the path decided about one TCP segment.
+type segFate struct {
+	depart  time.Time // first transmission (after capacity and the goodput cap)
+	own     time.Time // arrival, before in-order delivery
+	due     time.Time // arrival, in order: never before earlier segments
+	stalled bool      // undeliverable within the stall limit: the connection dies at due
+	// lost: the first transmission was lost (not in an outage), so enough
+	// segments following it may repair it by fast retransmit. rto is when
+	// its timeout would fire (from depart); rest is what follows a
+	// retransmission: further timeouts if it is lost again, then the
+	// one-way latency.
+	lost bool
+	rto  time.Duration
+	rest time.Duration
+}
+
 // segment decides when one TCP segment of size bytes, handed to the path at
 // t, reaches the far end: the capacity serialises it (and the flow's goodput
-// cap), every loss or outage costs a retransmission — about one RTT when at
-// least three segments follow it, else a timeout doubling per repeat — and
-// nothing arrives before what was sent earlier on the flow. stalled reports
-// that the segment would take longer than tp.stall: the connection dies at
-// the returned time.
-func (p *path) segment(t time.Time, size int, fl *flow, followers int, tp *tcpParams) (due time.Time, stalled bool) {
+// cap), every loss or outage costs a retransmission timeout doubling per
+// repeat, and nothing arrives before what was sent earlier on the flow.
+// The flow's fast-retransmit tracker may later bring a loss forward to
+// about one RTT when three segments follow it in time (see flow.follow).
+func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 	p.stats.Packets++
 	p.stats.Bytes += int64(size)
 	pk := Packet{Size: size + tcpHeader, At: t}
@@ -211,44 +226,62 @@ func (p *path) segment(t time.Time, size int, fl *flow, followers int, tp *tcpPa
 	if fl.cap != nil {
 		fl.cap.Apply(&pk)
 	}
-	depart := pk.At
-	first := depart
+	f := segFate{depart: pk.At}
+	at := f.depart
 	rto := tp.rto
+	// Waits after a fast retransmission, if one repairs the first loss:
+	// a lost retransmission times out from the base RTO again.
+	var afterFirst time.Duration
+	fastRTO := tp.rto
 	for attempt := 0; ; attempt++ {
-		f := Packet{Size: size + tcpHeader, At: depart}
-		p.outage.Apply(&f)
-		if f.Drop == "" && p.loss != nil {
-			p.loss.Apply(&f)
+		x := Packet{Size: size + tcpHeader, At: at}
+		p.outage.Apply(&x)
+		if x.Drop == "" && p.loss != nil {
+			p.loss.Apply(&x)
 		}
-		if f.Drop == "" && p.corrupt != nil {
-			p.corrupt.Apply(&f)
+		if x.Drop == "" && p.corrupt != nil {
+			p.corrupt.Apply(&x)
 		}
-		if f.Drop == "" && !f.Corrupt {
+		if x.Drop == "" && !x.Corrupt {
 			break
 		}
-		if attempt == 0 && followers >= dupThresh && f.Drop != DropOutage {
-			p.stats.FastRetransmits++
-			depart = depart.Add(max(tp.rtt, time.Millisecond))
+		p.stats.Timeouts++
+		if attempt == 0 {
+			f.lost = x.Drop != DropOutage
+			f.rto = rto
 		} else {
-			p.stats.Timeouts++
-			depart = depart.Add(rto)
-			rto = min(2*rto, MaxRTO)
+			afterFirst += fastRTO
+			fastRTO = min(2*fastRTO, MaxRTO)
 		}
-		if depart.Sub(first) > tp.stall {
-			return first.Add(tp.stall), true
+		at = at.Add(rto)
+		rto = min(2*rto, MaxRTO)
+		if at.Sub(f.depart) > tp.stall {
+			f.stalled = true
+			f.lost = false
+			f.due = f.depart.Add(tp.stall)
+			return f
 		}
 	}
-	lat := Packet{Size: size, At: depart}
+	lat := Packet{Size: size, At: at}
 	if p.delay != nil {
 		p.delay.Apply(&lat)
 	}
 	if p.jitter != nil {
 		p.jitter.Apply(&lat)
 	}
-	due = lat.At
-	if due.Before(fl.last) {
-		due = fl.last
+	f.own = lat.At
+	f.rest = afterFirst + lat.At.Sub(at)
+	f.due = f.own
+	if f.due.Before(fl.last) {
+		f.due = fl.last
 	}
-	fl.last = due
-	return due, false
+	fl.last = f.due
+	return f
+}
+
+// fastRetransmitted moves one loss from the timeout count to the
+// fast-retransmit count. l.mu held.
+func (p *path) fastRetransmitted() {
+	p.stats.Timeouts--
+	p.stats.FastRetransmits++
 }

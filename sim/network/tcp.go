@@ -79,10 +79,51 @@ func GoodputCap(mss int, rtt, rto time.Duration, p float64) float64 {
 	return float64(mss) / den
 }
 
-// flow is one direction of one TCP connection: in-order delivery and its
-// own goodput cap.
+// flow is one direction of one TCP connection: in-order delivery, its own
+// goodput cap, and the losses that following segments may still repair by
+// fast retransmit.
 type flow struct {
 	last time.Time    // latest arrival so far: nothing arrives before it
 	cap  *TokenBucket // goodput cap, nil when none
 	gen  uint64       // profile generation cap was made for
+	n    uint64       // segments scheduled so far
+	pend []pendLoss
+}
+
+// pendLoss is a lost segment waiting for duplicate acknowledgements.
+type pendLoss struct {
+	n         uint64    // the segment's number on the flow
+	deadline  time.Time // its timeout fires then: later followers do not help
+	followers int
+	rest      time.Duration
+	own       time.Time // its arrival if repaired by timeout
+}
+
+// follow accounts segment f, just scheduled, as the flow's next segment: it
+// is a follower of every pending loss whose timeout has not fired when f
+// leaves. When a loss gets its third follower, the duplicate
+// acknowledgements reach the sender one RTT after that follower left, the
+// segment is resent then (RFC 5681 fast retransmit) and repair is called
+// with the loss's number and its new arrival. f itself becomes pending if
+// its first transmission was lost.
+func (fl *flow) follow(f segFate, rtt time.Duration, repair func(n uint64, own time.Time)) {
+	n := fl.n
+	fl.n++
+	keep := fl.pend[:0]
+	for _, p := range fl.pend {
+		if !f.depart.Before(p.deadline) {
+			continue // the timeout fired first
+		}
+		if p.followers++; p.followers < dupThresh {
+			keep = append(keep, p)
+			continue
+		}
+		if own := f.depart.Add(max(rtt, time.Millisecond)).Add(p.rest); own.Before(p.own) {
+			repair(p.n, own)
+		}
+	}
+	fl.pend = keep
+	if f.lost {
+		fl.pend = append(fl.pend, pendLoss{n: n, deadline: f.depart.Add(f.rto), rest: f.rest, own: f.own})
+	}
 }

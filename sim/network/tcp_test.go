@@ -328,3 +328,46 @@ func TestTCPReadIsDelayed(t *testing.T) {
 		t.Fatalf("peer read %q, %v after a graceful close", b, err)
 	}
 }
+
+func TestTCPFastRetransmitAcrossWrites(t *testing.T) {
+	p := Profile{Up: Direction{Delay: units.Duration(ms(50))}, Down: Direction{Delay: units.Duration(ms(50))}}
+	cases := []struct {
+		name string
+		gap  time.Duration // between one-segment writes
+		want time.Duration // arrival of the lost first segment
+		fast int64
+	}{
+		// Followers leave at 10, 20, 30 ms: dupacks back at 130 ms, resent
+		// then, arrives 50 ms later.
+		{"followers in time", ms(10), ms(30 + 100 + 50), 1},
+		// Followers at 80, 160, 240 ms: the 200 ms timeout fires first.
+		{"followers too late", ms(80), ms(200 + 50), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l, fk := newTestLink(t, p, "cam-frx")
+			l.up.loss = &scriptLoss{lose: map[int]bool{0: true}}
+			c, rc := dialRec(t, l, fk)
+			start := fk.Now()
+			c.Write(make([]byte, 100))
+			for i := 0; i < 3; i++ {
+				fk.Advance(tc.gap)
+				c.Write(make([]byte, 100))
+			}
+			drain(fk)
+			arr := rc.arrivals()
+			if len(arr) == 0 || arr[0].at.Sub(start) != tc.want {
+				t.Fatalf("first arrival %v, want %v", arr, tc.want)
+			}
+			// Head-of-line: everything after waits for it.
+			for _, a := range arr {
+				if a.at.Sub(start) < tc.want {
+					t.Fatalf("a later segment overtook the lost one: %v", arr)
+				}
+			}
+			if s := l.Stats().Up; s.FastRetransmits != tc.fast || s.FastRetransmits+s.Timeouts != 1 {
+				t.Errorf("stats %+v, want %d fast retransmits of 1 loss", s, tc.fast)
+			}
+		})
+	}
+}
