@@ -43,6 +43,10 @@ type ClientConfig struct {
 	Rand *rand.Rand
 	// MaxMessageSize bounds received messages (play); 0 means 4 MiB.
 	MaxMessageSize int
+	// Pool, shared by many connections, lends the send and receive
+	// buffers, so that an idle connection holds none; nil gives each
+	// connection its own buffers.
+	Pool *chunk.BufferPool
 }
 
 // ClientConn is a client connection: Dial, then Publish or Play.
@@ -90,7 +94,7 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*ClientConn, er
 		return nil, withCtx(ctx, stageError(StageSocket, err))
 	}
 	c := &ClientConn{
-		conn:   newConn(nc, cfg.Clock, chunk.ReaderOptions{MaxMessageSize: cfg.MaxMessageSize}),
+		conn:   newConn(nc, cfg.Clock, chunk.ReaderOptions{MaxMessageSize: cfg.MaxMessageSize, Pool: cfg.Pool}),
 		url:    u,
 		cfg:    cfg,
 		nextTx: 1,

@@ -35,7 +35,11 @@ func newConn(nc net.Conn, clk clock.Clock, o chunk.ReaderOptions) *conn {
 	if clk == nil {
 		clk = clock.NewReal()
 	}
-	return &conn{nc: nc, clk: clk, w: chunk.NewWriter(nc), r: chunk.NewReader(nc, o)}
+	c := &conn{nc: nc, clk: clk, w: chunk.NewWriter(nc), r: chunk.NewReader(nc, o)}
+	if o.Pool != nil {
+		c.w.UsePool(o.Pool)
+	}
+	return c
 }
 
 // errWriteFailed marks a connection whose earlier write failed.

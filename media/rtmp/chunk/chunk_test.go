@@ -320,3 +320,55 @@ func BenchmarkReadVideoMessage(b *testing.B) {
 		}
 	}
 }
+
+// TestWriterPooled: a writer borrowing its buffer from a pool writes the
+// same bytes, holds no buffer between flushes, and does not allocate in
+// steady state.
+func TestWriterPooled(t *testing.T) {
+	pool := NewBufferPool()
+	for _, v := range chunkVectors {
+		if v.decodeOnly {
+			continue
+		}
+		var plain, pooled bytes.Buffer
+		wp, wq := NewWriter(&plain), NewWriter(&pooled)
+		wq.UsePool(pool)
+		for _, w := range []*Writer{wp, wq} {
+			_ = w.SetChunkSize(v.initialChunkSize())
+			for i := range v.msgs {
+				m := v.msgs[i]
+				var err error
+				if m.Type == TypeSetChunkSize {
+					err = w.AppendSetChunkSize(binary.BigEndian.Uint32(m.Payload))
+				} else {
+					err = w.WriteMessage(&m)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(plain.Bytes(), pooled.Bytes()) {
+			t.Errorf("%s: pooled writer wrote different bytes", v.name)
+		}
+		if wq.buf != nil || wq.bufp != nil {
+			t.Errorf("%s: pooled writer holds a buffer after flush", v.name)
+		}
+	}
+	w := NewWriter(io.Discard)
+	w.UsePool(pool)
+	m := Message{CSID: 6, Type: TypeVideo, StreamID: 1, Payload: p5000}
+	_ = w.WriteMessage(&m)
+	allocs := testing.AllocsPerRun(100, func() {
+		m.Timestamp += 66
+		if err := w.WriteMessage(&m); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("allocs per pooled write = %v", allocs)
+	}
+}

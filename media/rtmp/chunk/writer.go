@@ -12,6 +12,10 @@ type Writer struct {
 	w         io.Writer
 	chunkSize uint32
 	buf       []byte
+	// With a pool, the encode buffer is borrowed for each flush and given
+	// back after it, so an idle writer holds no buffer.
+	pool *BufferPool
+	bufp *[]byte
 	streams   map[uint32]*writeState
 	// low keeps the states of the common chunk streams 2..9 out of the map.
 	low [8]writeState
@@ -40,6 +44,12 @@ type writeState struct {
 func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: w, chunkSize: DefaultChunkSize}
 }
+
+// UsePool makes the writer borrow its encode buffer from p for each batch
+// and return it after the flush. Thousands of mostly idle connections then
+// share a few buffers instead of holding one as large as their largest
+// message each.
+func (w *Writer) UsePool(p *BufferPool) { w.pool = p }
 
 // ChunkSize returns the current outgoing chunk size.
 func (w *Writer) ChunkSize() uint32 { return w.chunkSize }
@@ -88,13 +98,24 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	_, err := w.w.Write(w.buf)
-	w.buf = w.buf[:0]
+	w.release()
 	return err
 }
 
+// release empties the buffer and, with a pool, gives it back.
+func (w *Writer) release() {
+	if w.bufp != nil {
+		*w.bufp = w.buf[:0]
+		w.pool.Put(w.bufp)
+		w.bufp, w.buf = nil, nil
+		return
+	}
+	w.buf = w.buf[:0]
+}
+
 // Reset drops unflushed bytes (after a failed write the connection is
-// unusable anyway) and, with a nil error, keeps header compression state.
-func (w *Writer) Reset() { w.buf = w.buf[:0] }
+// unusable anyway); header compression state is kept.
+func (w *Writer) Reset() { w.release() }
 
 func (w *Writer) state(csid uint32) *writeState {
 	if csid >= 2 && csid < 10 {
@@ -121,6 +142,11 @@ func (w *Writer) Append(m *Message) error {
 	}
 	st := w.state(m.CSID)
 	length := uint32(len(m.Payload))
+	if w.pool != nil && w.bufp == nil && len(w.buf) == 0 {
+		// Room for the payload and every chunk header (at most 18 bytes).
+		w.bufp = w.pool.Get(len(m.Payload) + (len(m.Payload)/int(w.chunkSize)+1)*18)
+		w.buf = *w.bufp
+	}
 
 	var format byte
 	switch {
