@@ -14,9 +14,9 @@ type Writer struct {
 	buf       []byte
 	// With a pool, the encode buffer is borrowed for each flush and given
 	// back after it, so an idle writer holds no buffer.
-	pool *BufferPool
-	bufp *[]byte
-	streams   map[uint32]*writeState
+	pool    *BufferPool
+	bufp    *[]byte
+	streams map[uint32]*writeState
 	// low keeps the states of the common chunk streams 2..9 out of the map.
 	low [8]writeState
 }
