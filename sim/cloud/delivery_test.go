@@ -95,3 +95,58 @@ func TestSliceFrameFates(t *testing.T) {
 		})
 	}
 }
+
+// TestStampedSlicesEndToEnd: TS and fMP4 slices made by media/mpegts and
+// media/fmp4 with stamped frames, uploaded through the HTTP client, parsed
+// by MediaSliceParser: every video and audio frame delivered exactly once
+// with the latency its stamp gives.
+func TestStampedSlicesEndToEnd(t *testing.T) {
+	m := newTestMedia(t)
+	for _, format := range []cloudapi.Format{cloudapi.FormatTS, cloudapi.FormatFMP4} {
+		t.Run(string(format), func(t *testing.T) {
+			arrival := clock.Epoch().Add(20 * time.Second)
+			rec := &recorder{}
+			c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off"}, clock.NewFake(arrival), rec)
+			cl := newClient(t, c)
+			var total int
+			for i := 0; i < 3; i++ {
+				first := uint64(i * 30)
+				var body []byte
+				var af uint64
+				var an int
+				if format == cloudapi.FormatTS {
+					body, af, an = m.ts(t, first, 30, true, stampFor(8))
+				} else {
+					body, af, an = m.fmp4(t, 8, first, 30)
+				}
+				s := cloudapi.SliceUpload{Device: "cam-8", Seq: uint64(i), Format: format,
+					UTCStart: clock.Epoch().Add(time.Duration(i) * 2 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 2 * time.Second),
+					FrameSeqFirst: first, FrameSeqLast: first + 29, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1, Body: body}
+				r, err := cl.UploadSlice(context.Background(), s)
+				if err != nil || r.Frames != 30 || r.Overwritten != 0 {
+					t.Fatalf("slice %d: %+v %v", i, r, err)
+				}
+				total += 30 + an
+			}
+			seen := map[[2]uint64]bool{}
+			for _, o := range rec.all() {
+				if o.Kind != observe.FrameDelivered {
+					t.Fatalf("unexpected %v %s seq %d", o.Kind, o.Reason, o.Seq)
+				}
+				k := [2]uint64{uint64(o.Stream), o.Seq}
+				if seen[k] || o.Device != 8 {
+					t.Fatalf("duplicate or foreign fate %+v", o)
+				}
+				seen[k] = true
+				if o.Stream == observe.Video {
+					if want := 20*time.Second - time.Duration(o.Seq)*time.Second/15; o.Value != want {
+						t.Fatalf("frame %d latency %v, want %v", o.Seq, o.Value, want)
+					}
+				}
+			}
+			if len(seen) != total {
+				t.Fatalf("%d fates, want %d", len(seen), total)
+			}
+		})
+	}
+}

@@ -8,8 +8,10 @@ import (
 
 	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/fmp4"
 	"github.com/fleetsim/fleetsim/media/h264"
 	"github.com/fleetsim/fleetsim/media/mpegts"
+	"github.com/fleetsim/fleetsim/media/stamp"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/observe"
 )
@@ -133,4 +135,45 @@ func startCloud(t testing.TB, cfg Config, clk clock.Clock, sink observe.Sink) *C
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// stampFor returns the SEI stamp of device dev's video frame seq.
+func stampFor(dev uint64) func(seq uint64) []byte {
+	return func(seq uint64) []byte {
+		capture := clock.Epoch().Add(time.Duration(seq) * time.Second / 15)
+		return stamp.Append(nil, av.H264, stamp.New(dev, seq, capture))
+	}
+}
+
+// fmp4Slice makes an fMP4 slice of stamped video frames first..first+n-1
+// and the audio frames of the same time.
+func (m *testMedia) fmp4(t testing.TB, dev uint64, first uint64, n int) (body []byte, audioFirst uint64, audioN int) {
+	t.Helper()
+	var video, audio []av.Frame
+	aDur := 1024 * time.Second / 16000
+	start := time.Duration(first) * time.Second / time.Duration(m.fps)
+	end := time.Duration(first+uint64(n)) * time.Second / time.Duration(m.fps)
+	st := stampFor(dev)
+	for i := 0; i < n; i++ {
+		seq := first + uint64(i)
+		video = append(video, *m.video(seq, st(seq), clock.Epoch().Add(time.Duration(seq)*time.Second/15)))
+	}
+	audioFirst = uint64((start + aDur - 1) / aDur)
+	for a := audioFirst; time.Duration(a)*aDur < end; a++ {
+		audio = append(audio, *m.audioFrame(a, clock.Epoch().Add(time.Duration(a)*aDur)))
+	}
+	vc, err := fmp4.VideoConfigFor(&video[0], time.Second/15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.aac
+	mx, err := fmp4.NewMuxer(fmp4.Config{Video: vc, AAC: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err = mx.AppendSlice(nil, video, audio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, audioFirst, len(audio)
 }

@@ -170,11 +170,16 @@ func (in *ingest) unpublish(ls *liveStream, abnormal bool) {
 func (ls *liveStream) video(body []byte, ts time.Duration) {
 	now := ls.in.c.clk.Now()
 	ls.mu.Lock()
-	d0, f0 := ls.v.st.Delivered, ls.v.st.VideoFrames
+	d0, f0, g0, gf0 := ls.v.st.Delivered, ls.v.st.VideoFrames, ls.v.st.Gaps, ls.v.st.GapFrames
 	ls.v.video(body, ts, now)
 	d, f := ls.v.st.Delivered-d0, ls.v.st.VideoFrames-f0
+	g, gf := ls.v.st.Gaps-g0, ls.v.st.GapFrames-gf0
 	ls.mu.Unlock()
 	st := ls.in.c.stats
+	if g > 0 {
+		st.seqGaps.Add(g)
+		st.gapFrames.Add(gf)
+	}
 	st.framesDelivered.Add(d)
 	st.rtmpVideo.Add(f)
 	st.rtmpBytes.Add(int64(len(body)))

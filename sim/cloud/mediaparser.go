@@ -33,7 +33,7 @@ func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceIn
 			FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
 			Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
 		for i, s := range in.Stamps {
-			out.Stamps[i] = toFrameStamp(s)
+			out.Stamps[i] = fromStamp(s)
 		}
 		return out, nil
 	case cloudapi.FormatFMP4:
@@ -47,7 +47,7 @@ func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceIn
 			FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
 			Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
 		for i, s := range in.Stamps {
-			out.Stamps[i] = toFrameStamp(s)
+			out.Stamps[i] = fromStamp(s)
 		}
 		return out, nil
 	}

@@ -19,13 +19,3 @@ func readNALUStamp(c av.Codec, nalus [][]byte) (FrameStamp, bool) {
 	return fromStamp(s), true
 }
 
-// toFrameStamp converts a stamp as the slice verifiers return it. It takes
-// any so that it follows media/mpegts and media/fmp4 while they move from
-// their provisional stamp type to stamp.Stamp; a stamp of another type has
-// no device (and its frame is rejected as stamp_mismatch or wrong_device).
-func toFrameStamp(v any) FrameStamp {
-	if s, ok := v.(stamp.Stamp); ok {
-		return fromStamp(s)
-	}
-	return FrameStamp{Device: -1}
-}
