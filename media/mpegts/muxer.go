@@ -144,37 +144,6 @@ func ticks90k(d time.Duration) uint64 {
 	return (uint64(d.Nanoseconds())*9 + 50000) / 100000 & tsMask // rounded
 }
 
-// appendPESHeader appends a PES header for an ES payload of size bytes.
-// PES_packet_length is set when it fits in 16 bits, else 0 (allowed for
-// video).
-func appendPESHeader(dst []byte, streamID byte, size int, pts, dts uint64, withDTS bool) []byte {
-	hdrData := 5
-	flags := byte(0x80)
-	if withDTS {
-		hdrData, flags = 10, 0xC0
-	}
-	length := 3 + hdrData + size
-	if length > 0xFFFF {
-		length = 0
-	}
-	dst = append(dst, 0, 0, 1, streamID, byte(length>>8), byte(length), 0x84, flags, byte(hdrData))
-	if withDTS {
-		dst = appendTimestamp(dst, 0x3, pts)
-		return appendTimestamp(dst, 0x1, dts)
-	}
-	return appendTimestamp(dst, 0x2, pts)
-}
-
-// appendTimestamp writes a 33-bit PTS/DTS with its 4-bit prefix and markers.
-func appendTimestamp(dst []byte, prefix byte, ts uint64) []byte {
-	return append(dst,
-		prefix<<4|byte(ts>>29)&0x0E|1,
-		byte(ts>>22),
-		byte(ts>>14)|1,
-		byte(ts>>7),
-		byte(ts<<1)|1)
-}
-
 // packetize appends the PES made of hdr followed by m.chunks (esSize bytes)
 // as TS packets on pid. The first packet carries an adaptation field with
 // the PCR (withPCR) and the random access indicator (rai); the last one is

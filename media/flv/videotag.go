@@ -7,33 +7,6 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 )
 
-// Packet is what a parsed video or audio tag carries.
-type Packet uint8
-
-const (
-	PacketFrame          Packet = iota // coded media (NAL units or an audio access unit)
-	PacketSequenceHeader               // a decoder configuration record / AudioSpecificConfig
-	PacketSequenceEnd
-	PacketMetadata // Enhanced RTMP metadata (an AMF payload in Config)
-	PacketCommand  // Enhanced RTMP command frame; no media
-)
-
-func (p Packet) String() string {
-	switch p {
-	case PacketFrame:
-		return "frame"
-	case PacketSequenceHeader:
-		return "sequence-header"
-	case PacketSequenceEnd:
-		return "sequence-end"
-	case PacketMetadata:
-		return "metadata"
-	case PacketCommand:
-		return "command"
-	}
-	return fmt.Sprintf("packet(%d)", uint8(p))
-}
-
 // VideoTag is a parsed video tag body. Config and NALUs are sub-slices of
 // the parsed body: valid as long as it is, never copied.
 type VideoTag struct {
@@ -166,60 +139,6 @@ func (v *VideoTag) splitNALUs(p []byte) error {
 		}
 		v.NALUs = append(v.NALUs, p[:n:n])
 		p = p[n:]
-	}
-	return nil
-}
-
-// AudioTag is a parsed audio tag body. Config and Payload are sub-slices of
-// the parsed body.
-type AudioTag struct {
-	Codec       av.Codec
-	SoundFormat uint8
-	// SoundRate, SoundSize and SoundType are the raw 2/1/1-bit fields.
-	SoundRate, SoundSize, SoundType uint8
-	Packet                          Packet
-	Config                          []byte // AudioSpecificConfig of an AAC sequence header
-	Payload                         []byte // raw AAC access unit or G.711 samples
-}
-
-// Unmarshal parses an audio tag body into a.
-func (a *AudioTag) Unmarshal(body []byte) error {
-	*a = AudioTag{}
-	if len(body) < 1 {
-		return fmt.Errorf("%w: empty audio tag", ErrTruncated)
-	}
-	if len(body) > MaxTagSize {
-		return fmt.Errorf("%w: audio tag of %d bytes", ErrMalformed, len(body))
-	}
-	b0 := body[0]
-	a.SoundFormat = b0 >> 4
-	a.SoundRate = (b0 >> 2) & 3
-	a.SoundSize = (b0 >> 1) & 1
-	a.SoundType = b0 & 1
-	a.Packet = PacketFrame
-	switch a.SoundFormat {
-	case SoundFormatAAC:
-		a.Codec = av.AAC
-		if len(body) < 2 {
-			return fmt.Errorf("%w: AAC packet type", ErrTruncated)
-		}
-		switch body[1] {
-		case AACSequenceHeader:
-			a.Packet = PacketSequenceHeader
-			a.Config = body[2:]
-		case AACRaw:
-			a.Payload = body[2:]
-		default:
-			return fmt.Errorf("%w: AAC packet type %d", ErrMalformed, body[1])
-		}
-	case SoundFormatPCMA:
-		a.Codec = av.PCMA
-		a.Payload = body[1:]
-	case SoundFormatPCMU:
-		a.Codec = av.PCMU
-		a.Payload = body[1:]
-	default:
-		return fmt.Errorf("%w: sound format %d", ErrUnsupported, a.SoundFormat)
 	}
 	return nil
 }
