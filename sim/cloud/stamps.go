@@ -18,4 +18,3 @@ func readNALUStamp(c av.Codec, nalus [][]byte) (FrameStamp, bool) {
 	}
 	return fromStamp(s), true
 }
-

@@ -104,7 +104,6 @@ func New(cfg Config) (*Publisher, error) {
 	return p, nil
 }
 
-
 func streamOf(f *av.Frame) observe.Stream {
 	if f.Codec.IsVideo() {
 		return observe.Video
