@@ -30,6 +30,10 @@ type ClientConfig struct {
 	ChunkSize uint32
 	// WriteTimeout bounds each write once connected; 0 means none.
 	WriteTimeout time.Duration
+	// SetupTimeout bounds each of Dial (handshake and connect), Publish and
+	// Play, on top of their context; 0 means 10 s, negative means none.
+	// Running out gives an *Error with StageTimeout.
+	SetupTimeout time.Duration
 	// FlashVer is connect's flashVer; "" means an FMLE-style string.
 	FlashVer string
 	// FourCCList advertises Enhanced RTMP codecs in connect (e.g. "hvc1").
@@ -64,6 +68,9 @@ type ClientConn struct {
 	mode    string  // "", "publish" or "play"
 	Connect *Status // the server's connect result
 
+	agg aggregateIter // sub-messages of an aggregate not yet returned
+	sub Message
+
 	done      chan struct{}
 	closeOnce sync.Once
 	closing   atomic.Bool
@@ -86,15 +93,28 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*ClientConn, er
 	if cfg.ChunkSize == 0 {
 		cfg.ChunkSize = 4096
 	}
+	if cfg.SetupTimeout == 0 {
+		cfg.SetupTimeout = 10 * time.Second
+	}
 	if cfg.FlashVer == "" {
 		cfg.FlashVer = "FMLE/3.0 (compatible; fleetsim)"
 	}
-	nc, err := cfg.Dial(ctx, "tcp", u.Addr())
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.NewReal()
+	}
+	dctx := ctx
+	if cfg.SetupTimeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithDeadline(ctx, clk.Now().Add(cfg.SetupTimeout))
+		defer cancel()
+	}
+	nc, err := cfg.Dial(dctx, "tcp", u.Addr())
 	if err != nil {
-		return nil, withCtx(ctx, stageError(StageSocket, err))
+		return nil, withCtx(dctx, stageError(StageSocket, err))
 	}
 	c := &ClientConn{
-		conn:   newConn(nc, cfg.Clock, chunk.ReaderOptions{MaxMessageSize: cfg.MaxMessageSize, Pool: cfg.Pool}),
+		conn:   newConn(nc, clk, chunk.ReaderOptions{MaxMessageSize: cfg.MaxMessageSize, Pool: cfg.Pool}),
 		url:    u,
 		cfg:    cfg,
 		nextTx: 1,
@@ -115,10 +135,17 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*ClientConn, er
 	return c, nil
 }
 
-// bound applies ctx's deadline and cancellation to the socket until the
-// returned function is called.
+// bound applies ctx's deadline and cancellation, and the setup timeout, to
+// the socket until the returned function is called.
 func (c *ClientConn) bound(ctx context.Context) func() {
-	if dl, ok := ctx.Deadline(); ok {
+	var dl time.Time
+	if c.cfg.SetupTimeout > 0 {
+		dl = c.clk.Now().Add(c.cfg.SetupTimeout)
+	}
+	if cdl, ok := ctx.Deadline(); ok && (dl.IsZero() || cdl.Before(dl)) {
+		dl = cdl
+	}
+	if !dl.IsZero() {
 		_ = c.nc.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Unix(1, 0)) })
@@ -319,17 +346,31 @@ func (c *ClientConn) Play(ctx context.Context) error {
 }
 
 // ReadMessage returns the next media, data or command message of a played
-// stream; control messages are answered on the way. The message is valid
-// until the next call. Not for publishing connections.
+// stream; control messages are answered on the way, and Aggregate messages
+// are split into their sub-messages. The message is valid until the next
+// call. Not for publishing connections.
 func (c *ClientConn) ReadMessage() (*Message, error) {
 	if c.mode == "publish" {
 		return nil, errors.New("rtmp: ReadMessage on a publishing connection")
 	}
-	m, err := c.readMessage()
-	if err != nil {
-		return nil, stageError(StageClose, err)
+	for {
+		if ok, err := c.agg.next(&c.sub); err != nil {
+			c.agg = aggregateIter{}
+			return nil, &Error{stage: StageClose, during: StageClose, Err: err}
+		} else if ok {
+			return &c.sub, nil
+		}
+		m, err := c.readMessage()
+		if err != nil {
+			return nil, stageError(StageClose, err)
+		}
+		if m.Type != chunk.TypeAggregate {
+			return m, nil
+		}
+		// The aggregate's buffer stays lent until the next readMessage,
+		// which happens only once its sub-messages are all returned.
+		c.agg = newAggregateIter(m)
 	}
-	return m, nil
 }
 
 // readLoop serves a publishing connection's incoming side until the

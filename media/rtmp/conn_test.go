@@ -367,12 +367,16 @@ func TestDialStages(t *testing.T) {
 		{"refused", "rtmp://" + closedAddr + "/app/s", nil, time.Second, StageSocket, StageSocket},
 		{"handshake closed", "rtmp://" + slam.Addr().String() + "/app/s", nil, time.Second, StageHandshake, StageHandshake},
 		{"handshake timeout", "rtmp://" + silent.Addr().String() + "/app/s", nil, 200 * time.Millisecond, StageTimeout, StageHandshake},
+		{"setup timeout without a context deadline", "rtmp://" + silent.Addr().String() + "/app/s", nil, 0, StageTimeout, StageHandshake},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.timeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), tc.timeout)
+			}
 			defer cancel()
-			_, err := Dial(ctx, tc.url, ClientConfig{Dial: tc.dial})
+			_, err := Dial(ctx, tc.url, ClientConfig{Dial: tc.dial, SetupTimeout: 300 * time.Millisecond})
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v", err)

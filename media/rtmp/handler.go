@@ -23,7 +23,8 @@ type Handler interface {
 	OnPublish(c *ServerConn, req *StreamRequest) error
 	OnPlay(c *ServerConn, req *StreamRequest) error
 	// OnMessage receives each complete audio, video or data message of a
-	// publishing stream (m.StreamID tells which). m and m.Payload are valid
+	// publishing stream (m.StreamID tells which); Aggregate messages arrive
+	// split into their sub-messages. m and m.Payload are valid
 	// only until OnMessage returns: the buffer goes back to a pool shared
 	// by all connections, so copy whatever must be retained. A non-nil
 	// error closes the connection.

@@ -262,10 +262,14 @@ func (c *ServerConn) serve() error {
 func (c *ServerConn) dispatch(m *Message) error {
 	switch m.Type {
 	case chunk.TypeAudio, chunk.TypeVideo, chunk.TypeDataAMF0, chunk.TypeDataAMF3, chunk.TypeAggregate:
-		if st := c.streams[m.StreamID]; st != nil && st.publishing {
-			return c.srv.h.OnMessage(c, m)
+		st := c.streams[m.StreamID]
+		if st == nil || !st.publishing {
+			return nil // media on a stream that is not publishing is dropped
 		}
-		return nil // media on a stream that is not publishing is dropped
+		if m.Type == chunk.TypeAggregate {
+			return SplitAggregate(m, func(sub *Message) error { return c.srv.h.OnMessage(c, sub) })
+		}
+		return c.srv.h.OnMessage(c, m)
 	case chunk.TypeCommandAMF0, chunk.TypeCommandAMF3:
 		cmd, err := ParseCommand(m)
 		if err != nil {
