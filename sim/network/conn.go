@@ -42,10 +42,13 @@ type Conn struct {
 	done       chan struct{} // closed when the connection ends
 	reset      clock.Timer
 	bufs       net.Buffers
+	wbuf       net.Buffers // what flush is writing (a field: no allocation)
+	rel        []*[]byte   // buffers to return once written
 }
 
 type seg struct {
 	b     []byte
+	buf   *[]byte   // on a chunk's last segment: the pooled buffer to return
 	due   time.Time // arrival, in order
 	own   time.Time // arrival before in-order clamping
 	fatal bool      // the stall limit ends the connection at due
@@ -112,9 +115,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 			continue
 		}
 		k := min(space, len(b)-n)
-		data := make([]byte, k)
-		copy(data, b[n:n+k])
-		c.scheduleLocked(data)
+		buf := getBuf(k)
+		copy(*buf, b[n:n+k])
+		c.scheduleLocked(buf)
 		c.queued += k
 		n += k
 	}
@@ -143,7 +146,8 @@ func (c *Conn) waitSpace(dl time.Time) error {
 }
 
 // scheduleLocked decides the arrival of every segment of data. c.mu held.
-func (c *Conn) scheduleLocked(data []byte) {
+func (c *Conn) scheduleLocked(buf *[]byte) {
+	data := *buf
 	wasEmpty := c.head == len(c.segs)
 	rearm := false
 	if !c.doomed {
@@ -163,6 +167,9 @@ func (c *Conn) scheduleLocked(data []byte) {
 			b := data[off:min(off+mss, len(data))]
 			f := l.up.segment(now, len(b), &c.up, &l.tp)
 			c.segs = append(c.segs, seg{b: b, due: f.due, own: f.own, fatal: f.stalled})
+			if off+mss >= len(data) {
+				c.segs[len(c.segs)-1].buf = buf
+			}
 			if f.stalled {
 				c.doomed = true
 				break
@@ -235,6 +242,9 @@ func (c *Conn) flush() {
 			}
 			bufs = append(bufs, s.b)
 			bytes += len(s.b)
+			if s.buf != nil {
+				c.rel = append(c.rel, s.buf)
+			}
 			*s = seg{}
 			c.head++
 		}
@@ -253,11 +263,17 @@ func (c *Conn) flush() {
 		c.mu.Unlock()
 		var err error
 		if bytes > 0 {
-			w := bufs
-			_, err = w.WriteTo(c.raw)
+			c.wbuf = bufs
+			_, err = c.wbuf.WriteTo(c.raw)
+			c.wbuf = nil
 		}
 		clear(bufs)
 		c.mu.Lock()
+		for i, b := range c.rel {
+			putBuf(b)
+			c.rel[i] = nil
+		}
+		c.rel = c.rel[:0]
 		c.bufs = bufs[:0]
 		c.queued -= bytes
 		select {

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"container/heap"
 	"net"
 	"sync"
 	"time"
@@ -39,28 +38,58 @@ type PacketConn struct {
 }
 
 type dgram struct {
-	b   []byte
+	buf *[]byte // pooled copy of the datagram
 	to  net.Addr
 	due time.Time
 	seq uint64
 }
 
+// dgramHeap orders datagrams by arrival (then by sending order); its own
+// push and pop avoid boxing each datagram into an interface.
 type dgramHeap []dgram
 
-func (h dgramHeap) Len() int { return len(h) }
-func (h dgramHeap) Less(i, j int) bool {
+func (h dgramHeap) less(i, j int) bool {
 	if !h[i].due.Equal(h[j].due) {
 		return h[i].due.Before(h[j].due)
 	}
 	return h[i].seq < h[j].seq
 }
-func (h dgramHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *dgramHeap) Push(x any)   { *h = append(*h, x.(dgram)) }
-func (h *dgramHeap) Pop() any {
-	old := *h
-	d := old[len(old)-1]
-	old[len(old)-1] = dgram{}
-	*h = old[:len(old)-1]
+
+func (h *dgramHeap) push(d dgram) {
+	*h = append(*h, d)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *dgramHeap) pop() dgram {
+	q := *h
+	d := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = dgram{}
+	q = q[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && q.less(l, m) {
+			m = l
+		}
+		if r < n && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 	return d
 }
 
@@ -87,13 +116,13 @@ func (p *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return 0, &net.OpError{Op: "write", Net: "udp", Err: net.ErrClosed}
 	}
 	for i := 0; i < n; i++ {
-		data := make([]byte, len(b))
-		copy(data, b)
+		buf := getBuf(len(b))
+		copy(*buf, b)
 		if out[i].Corrupt {
-			flipBit(data, out[i].CorruptBit)
+			flipBit(*buf, out[i].CorruptBit)
 		}
 		p.seq++
-		heap.Push(&p.q, dgram{b: data, to: addr, due: out[i].At, seq: p.seq})
+		p.q.push(dgram{buf: buf, to: addr, due: out[i].At, seq: p.seq})
 	}
 	if len(p.q) > 0 && !p.flushing {
 		p.armLocked()
@@ -131,15 +160,16 @@ func (p *PacketConn) flush() {
 		if len(p.q) == 0 || p.q[0].due.After(now) {
 			break
 		}
-		d := heap.Pop(&p.q).(dgram)
+		d := p.q.pop()
 		p.mu.Unlock()
 		// Datagram errors (ICMP unreachable, full buffers) are what UDP
 		// would silently lose; they are not the sender's to see.
 		if p.conn != nil {
-			p.conn.Write(d.b)
+			p.conn.Write(*d.buf)
 		} else {
-			p.raw.WriteTo(d.b, d.to)
+			p.raw.WriteTo(*d.buf, d.to)
 		}
+		putBuf(d.buf)
 		p.mu.Lock()
 	}
 	p.flushing = false

@@ -47,6 +47,9 @@ type path struct {
 	// reordering, delay, jitter).
 	before, after Pipeline
 	stats         DirStats
+	// scratch packets: a Packet handed to a Stage escapes, so the hot
+	// paths reuse these instead of allocating one per decision.
+	pk, cp, lat Packet
 }
 
 // buildPath compiles d. prev, when not nil, is the path it replaces: its
@@ -147,10 +150,11 @@ func (p *path) lossRate() float64 {
 func (p *path) datagram(t time.Time, size int, out *[2]Packet) (n int, first Packet) {
 	p.stats.Packets++
 	p.stats.Bytes += int64(size)
-	pk := Packet{Size: size, At: t}
-	p.before.Apply(&pk)
-	if p.count(&pk) {
-		return 0, pk
+	pk := &p.pk
+	*pk = Packet{Size: size, At: t}
+	p.before.Apply(pk)
+	if p.count(pk) {
+		return 0, *pk
 	}
 	copies := 1
 	if pk.Dup {
@@ -161,22 +165,23 @@ func (p *path) datagram(t time.Time, size int, out *[2]Packet) (n int, first Pac
 		p.stats.Corrupted++
 	}
 	for i := 0; i < copies; i++ {
-		c := pk
+		c := &p.cp
+		*c = *pk
 		c.Dup = false
 		if i == 1 {
 			c.Corrupt = false
 		}
-		p.after.Apply(&c)
-		if p.count(&c) {
+		p.after.Apply(c)
+		if p.count(c) {
 			continue
 		}
 		if c.Urgent {
 			p.stats.Reordered++
 		}
-		out[n] = c
+		out[n] = *c
 		n++
 	}
-	return n, pk
+	return n, *pk
 }
 
 // count tallies a dropped packet and reports whether it was dropped.
@@ -219,12 +224,13 @@ type segFate struct {
 func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 	p.stats.Packets++
 	p.stats.Bytes += int64(size)
-	pk := Packet{Size: size + tcpHeader, At: t}
+	pk := &p.pk
+	*pk = Packet{Size: size + tcpHeader, At: t}
 	for _, c := range p.capacity {
-		c.Apply(&pk)
+		c.Apply(pk)
 	}
 	if fl.cap != nil {
-		fl.cap.Apply(&pk)
+		fl.cap.Apply(pk)
 	}
 	f := segFate{depart: pk.At}
 	at := f.depart
@@ -234,13 +240,14 @@ func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 	var afterFirst time.Duration
 	fastRTO := tp.rto
 	for attempt := 0; ; attempt++ {
-		x := Packet{Size: size + tcpHeader, At: at}
-		p.outage.Apply(&x)
+		x := &p.cp
+		*x = Packet{Size: size + tcpHeader, At: at}
+		p.outage.Apply(x)
 		if x.Drop == "" && p.loss != nil {
-			p.loss.Apply(&x)
+			p.loss.Apply(x)
 		}
 		if x.Drop == "" && p.corrupt != nil {
-			p.corrupt.Apply(&x)
+			p.corrupt.Apply(x)
 		}
 		if x.Drop == "" && !x.Corrupt {
 			break
@@ -262,12 +269,13 @@ func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 			return f
 		}
 	}
-	lat := Packet{Size: size, At: at}
+	lat := &p.lat
+	*lat = Packet{Size: size, At: at}
 	if p.delay != nil {
-		p.delay.Apply(&lat)
+		p.delay.Apply(lat)
 	}
 	if p.jitter != nil {
-		p.jitter.Apply(&lat)
+		p.jitter.Apply(lat)
 	}
 	f.own = lat.At
 	f.rest = afterFirst + lat.At.Sub(at)
