@@ -607,6 +607,23 @@ func (a *Accumulator) liveHist(m metric, f func(group string, h *histView)) {
 	}
 }
 
+// liveMerged is metric m over all groups (closed windows and the open one)
+// as one histogram, for percentiles of the whole run so far.
+func (a *Accumulator) liveMerged(m metric) *hdr.Histogram {
+	h := newHist()
+	a.tmu.Lock()
+	defer a.tmu.Unlock()
+	for gi, name := range a.groups {
+		if i, ok := a.st.groupIndex[name]; ok && a.st.groups[i].hist[m] != nil {
+			h.Merge(a.st.groups[i].hist[m])
+		}
+		if w := a.win[gi][m]; w != nil {
+			h.Merge(w)
+		}
+	}
+	return h
+}
+
 // histView is a distribution in seconds for the metrics endpoint.
 type histView struct {
 	vals  []float64 // bucket values, seconds

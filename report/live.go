@@ -1,9 +1,6 @@
 package report
 
-import (
-	"sort"
-	"time"
-)
+import "time"
 
 // Live is a snapshot of a running accumulator, for progress displays.
 type Live struct {
@@ -29,24 +26,9 @@ func (a *Accumulator) Live() Live {
 		l.Lost += c[cFramesLost]
 		l.Rejected += c[cFramesRejected]
 	}
-	all := &histView{}
-	a.liveHist(mIngest, func(_ string, h *histView) { all.add(h) })
-	l.IngestCount = int64(all.count)
-	if all.count > 0 {
-		idx := make([]int, len(all.vals))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(i, j int) bool { return all.vals[idx[i]] < all.vals[idx[j]] })
-		rank := uint64(float64(all.count)*0.99 + 0.5)
-		var seen uint64
-		for _, i := range idx {
-			seen += all.cnts[i]
-			if seen >= rank {
-				l.IngestP99 = time.Duration(all.vals[i] * float64(time.Second))
-				break
-			}
-		}
+	if h := a.liveMerged(mIngest); h.TotalCount() > 0 {
+		l.IngestCount = h.TotalCount()
+		l.IngestP99 = time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
 	}
 	return l
 }

@@ -114,17 +114,22 @@ type DeviceRow struct {
 
 // resultsWriter writes lines, flushing after each so that a killed run keeps
 // everything written so far. It keeps the first error.
+// When the underlying writer has its own Flush (a bufio.Writer of the
+// runner), it is flushed too, so every window reaches the file.
 type resultsWriter struct {
-	mu  sync.Mutex
-	bw  *bufio.Writer
-	err error
+	mu    sync.Mutex
+	bw    *bufio.Writer
+	under interface{ Flush() error }
+	err   error
 }
 
 func newResultsWriter(w io.Writer) *resultsWriter {
 	if w == nil {
 		return nil
 	}
-	return &resultsWriter{bw: bufio.NewWriterSize(w, 64<<10)}
+	rw := &resultsWriter{bw: bufio.NewWriterSize(w, 64<<10)}
+	rw.under, _ = w.(interface{ Flush() error })
+	return rw
 }
 
 // write writes one line per value; flush says whether to flush afterwards.
@@ -150,6 +155,9 @@ func (rw *resultsWriter) write(flush bool, vs ...any) error {
 	}
 	if flush && rw.err == nil {
 		rw.err = rw.bw.Flush()
+		if rw.err == nil && rw.under != nil {
+			rw.err = rw.under.Flush()
+		}
 	}
 	return rw.err
 }

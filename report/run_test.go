@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"strings"
@@ -99,5 +100,34 @@ func TestNewAccumulatorRejectsBadPlans(t *testing.T) {
 		if _, err := NewAccumulator(ri, clock.NewFake(clock.Epoch()), nil); err == nil {
 			t.Errorf("%+v accepted", ri)
 		}
+	}
+}
+
+// Every closed window reaches the file even through the runner's own
+// bufio.Writer, and Live reports the run so far.
+func TestWindowsReachTheFileAndLive(t *testing.T) {
+	var file bytes.Buffer
+	bw := bufio.NewWriterSize(&file, 1<<20)
+	clk := clock.NewFake(clock.Epoch())
+	acc, err := NewAccumulator(RunInfo{Scenario: "flush", Groups: []Group{{Name: "g", Devices: []int{0, 1}}}}, clk, bw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc.Observe(observe.Observation{Kind: observe.ConnUp, Device: 0})
+	for s := uint64(1); s <= 100; s++ {
+		acc.Observe(observe.Observation{Kind: observe.FrameSent, Device: 0, Seq: s})
+		acc.Observe(observe.Observation{Kind: observe.FrameDelivered, Device: 0, Seq: s, Value: time.Duration(s) * time.Millisecond})
+	}
+	clk.Advance(DefaultWindow)
+	if err := acc.CloseWindow(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(file.String(), `"type":"window"`) {
+		t.Fatal("window line still buffered after the close")
+	}
+	acc.Observe(observe.Observation{Kind: observe.FrameSent, Device: 1, Seq: 1})
+	l := acc.Live()
+	if l.Sent != 101 || l.Delivered != 100 || l.Connected != 1 || l.IngestCount != 100 || l.IngestP99 < 99*time.Millisecond || l.IngestP99 > 100*time.Millisecond {
+		t.Fatalf("live %+v", l)
 	}
 }
