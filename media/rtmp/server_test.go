@@ -202,6 +202,9 @@ func BenchmarkServerReceiveCameraSecond(b *testing.B) {
 // TestServerReceiveSteadyStateAllocs: once a connection is up, receiving
 // media allocates nothing per message.
 func TestServerReceiveSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	setup := publishSetupScript(t)
 	media := append(cameraSecondScript(t, true), cameraSecondScript(t, false)...)
 	h := &countHandler{}
