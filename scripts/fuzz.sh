@@ -9,7 +9,7 @@ while IFS= read -r file; do
   dir=$(dirname "$file")
   for fn in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
     echo "fuzz ./$dir $fn ($FUZZTIME)"
-    go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" "./$dir" >/tmp/fleetsim-fuzz.log 2>&1 || {
+    go test -run='^$' -fuzz="^${fn}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime=100x "./$dir" >/tmp/fleetsim-fuzz.log 2>&1 || {
       cat /tmp/fleetsim-fuzz.log; echo "FAIL: fuzz $dir $fn"; exit 1; }
     n=$((n+1))
   done
