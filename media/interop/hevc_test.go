@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,12 +125,16 @@ func TestH265ThroughNginx(t *testing.T) {
 		t.Fatalf("recordings %v", recs)
 	}
 	for _, rec := range recs {
-		bodies := videoBodies(t, rec)
 		switch {
 		case strings.Contains(filepath.Base(rec), "legacy"):
-			checkHEVCTags(t, legacy, bodies, n)
+			checkHEVCTags(t, legacy, videoBodies(t, rec), n)
 		case strings.Contains(filepath.Base(rec), "enhanced"):
-			t.Logf("nginx-rtmp recorded %d of %d Enhanced RTMP video tags (it predates Enhanced RTMP)", len(bodies), n+1)
+			// Empty, or a header with audio only, depending on timing.
+			fi, err := os.Stat(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("nginx-rtmp's Enhanced RTMP recording: %d bytes, no video (it predates Enhanced RTMP)", fi.Size())
 		default:
 			t.Fatalf("unexpected recording %s", rec)
 		}
