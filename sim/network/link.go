@@ -226,3 +226,22 @@ func (l *Link) refreshCap(fl *flow, rate float64) {
 	// The initial window (10 segments, RFC 6928) is the burst.
 	fl.cap = NewTokenBucket(rate, 10*(l.tp.mss+tcpHeader), 0)
 }
+
+// Apply performs a timeline change: a switch to the named profile (looked
+// up with profiles), then an outage starting now. An unknown name is an
+// error and changes nothing.
+func (l *Link) Apply(c Change, profiles func(name string) (Profile, bool)) error {
+	if c.Profile != "" {
+		p, ok := profiles(c.Profile)
+		if !ok {
+			return fmt.Errorf("network: unknown profile %q", c.Profile)
+		}
+		if err := l.SetProfile(p); err != nil {
+			return fmt.Errorf("network: profile %q: %w", c.Profile, err)
+		}
+	}
+	if c.Outage > 0 {
+		l.Outage(c.Outage.D())
+	}
+	return nil
+}

@@ -96,6 +96,9 @@ func (s *outageSchedule) flapAt(t time.Time) (span, bool) {
 	if s.mtbf <= 0 || s.mttr <= 0 {
 		return span{}, false
 	}
+	if len(s.flaps) > 64 {
+		s.prune(t.Add(-time.Minute))
+	}
 	for !s.horizon.After(t) {
 		up := time.Duration(s.r.ExpFloat64() * float64(s.mtbf))
 		down := time.Duration(s.r.ExpFloat64() * float64(s.mttr))

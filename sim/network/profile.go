@@ -3,6 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fleetsim/fleetsim/sim/units"
 )
@@ -168,6 +169,9 @@ type Change struct {
 	Profile string `yaml:"profile,omitempty"`
 }
 
+// maxScheduledOutages bounds a profile's scheduled outage list.
+const maxScheduledOutages = 10000
+
 // Validate reports every problem of the profile at once (joined errors,
 // each naming its field path).
 func (p *Profile) Validate() error {
@@ -188,6 +192,12 @@ func (p *Profile) Validate() error {
 	}
 	if p.Outages.MTBF < 0 || p.Outages.MTTR < 0 {
 		add("outages", "mtbf and mttr must not be negative")
+	}
+	if (p.Outages.MTBF > 0 && p.Outages.MTBF.D() < time.Second) || (p.Outages.MTTR > 0 && p.Outages.MTTR.D() < time.Millisecond) {
+		add("outages", "mtbf must be at least 1s and mttr at least 1ms")
+	}
+	if len(p.Outages.Scheduled) > maxScheduledOutages {
+		add("outages.scheduled", "more than %d windows", maxScheduledOutages)
 	}
 	for i, w := range p.Outages.Scheduled {
 		if w.At < 0 || w.For <= 0 {

@@ -90,18 +90,20 @@ func TestShippedTraces(t *testing.T) {
 	}
 }
 
+// profileErrorCases drive the error tests and seed the fuzz target.
+var profileErrorCases = []struct{ in, want string }{
+	{"up: {rate: 4mbit, dealy: 20ms}", "line 1: field dealy not found"},
+	{"up: {rate: fast}", "bit rate"},
+	{"up: {distribution: lognormal}", "unknown distribution"},
+	{"up: {loss: 1%, gilbert_elliott: {p: 1%}}", "alternatives"},
+	{"up: {reorder: 5%}", "needs a delay"},
+	{"outages: {mtbf: 1h}", "both or neither"},
+	{"", "empty profile"},
+	{"up: {delay: 20}", "duration"},
+}
+
 func TestParseProfileErrors(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"up: {rate: 4mbit, dealy: 20ms}", "line 1: field dealy not found"},
-		{"up: {rate: fast}", "bit rate"},
-		{"up: {distribution: lognormal}", "unknown distribution"},
-		{"up: {loss: 1%, gilbert_elliott: {p: 1%}}", "alternatives"},
-		{"up: {reorder: 5%}", "needs a delay"},
-		{"outages: {mtbf: 1h}", "both or neither"},
-		{"", "empty profile"},
-		{"up: {delay: 20}", "duration"},
-	}
-	for _, c := range cases {
+	for _, c := range profileErrorCases {
 		_, err := ParseProfile(strings.NewReader(c.in), "t.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ParseProfile(%q) = %v, want an error containing %q", c.in, err, c.want)
@@ -116,4 +118,30 @@ func TestParseProfileErrors(t *testing.T) {
 	if err != nil || p.Up.Rate != 4*units.Mbps || p.Up.Loss != 0.002 || p.Up.Delay.D() != 20*time.Millisecond {
 		t.Errorf("sketch profile = %+v, %v", p, err)
 	}
+}
+
+func FuzzParseProfile(f *testing.F) {
+	for _, c := range profileErrorCases {
+		f.Add([]byte(c.in))
+	}
+	files, _ := filepath.Glob(filepath.Join(shippedDir, "*.yaml"))
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := ParseProfile(bytes.NewReader(in), "fuzz.yaml")
+		if err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			t.Fatalf("ParseProfile returned an invalid profile: %v", err)
+		}
+		// Every accepted profile builds a link (traces aside: not on disk).
+		p.Up.Trace, p.Down.Trace = "", ""
+		if _, err := New(Options{Clock: clock.NewFake(clock.Epoch()), Device: "f", Profile: p}); err != nil {
+			t.Fatalf("valid profile refused by New: %v", err)
+		}
+	})
 }

@@ -145,3 +145,29 @@ func TestLiveProfileChange(t *testing.T) {
 		t.Fatal("invalid profile accepted")
 	}
 }
+
+func TestApplyChange(t *testing.T) {
+	l, fk := newTestLink(t, Profile{}, "cam-tl")
+	named := map[string]Profile{"satellite": {Up: Direction{Delay: units.Duration(300 * time.Millisecond)}}}
+	lookup := func(n string) (Profile, bool) { p, ok := named[n]; return p, ok }
+	if err := l.Apply(Change{Profile: "nowhere", Outage: units.Duration(time.Minute)}, lookup); err == nil {
+		t.Fatal("unknown profile accepted")
+	}
+	if down, _ := l.Down(); down {
+		t.Fatal("a refused change took the link down")
+	}
+	if err := l.Apply(Change{Profile: "satellite", Outage: units.Duration(30 * time.Second)}, lookup); err != nil {
+		t.Fatal(err)
+	}
+	if l.Profile().Up.Delay.D() != 300*time.Millisecond {
+		t.Error("profile not switched")
+	}
+	fk.Advance(29 * time.Second)
+	if down, _ := l.Down(); !down {
+		t.Error("outage ended early")
+	}
+	fk.Advance(time.Second)
+	if down, _ := l.Down(); down {
+		t.Error("outage did not end after 30s")
+	}
+}
