@@ -82,7 +82,7 @@ func (r *recorder) OnClose(c *ServerConn, err error) {
 }
 
 // startServer runs a Server for h on a loopback port until the test ends.
-func startServer(t *testing.T, h Handler, cfg ServerConfig) (*Server, string) {
+func startServer(t testing.TB, h Handler, cfg ServerConfig) (*Server, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,5 +220,47 @@ func TestServerReceiveSteadyStateAllocs(t *testing.T) {
 	few, many := run(2), run(52)
 	if perMsg := (many - few) / (50 * 62); perMsg > 0.05 {
 		t.Errorf("%.3f allocations per received message (setup %v)", perMsg, few)
+	}
+}
+
+// BenchmarkIdlePublisherMemory reports the heap held per idle publishing
+// connection pair (our client and our server in one process, sharing one
+// buffer pool per side) after each sent a 32 kB key frame: what thousands
+// of mostly idle cameras cost. Goroutine stacks are not in the heap figure.
+func BenchmarkIdlePublisherMemory(b *testing.B) {
+	const conns = 300
+	h := &countHandler{}
+	_, addr := startServer(b, h, ServerConfig{})
+	pool := chunk.NewBufferPool()
+	ctx := context.Background()
+	frame := make([]byte, 32820)
+	for range b.N {
+		var ms0, ms1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms0)
+		cs := make([]*ClientConn, 0, conns)
+		for i := range conns {
+			c, err := Dial(ctx, fmt.Sprintf("rtmp://%s/live/cam%d", addr, i), ClientConfig{Pool: pool})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Publish(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.WriteVideo(0, frame); err != nil {
+				b.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		for h.msgs.Load() < int64(conns*(b.N)) {
+			time.Sleep(time.Millisecond)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms1)
+		b.ReportMetric(float64(ms1.HeapAlloc-ms0.HeapAlloc)/conns, "heapB/conn-pair")
+		b.ReportMetric(float64(ms1.StackInuse-ms0.StackInuse)/conns, "stackB/conn-pair")
+		for _, c := range cs {
+			c.Close()
+		}
 	}
 }
