@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/sim/units"
+	"gopkg.in/yaml.v3"
 )
 
 // validate checks what the decoder cannot see one value at a time:
 // references between sections, combinations and limits.
 func (d *decoder) validate(s *Scenario, opt Options) {
 	if d.ok("duration") && d.has("duration") && s.Duration <= 0 {
-		d.errorf(d.at("duration"), "duration", "found %v; expected a duration above 0s", s.Duration)
+		d.errorf(d.at("duration"), "duration", "found %s; expected a duration above 0s", d.lit("duration"))
 	}
 	d.validateTarget(s, opt)
 	for name, spec := range s.Networks {
@@ -169,12 +170,12 @@ func (d *decoder) validateProfile(p *Profile, path string) {
 	sdk := &p.SDK
 	if kind == SDKCloudStorage {
 		if fp := join(sdkPath, "max_gop_size"); d.has(fp) && d.ok(fp) && (sdk.MaxGopSize <= 0 || sdk.MaxGopSize%(4*units.KiB) != 0) {
-			d.errorf(d.at(fp), fp, "found %v; expected a positive multiple of 4KiB (CS12)", sdk.MaxGopSize)
+			d.errorf(d.at(fp), fp, "found %s; expected a positive multiple of 4KiB (CS12)", d.lit(fp))
 		}
 		for _, k := range []string{"slice_duration", "upload_timeout", "reply_timeout", "idle_pause", "backfill_window"} {
 			fp := join(sdkPath, k)
 			if d.has(fp) && d.ok(fp) && reflect.ValueOf(*sdk).FieldByIndex(fieldIndex[SDK](k)).Int() <= 0 {
-				d.errorf(d.at(fp), fp, "found 0s; expected a duration above 0s")
+				d.errorf(d.at(fp), fp, "found %s; expected a duration above 0s", d.lit(fp))
 			}
 		}
 		if w := sdk.Watermarks; w != nil && d.ok(join(sdkPath, "watermarks")) {
@@ -185,15 +186,15 @@ func (d *decoder) validateProfile(p *Profile, path string) {
 		}
 	} else {
 		if fp := join(sdkPath, "pool_size"); d.has(fp) && d.ok(fp) && sdk.PoolSize <= 100*units.KiB {
-			d.errorf(d.at(fp), fp, "found %v; expected more than 100KiB (RP1)", sdk.PoolSize)
+			d.errorf(d.at(fp), fp, "found %s; expected more than 100KiB (RP1)", d.lit(fp))
 		}
 		if fp := join(sdkPath, "heartbeat"); d.has(fp) && d.ok(fp) && sdk.Heartbeat <= 0 {
-			d.errorf(d.at(fp), fp, "found 0s; expected a duration above 0s")
+			d.errorf(d.at(fp), fp, "found %s; expected a duration above 0s", d.lit(fp))
 		}
 	}
 	vp := join(path, "video")
 	if fp := join(vp, "bitrate"); d.has(fp) && d.ok(fp) && p.Video.Bitrate <= 0 {
-		d.errorf(d.at(fp), fp, "found %v; expected a bit rate above 0", p.Video.Bitrate)
+		d.errorf(d.at(fp), fp, "found %s; expected a bit rate above 0", d.lit(fp))
 	}
 	ap := join(path, "audio")
 	switch p.Audio.Codec {
@@ -215,14 +216,14 @@ func (d *decoder) validateProfile(p *Profile, path string) {
 			d.errorf(d.at(fp), fp, "found %d; expected an AAC sample rate (%s)", p.Audio.SampleRate, intList(aacRates))
 		}
 		if fp := join(ap, "bitrate"); d.has(fp) && d.ok(fp) && (p.Audio.Bitrate < 8*units.Kbps || p.Audio.Bitrate > 320*units.Kbps) {
-			d.errorf(d.at(fp), fp, "found %v; expected an AAC bit rate from 8k to 320k", p.Audio.Bitrate)
+			d.errorf(d.at(fp), fp, "found %s; expected an AAC bit rate from 8k to 320k", d.lit(fp))
 		}
 	}
 	if fp := join(path, "live_view.mtu"); d.has(fp) && d.ok(fp) && (p.LiveView.MTU < 576 || p.LiveView.MTU > 9000) {
-		d.errorf(d.at(fp), fp, "found %v; expected a packet size from 576B to 9000B", p.LiveView.MTU)
+		d.errorf(d.at(fp), fp, "found %s; expected a packet size from 576B to 9000B", d.lit(fp))
 	}
 	if fp := join(path, "live_view.rtcp_interval"); d.has(fp) && d.ok(fp) && p.LiveView.RTCPInterval <= 0 {
-		d.errorf(d.at(fp), fp, "found 0s; expected a duration above 0s")
+		d.errorf(d.at(fp), fp, "found %s; expected a duration above 0s", d.lit(fp))
 	}
 }
 
@@ -322,7 +323,7 @@ func (d *decoder) validateFirmware(s *Scenario, g *Group, path string) {
 	if m := g.Motion; m != nil {
 		mp := join(path, "motion")
 		if fp := join(mp, "rate"); d.ok(fp) && d.has(fp) && m.Rate <= 0 {
-			d.errorf(d.at(fp), fp, "found %v; expected a rate above 0 (remove motion for none)", m.Rate)
+			d.errorf(d.at(fp), fp, "found %s; expected a rate above 0 (remove motion for none)", d.lit(fp))
 		}
 		if d.has(join(mp, "hold")) && d.has(join(mp, "cap")) && m.Hold > m.Cap {
 			d.errorf(d.at(join(mp, "hold")), join(mp, "hold"), "found hold %v longer than cap %v; expected hold ≤ cap", m.Hold, m.Cap)
@@ -344,7 +345,7 @@ func (d *decoder) validateFirmware(s *Scenario, g *Group, path string) {
 		}
 		op := join(path, o.key)
 		if fp := join(op, "rate"); d.ok(fp) && d.has(fp) && o.rate <= 0 {
-			d.errorf(d.at(fp), fp, "found %v; expected a rate above 0 (remove %s for none)", o.rate, o.key)
+			d.errorf(d.at(fp), fp, "found %s; expected a rate above 0 (remove %s for none)", d.lit(fp), o.key)
 		}
 		if o.key == "live_view" {
 			d.nonNegativeDist(o.dist, join(op, "duration"))
@@ -353,14 +354,14 @@ func (d *decoder) validateFirmware(s *Scenario, g *Group, path string) {
 		}
 	}
 	if fp := join(path, "pre_record"); d.has(fp) && d.ok(fp) && g.PreRecord >= units.Duration(300*time.Second) {
-		d.errorf(d.at(fp), fp, "found %v; expected less than 300s (CS8: ≥ 300 means an absolute UTC time)", g.PreRecord)
+		d.errorf(d.at(fp), fp, "found %s; expected less than 300s (CS8: ≥ 300 means an absolute UTC time)", d.lit(fp))
 	}
 	rp := join(path, "reconnect")
 	if d.has(join(rp, "initial")) && d.has(join(rp, "max")) && g.Reconnect.Initial > g.Reconnect.Max {
 		d.errorf(d.at(join(rp, "max")), join(rp, "max"), "found max %v below initial %v; expected initial ≤ max", g.Reconnect.Max, g.Reconnect.Initial)
 	}
 	if fp := join(path, "backfill.rate"); d.has(fp) && d.ok(fp) && g.Backfill.Rate <= 0 {
-		d.errorf(d.at(fp), fp, "found %v; expected a bit rate above 0 (set enabled: false to turn backfill off)", g.Backfill.Rate)
+		d.errorf(d.at(fp), fp, "found %s; expected a bit rate above 0 (set enabled: false to turn backfill off)", d.lit(fp))
 	}
 }
 
@@ -403,7 +404,7 @@ func (d *decoder) validateRamp(s *Scenario) {
 		d.errorf(d.at("ramp.over"), "ramp.over", "found %v, longer than the duration %v; expected at most the duration", s.Ramp.Over, s.Duration)
 	}
 	if d.has("ramp.rate") && d.ok("ramp.rate") && s.Ramp.Rate <= 0 {
-		d.errorf(d.at("ramp.rate"), "ramp.rate", "found %v; expected a rate above 0", s.Ramp.Rate)
+		d.errorf(d.at("ramp.rate"), "ramp.rate", "found %s; expected a rate above 0", d.lit("ramp.rate"))
 	}
 }
 
@@ -439,7 +440,7 @@ func (d *decoder) validateEvent(s *Scenario, e *Event, path string) {
 		d.errorf(d.at(gp), gp, "found %q; expected a group of the fleet (%s)%s", e.Group, oneOf(names), didYouMean(e.Group, names))
 	}
 	if fp := join(path, "fraction"); d.has(fp) && d.ok(fp) && e.Fraction <= 0 {
-		d.errorf(d.at(fp), fp, "found %v; expected a share above 0%%", e.Fraction)
+		d.errorf(d.at(fp), fp, "found %s; expected a share above 0%%", d.lit(fp))
 	}
 	switch {
 	case e.Network != nil:
@@ -451,7 +452,7 @@ func (d *decoder) validateEvent(s *Scenario, e *Event, path string) {
 		case !out && !prof:
 			d.errorf(d.at(np), np, "found neither outage nor profile; expected {outage: 30s} or {profile: NAME}")
 		case out && d.ok(join(np, "outage")) && e.Network.Outage <= 0:
-			d.errorf(d.at(join(np, "outage")), join(np, "outage"), "found 0s; expected an outage above 0s")
+			d.errorf(d.at(join(np, "outage")), join(np, "outage"), "found %s; expected an outage above 0s", d.lit(join(np, "outage")))
 		case prof && d.ok(join(np, "profile")):
 			d.resolveNetwork(s, join(np, "profile"), e.Network.Profile)
 		}
@@ -549,4 +550,12 @@ func groupPrefix(rest string, groups []string) string {
 		return g
 	}
 	return ""
+}
+
+// lit is the value at path as written (for messages about checked values).
+func (d *decoder) lit(path string) string {
+	if n := d.values[path]; n != nil && n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return "?"
 }
