@@ -260,7 +260,10 @@ func (s *state) timelineRows() []TimelineRow {
 		}
 		if dur > 0 {
 			row.FramesPerS = round3(float64(c[cFramesDelivered]) / dur)
-			row.MbitPerS = round3(float64(c[cBytesDelivered]) * 8 / dur / 1e6)
+			row.SentMbitPerS = round3(float64(c[cBytesSent]) * 8 / dur / 1e6)
+			if c[cBytesDelivered] > 0 || c[cFramesDelivered] == 0 {
+				row.MbitPerS = fptr(round3(float64(c[cBytesDelivered]) * 8 / dur / 1e6))
+			}
 		}
 		if n > 0 {
 			row.IngestP99Ms = msPtr(p99)

@@ -181,15 +181,18 @@ type Generator struct {
 // TimelineRow is one point of the timeline (a window, or adjacent windows
 // merged when the run has more than MaxTimelinePoints windows).
 type TimelineRow struct {
-	StartS       float64  `json:"start_s"`
-	EndS         float64  `json:"end_s"`
-	Connected    int64    `json:"connected"`
-	Sent         int64    `json:"sent"`
-	Delivered    int64    `json:"delivered"`
-	Lost         int64    `json:"lost"`
-	LossRatio    *float64 `json:"loss_ratio"`
-	FramesPerS   float64  `json:"frames_per_s"`
-	MbitPerS     float64  `json:"mbit_per_s"`
+	StartS     float64  `json:"start_s"`
+	EndS       float64  `json:"end_s"`
+	Connected  int64    `json:"connected"`
+	Sent       int64    `json:"sent"`
+	Delivered  int64    `json:"delivered"`
+	Lost       int64    `json:"lost"`
+	LossRatio  *float64 `json:"loss_ratio"`
+	FramesPerS float64  `json:"frames_per_s"`
+	// MbitPerS is delivered throughput; null when the cloud reported no
+	// frame sizes. SentMbitPerS is what the devices offered.
+	MbitPerS     *float64 `json:"mbit_per_s"`
+	SentMbitPerS float64  `json:"sent_mbit_per_s"`
 	IngestP99Ms  *float64 `json:"ingest_p99_ms"`
 	IngestFrames int64    `json:"ingest_frames"`
 }

@@ -29,6 +29,7 @@ type chartOpts struct {
 	yMax           float64 // 0: from the data
 	xFmt, yFmt     func(float64) string
 	xTicks         func(lo, hi float64) []float64 // default: round numbers
+	xLo, xHi       float64                        // fixed x range when xHi > xLo
 	tipFmt         func(x, y float64) string
 }
 
@@ -51,7 +52,7 @@ func niceTicks(lo, hi float64, n int) []float64 {
 	raw := (hi - lo) / float64(n)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 2, 5, 10} {
 		if m*mag >= raw {
 			step = m * mag
 			break
@@ -92,6 +93,9 @@ func lineChart(o chartOpts, ss []series) string {
 	}
 	if o.yMax > 0 {
 		ymax = o.yMax
+	}
+	if o.xHi > o.xLo && !o.logX {
+		xmin, xmax = o.xLo, o.xHi
 	}
 	if ymax <= 0 {
 		ymax = 1

@@ -96,15 +96,25 @@ func timelineCharts(r *Report) []htmlChart {
 		xs[i] = row.EndS
 	}
 	dots := n <= 240
+	var xLo, xHi float64
+	if n > 0 {
+		xLo, xHi = r.Timeline[0].EndS, r.Timeline[n-1].EndS
+	}
 	mk := func(id, title, ylabel string, yfmt func(float64) string, ss ...series) htmlChart {
 		return htmlChart{ID: id, SVG: template.HTML(lineChart(chartOpts{
 			id: id, title: title, xLabel: "time since start (end of each " + fmtDuration(r.windowMs()) + " window)", yLabel: ylabel, w: 620, h: 200,
-			xFmt: fmtClock, yFmt: yfmt, xTicks: clockTicks,
+			xFmt: fmtClock, yFmt: yfmt, xTicks: clockTicks, xLo: xLo, xHi: xHi,
 			tipFmt: func(x, y float64) string { return fmtClock(x) + ": " + yfmt(y) },
 		}, ss))}
 	}
 	cx, cy := get(func(t TimelineRow) (float64, bool) { return float64(t.Connected), true })
-	tx, ty := get(func(t TimelineRow) (float64, bool) { return t.MbitPerS, true })
+	tx, ty := get(func(t TimelineRow) (float64, bool) {
+		if t.MbitPerS == nil {
+			return 0, false
+		}
+		return *t.MbitPerS, true
+	})
+	sx, sy := get(func(t TimelineRow) (float64, bool) { return t.SentMbitPerS, true })
 	fx, fy := get(func(t TimelineRow) (float64, bool) { return t.FramesPerS, true })
 	lx, ly := get(func(t TimelineRow) (float64, bool) {
 		if t.LossRatio == nil {
@@ -121,8 +131,9 @@ func timelineCharts(r *Report) []htmlChart {
 	intFmt := func(v float64) string { return fmtInt(int64(math.Round(v))) }
 	return []htmlChart{
 		mk("timeline-connected", "Connected devices", "devices", intFmt, series{name: "connected", color: color(0), xs: cx, ys: cy, dots: dots}),
-		mk("timeline-throughput", "Throughput delivered", "Mbit/s", func(v float64) string { return num(math.Round(v*100) / 100) },
-			series{name: "Mbit/s", color: color(2), xs: tx, ys: ty, dots: dots}),
+		mk("timeline-throughput", "Throughput: sent by devices, delivered to the cloud", "Mbit/s", func(v float64) string { return num(math.Round(v*100) / 100) },
+			series{name: "sent", color: color(7), xs: sx, ys: sy, dots: dots},
+			series{name: "delivered", color: color(2), xs: tx, ys: ty, dots: dots}),
 		mk("timeline-fps", "Frames delivered per second", "frames/s", intFmt, series{name: "frames/s", color: color(5), xs: fx, ys: fy, dots: dots}),
 		mk("timeline-loss", "Frame loss per window (dropped + lost + rejected) / sent", "loss %", func(v float64) string { return num(math.Round(v*1000)/1000) + "%" },
 			series{name: "loss %", color: color(1), xs: lx, ys: ly, dots: dots}),
