@@ -12,6 +12,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/h265"
 	"github.com/fleetsim/fleetsim/media/rtmp"
 	"github.com/fleetsim/fleetsim/media/stamp"
+	"github.com/fleetsim/fleetsim/sim/units"
 )
 
 // cameraConfig is the sub-stream profile of DESIGN.md §7.
@@ -19,10 +20,10 @@ type cameraConfig struct {
 	Width, Height int
 	FPS           int
 	GOP           int
-	VideoBitrate  int // bits per second
+	VideoBitrate  units.Bitrate
 	IPRatio       int // IDR size over P size
-	SampleRate    int // AAC, mono
-	AudioBitrate  int // bits per second
+	SampleRate    int // AAC, mono, in Hz
+	AudioBitrate  units.Bitrate
 	Device        uint64
 	Epoch         time.Time // capture time of frame 0
 	// Codec is av.H264 (default) or av.H265; HEVC picks how H.265 is
@@ -38,8 +39,8 @@ type synthesiser interface {
 }
 
 func subStream() cameraConfig {
-	return cameraConfig{Width: 640, Height: 360, FPS: 15, GOP: 30, VideoBitrate: 512_000, IPRatio: 10,
-		SampleRate: 16000, AudioBitrate: 32_000, Device: 42, Epoch: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	return cameraConfig{Width: 640, Height: 360, FPS: 15, GOP: 30, VideoBitrate: 512 * units.Kbps, IPRatio: 10,
+		SampleRate: 16000, AudioBitrate: 32 * units.Kbps, Device: 42, Epoch: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 }
 
 // camera produces the RTMP messages of a synthesised, stamped camera with
@@ -74,7 +75,7 @@ func newCamera(cfg cameraConfig) (*camera, error) {
 	if err != nil {
 		return nil, err
 	}
-	gopBytes := cfg.VideoBitrate / 8 * cfg.GOP / cfg.FPS
+	gopBytes := int(cfg.VideoBitrate.BytesPerSecond()) * cfg.GOP / cfg.FPS
 	p := gopBytes / (cfg.IPRatio + cfg.GOP - 1)
 	i := p * cfg.IPRatio
 	p = max(p, s.MinSize(false, stamp.Size(cfg.Codec)))
@@ -83,7 +84,7 @@ func newCamera(cfg cameraConfig) (*camera, error) {
 	if err != nil {
 		return nil, err
 	}
-	perFrame := cfg.AudioBitrate / 8 * aac.SamplesPerFrame / cfg.SampleRate
+	perFrame := int(cfg.AudioBitrate.BytesPerSecond()) * aac.SamplesPerFrame / cfg.SampleRate
 	pay, err := aac.SilentFrame(1, perFrame)
 	if err != nil {
 		return nil, err
@@ -142,7 +143,7 @@ func (c *camera) start(conn *rtmp.ClientConn) error {
 		{Key: "height", Value: float64(c.cfg.Height)},
 		{Key: "framerate", Value: float64(c.cfg.FPS)},
 		{Key: "videocodecid", Value: c.videoCodecID()},
-		{Key: "videodatarate", Value: float64(c.cfg.VideoBitrate) / 1000},
+		{Key: "videodatarate", Value: float64(c.cfg.VideoBitrate / units.Kbps)},
 		{Key: "audiocodecid", Value: 10.0},
 		{Key: "audiosamplerate", Value: float64(c.cfg.SampleRate)},
 		{Key: "audiosamplesize", Value: 16.0},
