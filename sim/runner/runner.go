@@ -53,6 +53,9 @@ type Options struct {
 	Grace time.Duration
 	// MetricsAddr, when set, serves Prometheus /metrics while the run lasts.
 	MetricsAddr string
+	// Window is the report's timeline resolution (default 10 s); abort-on-
+	// fail thresholds are checked as windows close.
+	Window time.Duration
 	// Clock drives the run (default the wall clock).
 	Clock clock.Clock
 	// Getenv reads environment variables (auth keys).
@@ -92,6 +95,7 @@ type run struct {
 
 	mu      sync.Mutex
 	running map[int]*deviceRun // by fleet index
+	abortOn map[string]bool    // canonical names of abort-on-fail thresholds
 	timers  []clock.Timer
 	stopped bool
 }
@@ -214,7 +218,12 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	bg.Add(1)
 	go func() { defer bg.Done(); prog.run(runCtx) }()
 
-	interrupted := r.wait(ctx, sc.Duration.D())
+	abort := make(chan string, 1)
+	if len(r.abortOn) > 0 {
+		bg.Add(1)
+		go func() { defer bg.Done(); r.watchAbort(runCtx, abort) }()
+	}
+	interrupted := r.wait(ctx, sc.Duration.D(), abort)
 	r.stop(interrupted)
 	cancelRun()
 
@@ -235,9 +244,9 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	return &Result{Report: rep, Interrupted: interrupted, OutDir: o.OutDir}, nil
 }
 
-// wait blocks until the run's duration passes (false) or an interrupt or
-// ctx ends it early (true).
-func (r *run) wait(ctx context.Context, d time.Duration) bool {
+// wait blocks until the run's duration passes (false) or an interrupt, a
+// failed abort-on-fail threshold or ctx ends it early (true).
+func (r *run) wait(ctx context.Context, d time.Duration, abort <-chan string) bool {
 	t := r.clk.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -245,9 +254,36 @@ func (r *run) wait(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-ctx.Done():
 		return true
+	case why := <-abort:
+		fmt.Fprintf(r.o.Out, "\nfleetsim: aborting: %s\n", why)
+		return true
 	case <-r.o.Interrupts:
 		fmt.Fprintln(r.o.Out, "\nfleetsim: interrupted — stopping gracefully (interrupt again to stop at once)")
 		return true
+	}
+}
+
+// watchAbort checks the abort-on-fail thresholds against the closed windows
+// every few seconds and reports the first that fails (with data).
+func (r *run) watchAbort(ctx context.Context, abort chan<- string) {
+	t := r.clk.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+		rep := r.acc.Provisional()
+		if len(rep.Timeline) == 0 {
+			continue // no window closed yet
+		}
+		for _, th := range rep.Thresholds {
+			if r.abortOn[th.Name] && !th.OK && th.Value != nil {
+				abort <- fmt.Sprintf("threshold %s %s failed (value %g) and is abort_on_fail", th.Name, th.Condition, *th.Value)
+				return
+			}
+		}
 	}
 }
 
@@ -315,7 +351,7 @@ wait:
 }
 
 func (r *run) runInfo() (report.RunInfo, error) {
-	info := report.RunInfo{Scenario: r.sc.Name, Seed: r.sc.Seed, Planned: len(r.devs)}
+	info := report.RunInfo{Scenario: r.sc.Name, Seed: r.sc.Seed, Planned: len(r.devs), Window: r.o.Window}
 	if r.o.Shard.N > 1 {
 		info.Shard = report.Shard{Index: r.o.Shard.I, Count: r.o.Shard.N}
 	}
@@ -334,6 +370,12 @@ func (r *run) runInfo() (report.RunInfo, error) {
 			return info, fmt.Errorf("runner: threshold %s: %w", t.Metric, err)
 		}
 		info.Thresholds = append(info.Thresholds, th)
+		if t.AbortOnFail {
+			if r.abortOn == nil {
+				r.abortOn = map[string]bool{}
+			}
+			r.abortOn[th.Name] = true
+		}
 	}
 	return info, nil
 }

@@ -176,3 +176,23 @@ func TestInterruptAtARandomMoment(t *testing.T) {
 	}
 	checkIdentity(t, res.Report, deviceRows(t, dir), 6)
 }
+
+func TestAbortOnFailStopsEarly(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	src := strings.Replace(small, `  frames.delivered: "> 0"`, `  slices.uploaded: {condition: "< 1", abort_on_fail: true}`, 1)
+	sc := load(t, src)
+	sc.Duration = 60 * 1e9
+	dir := t.TempDir()
+	var out bytes.Buffer
+	start := time.Now()
+	res, err := Run(context.Background(), Options{Scenario: sc, OutDir: dir, Out: &out, Progress: "off", Window: 2 * time.Second, Grace: time.Second})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("run with a failing abort-on-fail threshold took %v", took)
+	}
+	if res.Report.Pass || !res.Interrupted || !strings.Contains(out.String(), "aborting: threshold slices.uploaded") {
+		t.Fatalf("pass=%v interrupted=%v\n%s", res.Report.Pass, res.Interrupted, out.String())
+	}
+}
