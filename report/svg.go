@@ -100,7 +100,7 @@ func lineChart(o chartOpts, ss []series) string {
 	if ymax <= 0 {
 		ymax = 1
 	}
-	yt := niceTicks(0, ymax, 4)
+	yt := niceTicks(0, ymax, 5)
 	ymax = math.Max(ymax, yt[len(yt)-1])
 	var xt []float64
 	if o.logX {
