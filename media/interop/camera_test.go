@@ -136,8 +136,16 @@ func (c *camera) videoCodecID() float64 {
 	return flv.VideoCodecIDHVC1
 }
 
+// mediaWriter is where a camera's messages go: a publishing client, or a
+// server connection feeding a player.
+type mediaWriter interface {
+	WriteVideo(ts rtmp.Timestamp, tag []byte) error
+	WriteAudio(ts rtmp.Timestamp, tag []byte) error
+	WriteMetadata(md amf0.ECMAArray) error
+}
+
 // start sends metadata and the sequence headers.
-func (c *camera) start(conn *rtmp.ClientConn) error {
+func (c *camera) start(conn mediaWriter) error {
 	md := amf0.ECMAArray{
 		{Key: "width", Value: float64(c.cfg.Width)},
 		{Key: "height", Value: float64(c.cfg.Height)},
@@ -169,7 +177,7 @@ func (c *camera) start(conn *rtmp.ClientConn) error {
 }
 
 // send writes frame f as its tag body.
-func (c *camera) send(conn *rtmp.ClientConn, f *av.Frame) error {
+func (c *camera) send(conn mediaWriter, f *av.Frame) error {
 	var err error
 	if f.Codec.IsVideo() {
 		if c.tag, err = flv.AppendVideoTagBody(c.tag[:0], f, c.cfg.HEVC); err != nil {
@@ -185,7 +193,7 @@ func (c *camera) send(conn *rtmp.ClientConn, f *av.Frame) error {
 
 // sendUntil sends video and audio frames in timestamp order until nVideo
 // video frames have gone out; it returns the audio frames sent.
-func (c *camera) sendUntil(conn *rtmp.ClientConn, nVideo uint64) error {
+func (c *camera) sendUntil(conn mediaWriter, nVideo uint64) error {
 	for c.vseq < nVideo {
 		var f *av.Frame
 		if c.audioPTS(c.aseq) < c.videoPTS(c.vseq) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -347,7 +348,9 @@ func (c *ClientConn) Play(ctx context.Context) error {
 
 // ReadMessage returns the next media, data or command message of a played
 // stream; control messages are answered on the way, and Aggregate messages
-// are split into their sub-messages. The message is valid until the next
+// are split into their sub-messages. The end of the stream (onStatus
+// NetStream.Play.Stop or .UnpublishNotify) gives io.EOF; an error status
+// gives an *Error carrying it. The message is valid until the next
 // call. Not for publishing connections.
 func (c *ClientConn) ReadMessage() (*Message, error) {
 	if c.mode == "publish" {
@@ -363,6 +366,18 @@ func (c *ClientConn) ReadMessage() (*Message, error) {
 		m, err := c.readMessage()
 		if err != nil {
 			return nil, stageError(StageClose, err)
+		}
+		if m.Type == chunk.TypeCommandAMF0 || m.Type == chunk.TypeCommandAMF3 {
+			if cmd, err := ParseCommand(m); err == nil && cmd.Name == CmdOnStatus {
+				if st := statusOf(&cmd); st != nil {
+					switch {
+					case st.IsError():
+						return nil, &Error{stage: StageClose, during: StageClose, Status: st, Err: st}
+					case st.Code == CodePlayStop || st.Code == CodePlayUnpublishNotify:
+						return nil, io.EOF
+					}
+				}
+			}
 		}
 		if m.Type != chunk.TypeAggregate {
 			return m, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -252,6 +253,7 @@ func TestPlayFromServer(t *testing.T) {
 				return
 			}
 		}
+		_ = c.StopPlay(req.StreamID)
 	}
 	_, addr := startServer(t, rec, ServerConfig{})
 	ctx := ctxT(t)
@@ -276,6 +278,18 @@ func TestPlayFromServer(t *testing.T) {
 			t.Fatalf("frame %d: % x ts %d", n, m.Payload, m.Timestamp)
 		}
 		n++
+	}
+	for {
+		m, err := c.ReadMessage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after the frames: %v", err)
+		}
+		if m.Type == chunk.TypeVideo {
+			t.Fatal("more frames than sent")
+		}
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

@@ -230,6 +230,19 @@ func (c *ServerConn) WriteMessages(ms []Message) error {
 	return c.sendBatch(ms)
 }
 
+// StopPlay tells a player its stream ended: Stream EOF and onStatus
+// NetStream.Play.Stop (players such as ffmpeg then finish cleanly).
+func (c *ServerConn) StopPlay(sid uint32) error {
+	eof := UserControlMessage(UserControl{Event: EventStreamEOF, Value: sid})
+	st := &Status{Level: LevelStatus, Code: CodePlayStop, Description: "Stopped playing."}
+	cmd := Command{Name: CmdOnStatus, Args: []any{st.Object()}}
+	m, err := cmd.Message(sid)
+	if err != nil {
+		return err
+	}
+	return c.WriteMessages([]Message{eof, m})
+}
+
 // SendStatus sends an onStatus on message stream sid.
 func (c *ServerConn) SendStatus(sid uint32, s *Status) error { return c.sendStatus(sid, s) }
 

@@ -15,19 +15,20 @@ const (
 
 // NetConnection and NetStream status codes.
 const (
-	CodeConnectSuccess     = "NetConnection.Connect.Success"
-	CodeConnectRejected    = "NetConnection.Connect.Rejected"
-	CodeConnectInvalidApp  = "NetConnection.Connect.InvalidApp"
-	CodeConnectClosed      = "NetConnection.Connect.Closed"
-	CodePublishStart       = "NetStream.Publish.Start"
-	CodePublishBadName     = "NetStream.Publish.BadName"
-	CodePublishRejected    = "NetStream.Publish.Rejected"
-	CodeUnpublishSuccess   = "NetStream.Unpublish.Success"
-	CodePlayReset          = "NetStream.Play.Reset"
-	CodePlayStart          = "NetStream.Play.Start"
-	CodePlayStop           = "NetStream.Play.Stop"
-	CodePlayStreamNotFound = "NetStream.Play.StreamNotFound"
-	CodePlayFailed         = "NetStream.Play.Failed"
+	CodeConnectSuccess      = "NetConnection.Connect.Success"
+	CodeConnectRejected     = "NetConnection.Connect.Rejected"
+	CodeConnectInvalidApp   = "NetConnection.Connect.InvalidApp"
+	CodeConnectClosed       = "NetConnection.Connect.Closed"
+	CodePublishStart        = "NetStream.Publish.Start"
+	CodePublishBadName      = "NetStream.Publish.BadName"
+	CodePublishRejected     = "NetStream.Publish.Rejected"
+	CodeUnpublishSuccess    = "NetStream.Unpublish.Success"
+	CodePlayReset           = "NetStream.Play.Reset"
+	CodePlayStart           = "NetStream.Play.Start"
+	CodePlayStop            = "NetStream.Play.Stop"
+	CodePlayUnpublishNotify = "NetStream.Play.UnpublishNotify"
+	CodePlayStreamNotFound  = "NetStream.Play.StreamNotFound"
+	CodePlayFailed          = "NetStream.Play.Failed"
 )
 
 // IngestCode is an ingest status of the Kingsoft live documents
