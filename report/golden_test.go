@@ -2,10 +2,12 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,5 +151,72 @@ func TestGoldenComparison(t *testing.T) {
 	}
 	if d := cmp.Diff(string(want), buf.String()); d != "" {
 		t.Errorf("compare.txt differs from golden (-want +got):\n%s", d)
+	}
+}
+
+// report.json has every key of DESIGN.md §6.
+func TestReportJSONHasDesignKeys(t *testing.T) {
+	r := goldenReport(t)
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	has := func(root map[string]any, path string) bool {
+		cur := any(root)
+		for _, p := range strings.Split(path, ".") {
+			obj, ok := cur.(map[string]any)
+			if !ok {
+				return false
+			}
+			if cur, ok = obj[p]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	var keys []string
+	keys = append(keys, "schema_version", "scenario", "seed", "pass", "interrupted",
+		"devices.planned", "devices.connected",
+		"frames.sent", "frames.delivered", "frames.dropped_device", "frames.lost_network", "frames.rejected_cloud", "frames.in_flight", "frames.loss_ratio",
+		"events.started", "events.reported_ok", "events.reported_fail",
+		"slices.cut", "slices.uploaded", "slices.failed", "slices.backfilled", "slices.expired", "slices.overwritten",
+		"watermarks.low", "watermarks.warn", "watermarks.high", "push.paused", "push.resumed",
+		"connections.attempts", "connections.reconnects", "connections.failures_by_stage",
+		"generator.lag_ms.p50", "generator.lag_ms.p99", "generator.lag_ms.max", "generator.cpu_seconds", "generator.peak_rss_bytes")
+	for _, l := range []string{"ingest", "event_first_frame", "slice_upload"} {
+		for _, f := range []string{"count", "p50", "p90", "p99", "p999", "max"} {
+			keys = append(keys, "latency_ms."+l+"."+f)
+		}
+	}
+	for _, k := range keys {
+		if !has(m, k) {
+			t.Errorf("report.json lacks %s", k)
+		}
+	}
+	ths, _ := m["thresholds"].([]any)
+	if len(ths) == 0 {
+		t.Fatal("no thresholds[]")
+	}
+	for _, th := range ths {
+		for _, k := range []string{"name", "condition", "value", "ok"} {
+			if !has(th.(map[string]any), k) {
+				t.Errorf("thresholds[] lacks %s", k)
+			}
+		}
+	}
+	groups, _ := m["groups"].([]any)
+	if len(groups) != 2 {
+		t.Fatalf("groups[]: %d", len(groups))
+	}
+	for _, g := range groups {
+		for _, k := range keys[5:31] { // the same blocks per group
+			if !has(g.(map[string]any), k) {
+				t.Errorf("groups[] lacks %s", k)
+			}
+		}
 	}
 }
