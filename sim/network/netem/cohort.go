@@ -100,14 +100,18 @@ func Setup(c Cohort) ([]Command, error) {
 	return cs, nil
 }
 
-// Teardown removes what Setup made (deleting the namespace deletes the veth
-// pair and both qdiscs). Every step may fail harmlessly.
+// Teardown removes what Setup made: the veth pair (with both qdiscs; done
+// first because a namespace's own interfaces are cleaned up
+// asynchronously), the NAT rule and the namespace. Every step may fail
+// harmlessly.
 func Teardown(c Cohort) []Command {
 	var cs []Command
 	if c.NAT {
 		cs = append(cs, Command{Args: []string{"iptables", "-t", "nat", "-D", "POSTROUTING", "-s", c.subnet().String(), "-j", "MASQUERADE"}, MayFail: true})
 	}
-	return append(cs, Command{Args: []string{"ip", "netns", "del", c.Namespace()}, MayFail: true})
+	return append(cs,
+		Command{Args: []string{"ip", "link", "del", c.HostIf()}, MayFail: true},
+		Command{Args: []string{"ip", "netns", "del", c.Namespace()}, MayFail: true})
 }
 
 // Update changes both qdiscs to profile p in place (a live profile change).

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,9 +201,12 @@ func TestProbeOnThisMachine(t *testing.T) {
 	}
 }
 
+var dialerRuns atomic.Int64
+
 func TestDialerOpensSocketsInsideTheNamespace(t *testing.T) {
 	privileged(t)
-	c := Cohort{Name: fmt.Sprintf("t%d", os.Getpid()%100000), Index: 9000 + os.Getpid()%1000}
+	run := dialerRuns.Add(1)
+	c := Cohort{Name: fmt.Sprintf("t%d-%d", os.Getpid()%100000, run), Index: 9000 + (os.Getpid()*7+int(run))%4000}
 	setup, err := Setup(c)
 	if err != nil {
 		t.Fatal(err)
