@@ -112,7 +112,7 @@ func setPath(n *yaml.Node, segs []string, val *yaml.Node, flag string, origin ma
 				n = child
 				continue
 			}
-			n = n.Content[idx]
+			n = unalias(n, idx)
 		case yaml.SequenceNode:
 			k := -1
 			if isIndex(seg) {
@@ -138,7 +138,7 @@ func setPath(n *yaml.Node, segs []string, val *yaml.Node, flag string, origin ma
 				n.Content[k] = val
 				return nil
 			}
-			n = n.Content[k]
+			n = unalias(n, k)
 		default:
 			return fmt.Errorf("found %s at %q; expected a mapping or list to descend into", found(n), strings.Join(segs[:i], "."))
 		}
@@ -187,4 +187,29 @@ func itemName(n *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// unalias makes parent.Content[i] a private copy when it is an alias, so an
+// override through it changes this place only, not every use of the anchor.
+func unalias(parent *yaml.Node, i int) *yaml.Node {
+	c := parent.Content[i]
+	if c.Kind != yaml.AliasNode {
+		return c
+	}
+	cp := deepCopy(resolve(c), 0)
+	parent.Content[i] = cp
+	return cp
+}
+
+func deepCopy(n *yaml.Node, depth int) *yaml.Node {
+	if n == nil || depth > 100 {
+		return n
+	}
+	cp := *n
+	cp.Anchor = ""
+	cp.Content = make([]*yaml.Node, len(n.Content))
+	for i, c := range n.Content {
+		cp.Content[i] = deepCopy(c, depth+1)
+	}
+	return &cp
 }

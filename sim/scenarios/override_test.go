@@ -186,3 +186,23 @@ func TestLargestRemainderProperties(t *testing.T) {
 		}
 	}
 }
+
+// An override through an alias changes that place only.
+func TestSetThroughAlias(t *testing.T) {
+	src := `name: alias
+duration: 1m
+profiles:
+  a: &cam {video: {fps: 15}}
+  b: *cam
+fleet: [{group: g, count: 1, profile: a}]
+`
+	opt := testOptions()
+	opt.Set = []string{"profiles.b.video.fps=30"}
+	s, err := Load("alias.yaml", []byte(src), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Profiles["a"].Video.FPS != 15 || s.Profiles["b"].Video.FPS != 30 {
+		t.Errorf("fps a %d b %d, want 15 and 30", s.Profiles["a"].Video.FPS, s.Profiles["b"].Video.FPS)
+	}
+}
