@@ -53,6 +53,7 @@ type ingest struct {
 	audio     [][]byte
 	meta      []rtmp.Data
 	publishes []rtmp.StreamRequest
+	digest    []bool // per publish: the client offered the digest handshake
 	closed    chan error
 }
 
@@ -60,6 +61,7 @@ func (g *ingest) OnPublish(c *rtmp.ServerConn, req *rtmp.StreamRequest) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.publishes = append(g.publishes, *req)
+	g.digest = append(g.digest, c.Handshake().Digest())
 	return nil
 }
 
@@ -131,6 +133,9 @@ func TestFFmpegPublishesToServer(t *testing.T) {
 	defer g.mu.Unlock()
 	if len(g.publishes) != 1 || g.publishes[0].Stream != "lavfi" || g.publishes[0].Query.Get("token") != "abc" || g.publishes[0].App != "live" {
 		t.Errorf("publishes %+v", g.publishes)
+	}
+	if len(g.digest) != 1 || !g.digest[0] {
+		t.Errorf("ffmpeg did not offer the digest handshake (%v): the test does not show the simple echo serves it", g.digest)
 	}
 	var gotV, gotA, seqHdr int
 	var sps h264.SPS

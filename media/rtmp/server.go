@@ -185,6 +185,7 @@ type ServerConn struct {
 	nextSID   uint32
 	streams   map[uint32]*serverStream
 	closeErr  error
+	hs        handshake.Packet
 
 	// Value is free for the handler's per-connection state.
 	Value any
@@ -198,6 +199,11 @@ type serverStream struct {
 
 // Context is the connection's context; it ends when the connection does.
 func (c *ServerConn) Context() context.Context { return c.ctx }
+
+// Handshake returns the time fields of the client's C1; Digest() tells a
+// client that offered the digest (Flash Player 9) handshake, which the
+// simple echo served.
+func (c *ServerConn) Handshake() handshake.Packet { return c.hs }
 
 // ConnectRequest returns the accepted connect (zero before it).
 func (c *ServerConn) ConnectRequest() ConnectRequest { return c.connect }
@@ -249,9 +255,11 @@ func (c *ServerConn) SendStatus(sid uint32, s *Status) error { return c.sendStat
 func (c *ServerConn) serve() error {
 	cfg := &c.srv.cfg
 	_ = c.nc.SetDeadline(cfg.Clock.Now().Add(cfg.HandshakeTimeout))
-	if _, err := handshake.Server(c.nc, handshake.Config{}); err != nil {
+	hs, err := handshake.Server(c.nc, handshake.Config{})
+	if err != nil {
 		return err
 	}
+	c.hs = hs
 	_ = c.nc.SetDeadline(time.Time{})
 	c.readTimeout = cfg.IdleTimeout
 	c.writeTimeout = cfg.WriteTimeout
