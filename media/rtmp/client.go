@@ -153,6 +153,9 @@ func (c *ClientConn) bound(ctx context.Context) func() {
 	return func() {
 		stop()
 		_ = c.nc.SetDeadline(time.Time{})
+		c.wmu.Lock()
+		c.wdl = deadline{} // the next write sets its own deadline again
+		c.wmu.Unlock()
 	}
 }
 

@@ -21,11 +21,13 @@ type conn struct {
 	w            *chunk.Writer
 	werr         error
 	writeTimeout time.Duration
+	wdl          deadline
 	cmdBuf       []byte
 
 	// Owned by the reading goroutine.
 	r            *chunk.Reader
 	readTimeout  time.Duration
+	rdl          deadline
 	peerWindow   uint32 // acknowledge every peerWindow bytes received
 	lastAck      uint64
 	answeredBand uint32
@@ -52,7 +54,7 @@ func (c *conn) flushLocked() error {
 		return c.werr
 	}
 	if c.writeTimeout > 0 {
-		if err := c.nc.SetWriteDeadline(c.clk.Now().Add(c.writeTimeout)); err != nil {
+		if err := c.wdl.extend(c.clk, c.writeTimeout, c.nc.SetWriteDeadline); err != nil {
 			c.werr = err
 			return err
 		}
@@ -130,7 +132,7 @@ func (c *conn) sendStatus(sid uint32, s *Status) error {
 func (c *conn) readMessage() (*Message, error) {
 	for {
 		if c.readTimeout > 0 {
-			if err := c.nc.SetReadDeadline(c.clk.Now().Add(c.readTimeout)); err != nil {
+			if err := c.rdl.extend(c.clk, c.readTimeout, c.nc.SetReadDeadline); err != nil {
 				return nil, err
 			}
 		}
@@ -218,4 +220,21 @@ func statusOf(cmd *Command) *Status {
 		return s
 	}
 	return nil
+}
+
+// deadline keeps a socket deadline about timeout ahead without resetting
+// it for every message: it moves only once a quarter of the timeout has
+// passed, so a connection is cut between 3/4 and all of timeout after its
+// last progress, and thousands of busy connections do not churn timers.
+type deadline struct {
+	set time.Time // when the deadline was last moved
+}
+
+func (d *deadline) extend(clk clock.Clock, timeout time.Duration, set func(time.Time) error) error {
+	now := clk.Now()
+	if !d.set.IsZero() && now.Sub(d.set) < timeout/4 {
+		return nil
+	}
+	d.set = now
+	return set(now.Add(timeout))
 }

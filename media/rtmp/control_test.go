@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/rtmp/chunk"
+	"github.com/fleetsim/fleetsim/sim/clock"
 )
 
 // recConn replays a script and records what is written.
@@ -105,3 +106,32 @@ func TestControlReplies(t *testing.T) {
 }
 
 func itoa(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+
+// deadlineConn records the deadlines set on it.
+type deadlineConn struct {
+	recConn
+	reads, writes []time.Time
+}
+
+func (d *deadlineConn) SetReadDeadline(t time.Time) error  { d.reads = append(d.reads, t); return nil }
+func (d *deadlineConn) SetWriteDeadline(t time.Time) error { d.writes = append(d.writes, t); return nil }
+
+// TestDeadlinesMoveLazily: read and write deadlines stay about the timeout
+// ahead but move only once a quarter of it has passed.
+func TestDeadlinesMoveLazily(t *testing.T) {
+	clk := clock.NewFake(clock.Epoch())
+	dc := &deadlineConn{}
+	c := newConn(dc, clk, chunk.ReaderOptions{})
+	c.writeTimeout = 8 * time.Second
+	m := AckMessage(1)
+	for range 3 {
+		if err := c.send(&m); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Second)
+	}
+	// 3 s later: a quarter (2 s) has passed since the first, so it moved.
+	if len(dc.writes) != 2 || !dc.writes[0].Equal(clock.Epoch().Add(8*time.Second)) || !dc.writes[1].Equal(clock.Epoch().Add(10*time.Second)) {
+		t.Errorf("write deadlines %v", dc.writes)
+	}
+}
