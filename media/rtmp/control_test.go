@@ -113,8 +113,11 @@ type deadlineConn struct {
 	reads, writes []time.Time
 }
 
-func (d *deadlineConn) SetReadDeadline(t time.Time) error  { d.reads = append(d.reads, t); return nil }
-func (d *deadlineConn) SetWriteDeadline(t time.Time) error { d.writes = append(d.writes, t); return nil }
+func (d *deadlineConn) SetReadDeadline(t time.Time) error { d.reads = append(d.reads, t); return nil }
+func (d *deadlineConn) SetWriteDeadline(t time.Time) error {
+	d.writes = append(d.writes, t)
+	return nil
+}
 
 // TestDeadlinesMoveLazily: read and write deadlines stay about the timeout
 // ahead but move only once a quarter of it has passed.
