@@ -6,6 +6,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/units"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -52,6 +53,8 @@ type faults struct {
 	mu  sync.Mutex
 	s   FaultSettings
 	rnd *rand.Rand
+	// bw mirrors s.Bandwidth for the per-read check without the lock
+	bw atomic.Int64
 }
 
 func (f *faults) set(s FaultSettings) {
@@ -63,6 +66,7 @@ func (f *faults) set(s FaultSettings) {
 	}
 	s.ErrorRate = m
 	f.s = s
+	f.bw.Store(int64(s.Bandwidth))
 }
 
 func (f *faults) get() FaultSettings {
@@ -84,6 +88,7 @@ func (f *faults) update(fn func(*FaultSettings)) {
 		f.s.ErrorRate = make(map[Route]float64)
 	}
 	fn(&f.s)
+	f.bw.Store(int64(f.s.Bandwidth))
 }
 
 // fail decides whether a request on r gets an injected error.
@@ -119,11 +124,7 @@ func (f *faults) admit(open int) (ok bool, why string) {
 	return true, ""
 }
 
-func (f *faults) bandwidth() units.Bitrate {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.s.Bandwidth
-}
+func (f *faults) bandwidth() units.Bitrate { return units.Bitrate(f.bw.Load()) }
 
 // Validate checks settings given by a user.
 func (s *FaultSettings) Validate() error {

@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"sort"
 	"time"
 )
 
@@ -26,12 +25,12 @@ type rtpStats struct {
 	lastTransit   float64
 	haveTransit   bool
 	frames        map[uint32]*rtpFrame
-	lastEnd       uint64 // extended seq of the last finalised frame's marker
+	marked        []*rtpFrame // frames whose marker arrived, by end sequence
+	lastEnd       uint64      // extended seq of the last finalised frame's marker
 	haveLastEnd   bool
 	complete      uint64
 	incomplete    uint64
-	seen          map[uint64]struct{} // recent extended seqs, to spot duplicates
-	seenOrder     []uint64
+	seen          seqWindow // recent extended seqs, to spot duplicates
 }
 
 type rtpFrame struct {
@@ -46,7 +45,7 @@ type rtpFrame struct {
 const maxPendingFrames = 64
 
 func newRTPStats(clockRate float64) *rtpStats {
-	return &rtpStats{clockRate: clockRate, frames: make(map[uint32]*rtpFrame), seen: make(map[uint64]struct{})}
+	return &rtpStats{clockRate: clockRate, frames: make(map[uint32]*rtpFrame)}
 }
 
 // extend maps a 16-bit sequence number to the extended sequence space near
@@ -70,15 +69,9 @@ func (s *rtpStats) add(seq uint16, ts uint32, marker bool, arrival time.Duration
 		s.baseSeq = uint32(seq)
 	}
 	ext := s.extend(seq)
-	if _, dup := s.seen[ext]; dup {
+	if !s.seen.mark(ext) { // a duplicate, or older than the window
 		s.duplicates++
 		return
-	}
-	s.seen[ext] = struct{}{}
-	s.seenOrder = append(s.seenOrder, ext)
-	if len(s.seenOrder) > 1024 {
-		delete(s.seen, s.seenOrder[0])
-		s.seenOrder = s.seenOrder[1:]
 	}
 	s.received++
 	highest := uint64(s.cycles)<<16 | uint64(s.maxSeq)
@@ -110,35 +103,33 @@ func (s *rtpStats) add(seq uint16, ts uint32, marker bool, arrival time.Duration
 	if ext < f.minSeq {
 		f.minSeq = ext
 	}
-	if marker {
+	if marker && !f.hasMarker {
 		f.hasMarker, f.end = true, ext
+		i := len(s.marked)
+		s.marked = append(s.marked, f)
+		for i > 0 && s.marked[i-1].end > f.end { // nearly always in order
+			s.marked[i] = s.marked[i-1]
+			i--
+		}
+		s.marked[i] = f
 	}
-	s.judgeFrames(false)
+	if marker || len(s.frames) > maxPendingFrames {
+		s.judgeFrames(false)
+	}
 }
 
 // judgeFrames finalises frames that cannot change any more: all but the
 // newest marked frame (a late packet of the newest may still come), or,
 // with flush, all of them.
 func (s *rtpStats) judgeFrames(flush bool) {
-	var marked, unmarked []*rtpFrame
-	for _, f := range s.frames {
-		if f.hasMarker {
-			marked = append(marked, f)
-		} else {
-			unmarked = append(unmarked, f)
-		}
-	}
-	sort.Slice(marked, func(i, j int) bool { return marked[i].end < marked[j].end })
 	keep := 1
-	if flush {
+	if flush || len(s.frames) > maxPendingFrames {
 		keep = 0
 	}
-	if len(s.frames) > maxPendingFrames && keep > 0 {
-		keep = 0
-	}
-	for len(marked) > keep {
-		f := marked[0]
-		marked = marked[1:]
+	judged := false
+	for len(s.marked) > keep {
+		f := s.marked[0]
+		s.marked = s.marked[1:]
 		start := f.minSeq
 		if s.haveLastEnd {
 			start = s.lastEnd + 1
@@ -150,12 +141,22 @@ func (s *rtpStats) judgeFrames(flush bool) {
 		}
 		s.lastEnd, s.haveLastEnd = f.end, true
 		delete(s.frames, f.ts)
+		judged = true
+	}
+	if len(s.marked) == 0 {
+		s.marked = s.marked[:0:0] // let the backing array go
+	}
+	if !judged && !flush {
+		return
 	}
 	// frames whose marker never came and that lie before what is judged
-	for _, f := range unmarked {
+	for ts, f := range s.frames {
+		if f.hasMarker {
+			continue
+		}
 		if flush || (s.haveLastEnd && f.minSeq <= s.lastEnd) || len(s.frames) > maxPendingFrames {
 			s.incomplete++
-			delete(s.frames, f.ts)
+			delete(s.frames, ts)
 		}
 	}
 }
