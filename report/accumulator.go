@@ -615,7 +615,7 @@ func (a *Accumulator) liveMerged(m metric) *hdr.Histogram {
 	defer a.tmu.Unlock()
 	for gi, name := range a.groups {
 		if i, ok := a.st.groupIndex[name]; ok && a.st.groups[i].hist[m] != nil {
-			h.Merge(a.st.groups[i].hist[m])
+			a.st.groups[i].hist[m].MergeInto(h)
 		}
 		if w := a.win[gi][m]; w != nil {
 			h.Merge(w)

@@ -31,8 +31,10 @@
 // samples) are recorded into histograms that exist once per group and metric
 // (HDR histograms, 1 µs to 1 h, 3 significant digits: a percentile is
 // reported within +0.1 % of the exact order statistic, HistogramRelativeError;
-// max is exact). Memory is constant in run length: per metric and group two
-// histograms (the open window and the totals), per device a few hundred bytes,
+// max is exact). Memory is constant in run length: per metric and group a dense
+// histogram for the open window (about 190 KB) and a packed one for the
+// totals (growing with the populated buckets only), per device a few
+// hundred bytes,
 // per window one timeline point. 10,000 devices in 10 groups over an hour of
 // windows stay under 20 MB (TestMemoryTenThousandDevicesOneHour).
 //

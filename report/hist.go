@@ -48,7 +48,22 @@ func parseMetric(s string) (metric, bool) {
 	return 0, false
 }
 
+// newHist is a dense histogram (about 190 KB): fast recording, for the open
+// window and for scratch work.
 func newHist() *hdr.Histogram { return hdr.New(histLowest, histHighest, histDigits) }
+
+// newPacked is a sparse histogram of the same geometry whose memory follows
+// the populated buckets: for totals, which are only merged into.
+func newPacked() *hdr.PackedHistogram { return hdr.NewPacked(histLowest, histHighest, histDigits) }
+
+// histogram is what the summaries need of a dense or a packed histogram.
+type histogram interface {
+	RecordValues(v, n int64) error
+	TotalCount() int64
+	ValueAtPercentile(percentile float64) int64
+	Mean() float64
+	Max() int64
+}
 
 // clampMicros converts a duration to histogram units and says whether it
 // was out of range (negative or above one hour).
@@ -70,14 +85,24 @@ func clampMicros(d time.Duration) (v int64, negative, over bool) {
 // shards merge exactly.
 type sparse []int64
 
-func toSparse(h *hdr.Histogram) sparse {
+func toSparse(h histogram) sparse {
 	if h.TotalCount() == 0 {
 		return nil
 	}
 	var out sparse
-	for _, b := range h.Distribution() {
-		if b.Count != 0 {
-			out = append(out, b.From, b.Count)
+	switch x := h.(type) {
+	case *hdr.PackedHistogram:
+		x.ForEachBucket(func(v, c int64) bool {
+			if c != 0 {
+				out = append(out, v, c)
+			}
+			return true
+		})
+	case *hdr.Histogram:
+		for _, b := range x.Distribution() {
+			if b.Count != 0 {
+				out = append(out, b.From, b.Count)
+			}
 		}
 	}
 	return out
@@ -112,7 +137,7 @@ func (s sparse) validate() error {
 
 // addTo records the pairs into h (same geometry). Invalid input is an error
 // and leaves h unchanged.
-func (s sparse) addTo(h *hdr.Histogram) error {
+func (s sparse) addTo(h histogram) error {
 	if err := s.validate(); err != nil {
 		return err
 	}
@@ -161,17 +186,17 @@ func roundMs(ms float64) float64 { return math.Round(ms*1000) / 1000 }
 
 // summarize computes the summary of h; maxUS is the exact maximum recorded
 // (the histogram's own max is only within its error).
-func summarize(h *hdr.Histogram, maxUS int64) Summary {
+func summarize(h histogram, maxUS int64) Summary {
 	s := Summary{Count: h.TotalCount()}
 	if s.Count == 0 {
 		return s
 	}
 	mean := roundMs(h.Mean() / 1000)
 	s.Mean = &mean
-	s.P50 = msPtr(h.ValueAtQuantile(50))
-	s.P90 = msPtr(h.ValueAtQuantile(90))
-	s.P99 = msPtr(h.ValueAtQuantile(99))
-	s.P999 = msPtr(h.ValueAtQuantile(99.9))
+	s.P50 = msPtr(h.ValueAtPercentile(50))
+	s.P90 = msPtr(h.ValueAtPercentile(90))
+	s.P99 = msPtr(h.ValueAtPercentile(99))
+	s.P999 = msPtr(h.ValueAtPercentile(99.9))
 	if maxUS <= 0 {
 		maxUS = h.Max()
 	}

@@ -45,7 +45,7 @@ type groupTotals struct {
 	c       counters
 	labels  map[labelKey]int64
 	max     [numMetrics]int64
-	hist    [numMetrics]*hdr.Histogram
+	hist    [numMetrics]*hdr.PackedHistogram
 }
 
 // summary is the summary of metric m (empty when nothing was recorded).
@@ -56,9 +56,9 @@ func (g *groupTotals) summary(m metric) Summary {
 	return summarize(g.hist[m], g.max[m])
 }
 
-func (g *groupTotals) h(m metric) *hdr.Histogram {
+func (g *groupTotals) h(m metric) *hdr.PackedHistogram {
 	if g.hist[m] == nil {
-		g.hist[m] = newHist()
+		g.hist[m] = newPacked()
 	}
 	return g.hist[m]
 }
