@@ -1,0 +1,455 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/amf0"
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/flv"
+	"github.com/fleetsim/fleetsim/media/rtmp"
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/observe"
+)
+
+type connState uint8
+
+const (
+	stateConnecting connState = iota
+	stateUp
+	stateEnded
+)
+
+type itemKind uint8
+
+const (
+	itemFrame itemKind = iota
+	itemMeta
+)
+
+// item is one queued message.
+type item struct {
+	kind     itemKind
+	f        *av.Frame
+	key      bool
+	observed bool
+	size     int64
+	meta     amf0.Object
+	metaType MetaType
+	seg      uint64
+	wparam   int64
+}
+
+// conn is one connection: its queue and state (guarded by the SDK's lock)
+// and its goroutine, which connects and then is the connection's only
+// writer.
+type conn struct {
+	s      *SDK
+	id     ConnID
+	target target
+	cb     Callback
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// guarded by s.mu
+	state     connState
+	ended     bool // the goroutine is done with the connection
+	closing   bool // Close was called: finish the queue, then close
+	queue     []item
+	qHead     int
+	qBytes    int64
+	writing   bool // the sender holds an item
+	paused    bool
+	needIDR   string // why video waits for an IDR ("" when it does not)
+	segOpen   bool   // a stream start was queued without its end
+	segSeq    uint64
+	lastWrite time.Time
+	hbArmed   bool
+	hbTimer   clock.Timer
+	nc        net.Conn // the transport, for aborting
+	led       ledger
+
+	wake chan struct{}
+	hb   chan struct{}
+
+	// sender goroutine only
+	rc         *rtmp.ClientConn
+	buf        []byte
+	hdr        paramCache // parameter sets of the last video sequence header sent
+	sentMeta   bool       // onMetaData sent
+	audioHdr   bool       // the AAC sequence header is due before the next audio frame
+	wireSeg    bool       // a stream start was written without its end
+	wireSegSeq uint64
+	lastTS     rtmp.Timestamp
+	lastVideo  time.Duration
+	lastAudio  time.Duration
+}
+
+func newConn(s *SDK, id ConnID, t target, cb Callback) *conn {
+	ctx, cancel := context.WithCancel(s.ctx)
+	return &conn{s: s, id: id, target: t, cb: cb, ctx: ctx, cancel: cancel, needIDR: observe.ReasonNotIDR,
+		wake: make(chan struct{}, 1), hb: make(chan struct{}, 1), audioHdr: true}
+}
+
+// mediaErrorLocked reports a refused frame or call through the callback
+// and returns it as an error.
+func (c *conn) mediaErrorLocked(code Event, msg string) error {
+	c.s.n.add(c.cb, c.id, code, int64(code), 0)
+	return &Error{Code: code, Msg: msg}
+}
+
+func (c *conn) enqueueLocked(it item) {
+	c.queue = append(c.queue, it)
+	c.qBytes += it.size
+	c.s.used += it.size
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) pauseLocked() {
+	if c.paused {
+		return
+	}
+	c.paused = true
+	c.s.observe(observe.Observation{Kind: observe.PushPaused, Size: c.qBytes})
+	c.s.n.add(c.cb, c.id, EventPause, 0, 0)
+}
+
+func (c *conn) closeLocked() {
+	if c.closing {
+		return
+	}
+	c.closing = true
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// abortLocked ends the connection now (Uninitialize, Detach).
+func (c *conn) abortLocked() {
+	c.cancel()
+	if c.nc != nil {
+		c.nc.Close()
+	}
+}
+
+// run is the connection's goroutine.
+func (c *conn) run() {
+	defer c.s.wg.Done()
+	rc, code, err := c.connect()
+	if err != nil {
+		c.connectFailed(code, err)
+		return
+	}
+	s := c.s
+	s.mu.Lock()
+	if c.ctx.Err() != nil {
+		s.mu.Unlock()
+		rc.Close()
+		c.connectFailed(EventClose, errStopped)
+		return
+	}
+	c.rc = rc
+	c.state = stateUp
+	c.lastWrite = s.deps.Clock.Now()
+	s.observe(observe.Observation{Kind: observe.ConnUp, Code: int(EventConnectSuccess), Reason: "success"})
+	s.n.add(c.cb, c.id, EventConnectSuccess, 0, 0)
+	s.mu.Unlock()
+	s.n.flush()
+	c.loop()
+}
+
+// connect runs the connect stages on the clock's timeout.
+func (c *conn) connect() (*rtmp.ClientConn, Event, error) {
+	s := c.s
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	var timedOut atomic.Bool
+	t := s.deps.Clock.AfterFunc(s.opts.ConnectTimeout, func() { timedOut.Store(true); cancel() })
+	defer t.Stop()
+	stage := func(code Event, err error) (*rtmp.ClientConn, Event, error) {
+		if timedOut.Load() {
+			code = EventSetTimeout
+		}
+		return nil, code, err
+	}
+	raw, token := c.target.url, c.target.token
+	if c.target.req != nil {
+		rep, err := c.target.tokens.Token(ctx, *c.target.req)
+		if err != nil {
+			var refusal *cloudapi.Error
+			if errors.As(err, &refusal) {
+				return stage(EventInvalidParam, err)
+			}
+			return stage(EventSocketFailed, err)
+		}
+		raw, token = rep.URL, rep.Token
+	}
+	raw = withToken(raw, token)
+	if u, err := rtmp.ParseURL(raw); err != nil {
+		return stage(EventInvalidURL, err)
+	} else if u.Stream == "" {
+		return stage(EventInvalidURL, errors.New("URL without a stream name (rtmp://host:port/$app/$stream/$time)"))
+	}
+	dial := s.deps.Dial
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	cfg := rtmp.ClientConfig{
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			s.mu.Lock()
+			c.nc = nc
+			if c.ctx.Err() != nil {
+				nc.Close()
+			}
+			s.mu.Unlock()
+			return nc, nil
+		},
+		Clock:        s.deps.Clock,
+		ChunkSize:    s.opts.ChunkSize,
+		WriteTimeout: s.opts.WriteTimeout,
+		Rand:         s.deps.Rand,
+	}
+	if s.opts.HEVC == flv.HEVCEnhanced {
+		cfg.FourCCList = []string{"hvc1", "avc1"}
+	}
+	rc, err := rtmp.Dial(ctx, raw, cfg)
+	if err != nil {
+		return stage(Event(rtmp.StageOf(err)), err)
+	}
+	if err := rc.Publish(ctx); err != nil {
+		rc.Close()
+		return stage(Event(rtmp.StageOf(err)), err)
+	}
+	return rc, EventConnectSuccess, nil
+}
+
+func (c *conn) connectFailed(code Event, err error) {
+	s := c.s
+	s.mu.Lock()
+	c.state, c.ended = stateEnded, true
+	if !s.detached {
+		s.observe(observe.Observation{Kind: observe.ConnFailed, Code: int(code), Reason: code.String()})
+		s.n.add(c.cb, c.id, code, int64(code), 0)
+	}
+	c.dropQueueLocked()
+	s.mu.Unlock()
+	s.n.flush()
+}
+
+// dropQueueLocked gives queued frames their fate when the connection ends.
+func (c *conn) dropQueueLocked() {
+	s := c.s
+	for i := c.qHead; i < len(c.queue); i++ {
+		it := &c.queue[i]
+		if it.kind == itemFrame && it.observed && !s.detached {
+			s.observe(observe.Observation{Kind: observe.FrameDropped, Stream: streamOf(it.f.Codec), Seq: it.f.Seq,
+				Reason: observe.ReasonConnReset})
+		}
+		s.used -= it.size
+		*it = item{}
+	}
+	c.queue, c.qHead, c.qBytes = nil, 0, 0
+}
+
+// loop sends queued messages until the connection ends.
+func (c *conn) loop() {
+	s := c.s
+	for {
+		select {
+		case <-c.rc.Done():
+			err := c.rc.Err()
+			if err == nil {
+				err = errors.New("connection closed by the server")
+			}
+			c.finish(err)
+			return
+		default:
+		}
+		s.mu.Lock()
+		if c.qHead == len(c.queue) {
+			c.queue, c.qHead = c.queue[:0], 0
+			if c.closing {
+				s.mu.Unlock()
+				c.finish(nil)
+				return
+			}
+			c.armHeartbeatLocked()
+			s.mu.Unlock()
+			select {
+			case <-c.ctx.Done():
+				c.finish(errStopped)
+				return
+			case <-c.rc.Done():
+				continue
+			case <-c.wake:
+			case <-c.hb:
+				if err := c.heartbeat(); err != nil {
+					c.finish(err)
+					return
+				}
+			}
+			continue
+		}
+		it := c.queue[c.qHead]
+		c.queue[c.qHead] = item{}
+		c.qHead++
+		c.writing = true
+		s.mu.Unlock()
+
+		err := c.write(&it)
+
+		s.mu.Lock()
+		c.writing = false
+		c.qBytes -= it.size
+		s.used -= it.size
+		now := s.deps.Clock.Now()
+		c.lastWrite = now
+		if it.kind == itemFrame && it.observed && s.deps.Receipts != nil {
+			c.led.add(frameRef{streamOf(it.f.Codec), it.f.Seq})
+			if len(c.led.pending()) >= settleEvery {
+				c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
+			}
+		}
+		if err == nil && c.paused && (s.pool-s.used > s.pool/3 || c.qHead == len(c.queue)) {
+			c.paused = false
+			s.observe(observe.Observation{Kind: observe.PushResumed, Size: c.qBytes})
+			s.n.add(c.cb, c.id, EventResume, 0, 0)
+		}
+		s.mu.Unlock()
+		s.n.flush()
+		if err != nil {
+			c.finish(err)
+			return
+		}
+		if c.ctx.Err() != nil {
+			c.finish(errStopped)
+			return
+		}
+	}
+}
+
+func (c *conn) armHeartbeatLocked() {
+	if c.hbArmed {
+		return
+	}
+	c.hbArmed = true
+	d := c.lastWrite.Add(c.s.opts.Heartbeat).Sub(c.s.deps.Clock.Now())
+	if d <= 0 {
+		select {
+		case c.hb <- struct{}{}:
+		default:
+		}
+		return
+	}
+	hb := c.hb
+	c.hbTimer = c.s.deps.Clock.AfterFunc(d, func() {
+		select {
+		case hb <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// heartbeat sends a ping request when nothing was written for Heartbeat.
+func (c *conn) heartbeat() error {
+	s := c.s
+	s.mu.Lock()
+	c.hbArmed = false
+	now := s.deps.Clock.Now()
+	idle := now.Sub(c.lastWrite) >= s.opts.Heartbeat && c.qHead == len(c.queue)
+	if idle {
+		c.lastWrite = now
+	}
+	s.mu.Unlock()
+	if !idle {
+		return nil
+	}
+	ping := rtmp.UserControlMessage(rtmp.UserControl{Event: rtmp.EventPingRequest, Value: uint32(now.UnixMilli())})
+	return c.rc.WriteMessages([]rtmp.Message{ping})
+}
+
+// finish ends a connection that was up: err nil is a clean close (0x08),
+// anything else a send failure (0x60).
+func (c *conn) finish(err error) {
+	s := c.s
+	if err == nil {
+		if cerr := c.rc.Close(); cerr != nil {
+			err = cerr
+		}
+	} else {
+		if c.nc != nil {
+			c.nc.Close()
+		}
+		c.rc.Close()
+	}
+	s.mu.Lock()
+	c.state, c.ended = stateEnded, true
+	if c.hbTimer != nil {
+		c.hbTimer.Stop()
+	}
+	if !s.detached {
+		reason := "closed"
+		if c.wireSeg {
+			if err != nil {
+				reason = observe.ReasonConnReset
+			}
+			s.observe(observe.Observation{Kind: observe.SegmentEnded, Seq: c.wireSegSeq, Reason: reason})
+		}
+		if err == nil || errors.Is(err, errStopped) {
+			s.observe(observe.Observation{Kind: observe.ConnClosed, Code: int(EventClose), Reason: "closed"})
+			if err == nil {
+				s.n.add(c.cb, c.id, EventClose, 0, 0)
+			}
+		} else {
+			s.observe(observe.Observation{Kind: observe.ConnClosed, Code: int(EventSendThreadExit), Reason: "send_thread_exit"})
+			s.n.add(c.cb, c.id, EventSendThreadExit, int64(rtmp.StageOf(err)), 0)
+		}
+		c.dropQueueLocked()
+		c.scheduleLostLocked()
+	}
+	s.mu.Unlock()
+	s.n.flush()
+}
+
+// lostCheck is a pending decision on a dead connection's written frames.
+type lostCheck struct {
+	t clock.Timer
+}
+
+// scheduleLostLocked decides, LostGrace from now, which frames written to
+// this connection the cloud never accounted: they are lost.
+func (c *conn) scheduleLostLocked() {
+	s := c.s
+	if s.deps.Receipts == nil || len(c.led.pending()) == 0 {
+		return
+	}
+	lc := &lostCheck{}
+	s.timers[lc] = struct{}{}
+	lc.t = s.deps.Clock.AfterFunc(s.opts.LostGrace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.timers[lc]; !ok {
+			return // detached meanwhile
+		}
+		delete(s.timers, lc)
+		c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
+		at := s.deps.Clock.Now()
+		for _, r := range c.led.pending() {
+			s.observe(observe.Observation{At: at, Kind: observe.FrameLost, Stream: r.stream, Seq: r.seq, Reason: observe.ReasonConnReset})
+		}
+		c.led = ledger{}
+	})
+}

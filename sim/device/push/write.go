@@ -1,0 +1,165 @@
+package push
+
+import (
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/amf0"
+
+	"github.com/fleetsim/fleetsim/media/aac"
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/flv"
+	"github.com/fleetsim/fleetsim/media/h264"
+	"github.com/fleetsim/fleetsim/media/h265"
+	"github.com/fleetsim/fleetsim/media/rtmp"
+	"github.com/fleetsim/fleetsim/sim/observe"
+)
+
+// write sends one queued item (sender goroutine only).
+func (c *conn) write(it *item) error {
+	if it.kind == itemMeta {
+		return c.writeMeta(it)
+	}
+	f := it.f
+	if !c.sentMeta {
+		if err := c.writeOnMetaData(f); err != nil {
+			return err
+		}
+	}
+	ts := c.timestamp(f.PTS)
+	if f.Codec.IsVideo() {
+		if it.key && !c.sameParams(f) {
+			hdr, err := flv.AppendVideoSequenceHeaderFor(c.buf[:0], f, c.s.opts.HEVC)
+			if err != nil {
+				return err
+			}
+			c.buf = hdr
+			if err := c.rc.WriteVideo(ts, hdr); err != nil {
+				return err
+			}
+		}
+		body, err := flv.AppendVideoTagBody(c.buf[:0], f, c.s.opts.HEVC)
+		if err != nil {
+			return err
+		}
+		c.buf = body
+		c.lastVideo = f.PTS
+		return c.rc.WriteVideo(ts, body)
+	}
+	if f.Codec == av.AAC && c.audioHdr {
+		asc := c.s.opts.AudioConfig
+		if cfg := c.s.audioConfig(); len(asc) == 0 && cfg != nil {
+			var err error
+			if asc, err = aac.AppendConfig(nil, *cfg); err != nil {
+				return err
+			}
+		}
+		c.buf = flv.AppendAACSequenceHeader(c.buf[:0], asc)
+		if err := c.rc.WriteAudio(ts, c.buf); err != nil {
+			return err
+		}
+		c.audioHdr = false
+	}
+	body, err := flv.AppendAudioTagBody(c.buf[:0], f)
+	if err != nil {
+		return err
+	}
+	c.buf = body
+	c.lastAudio = f.PTS
+	return c.rc.WriteAudio(ts, body)
+}
+
+// timestamp is the RTMP timestamp of a media time: PTS from the stream's
+// origin plus the base, never going back on this connection.
+func (c *conn) timestamp(pts time.Duration) rtmp.Timestamp {
+	ts := rtmp.Timestamp(flv.Milliseconds(pts + c.s.opts.TimestampBase))
+	if ts > c.lastTS {
+		c.lastTS = ts
+	}
+	return ts
+}
+
+// sameParams reports whether the key frame's parameter sets are those of
+// the last sequence header sent, and remembers them otherwise.
+func (c *conn) sameParams(f *av.Frame) bool {
+	var vps, sps, pps []byte
+	if f.Codec == av.H265 {
+		vps, sps, pps = h265.ParameterSets(f.NALUs)
+	} else {
+		sps, pps = h264.ParameterSets(f.NALUs)
+	}
+	if c.hdr.sps != nil && same(vps, c.hdr.vps) && same(sps, c.hdr.sps) && same(pps, c.hdr.pps) {
+		return true
+	}
+	c.hdr = paramCache{vps: vps, sps: sps, pps: pps}
+	return false
+}
+
+// writeOnMetaData sends the stream's @setDataFrame onMetaData before its
+// first frame: the codec ids (RP9: 12 or 'hvc1' for H.265) and the audio
+// format.
+func (c *conn) writeOnMetaData(f *av.Frame) error {
+	c.sentMeta = true
+	codec := f.Codec
+	if !codec.IsVideo() {
+		codec = c.s.videoCodec()
+	}
+	var md amf0.ECMAArray
+	switch codec {
+	case av.H264:
+		md = append(md, amf0.Property{Key: "videocodecid", Value: float64(flv.CodecIDAVC)})
+	case av.H265:
+		id := float64(flv.CodecIDHEVC)
+		if c.s.opts.HEVC == flv.HEVCEnhanced {
+			id = float64(flv.VideoCodecIDHVC1)
+		}
+		md = append(md, amf0.Property{Key: "videocodecid", Value: id})
+	}
+	if cfg := c.s.audioConfig(); cfg != nil {
+		md = append(md,
+			amf0.Property{Key: "audiocodecid", Value: float64(flv.SoundFormatAAC)},
+			amf0.Property{Key: "audiosamplerate", Value: float64(cfg.SampleRate)},
+			amf0.Property{Key: "audiosamplesize", Value: 16.0},
+			amf0.Property{Key: "stereo", Value: cfg.Channels > 1})
+	}
+	return c.rc.WriteMetadata(md)
+}
+
+// writeMeta sends a control metadata message and keeps the segment state
+// of the wire: stream start → SegmentStarted (the audio sequence header is
+// re-sent for the segment), stream end → SegmentEnded and 0x102.
+func (c *conn) writeMeta(it *item) error {
+	d := metaData(it.meta)
+	if err := c.rc.WriteData(c.lastTS, d); err != nil {
+		return err
+	}
+	s := c.s
+	switch it.metaType {
+	case MetaStreamStart:
+		c.wireSeg, c.wireSegSeq = true, it.seg
+		c.audioHdr = true
+		s.mu.Lock()
+		s.observe(observe.Observation{Kind: observe.SegmentStarted, Seq: it.seg, Code: int(it.wparam)})
+		s.mu.Unlock()
+	case MetaStreamEnd:
+		c.wireSeg = false
+		s.mu.Lock()
+		s.observe(observe.Observation{Kind: observe.SegmentEnded, Seq: it.seg, OK: true, Value: time.Duration(it.wparam) * time.Millisecond})
+		s.n.add(c.cb, c.id, EventSegmentEnd, c.lastVideo.Milliseconds(), c.lastAudio.Milliseconds())
+		s.mu.Unlock()
+		s.n.flush()
+	}
+	return nil
+}
+
+// audioConfig and videoCodec are what SendFrame/SendPacket learned.
+func (s *SDK) audioConfig() *aac.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.audioCfg
+}
+
+func (s *SDK) videoCodec() av.Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.vcodec
+}
