@@ -16,6 +16,7 @@ type Writer struct {
 	// back after it, so an idle writer holds no buffer.
 	pool    *BufferPool
 	bufp    *[]byte
+	small   []byte // resident buffer for small messages when pooled
 	streams map[uint32]*writeState
 	// low keeps the states of the common chunk streams 2..9 out of the map.
 	low [8]writeState
@@ -45,8 +46,12 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: w, chunkSize: DefaultChunkSize}
 }
 
+// smallBuffer is the resident buffer of a pooled writer: messages that
+// fit (commands, control, audio) never touch the pool.
+const smallBuffer = 1024
+
 // UsePool makes the writer borrow its encode buffer from p for each batch
-// and return it after the flush. Thousands of mostly idle connections then
+// larger than 1 KiB and return it after the flush. Thousands of mostly idle connections then
 // share a few buffers instead of holding one as large as their largest
 // message each.
 func (w *Writer) UsePool(p *BufferPool) { w.pool = p }
@@ -107,7 +112,13 @@ func (w *Writer) release() {
 	if w.bufp != nil {
 		*w.bufp = w.buf[:0]
 		w.pool.Put(w.bufp)
-		w.bufp, w.buf = nil, nil
+		w.bufp = nil
+		w.buf = w.small[:0]
+		return
+	}
+	if w.pool != nil && cap(w.buf) > smallBuffer {
+		// A batch outgrew the resident buffer: do not keep the growth.
+		w.buf = w.small[:0]
 		return
 	}
 	w.buf = w.buf[:0]
@@ -144,8 +155,14 @@ func (w *Writer) Append(m *Message) error {
 	length := uint32(len(m.Payload))
 	if w.pool != nil && w.bufp == nil && len(w.buf) == 0 {
 		// Room for the payload and every chunk header (at most 18 bytes).
-		w.bufp = w.pool.Get(len(m.Payload) + (len(m.Payload)/int(w.chunkSize)+1)*18)
-		w.buf = *w.bufp
+		need := len(m.Payload) + (len(m.Payload)/int(w.chunkSize)+1)*18
+		if need > smallBuffer {
+			w.bufp = w.pool.Get(need)
+			w.buf = *w.bufp
+		} else if w.small == nil {
+			w.small = make([]byte, 0, smallBuffer)
+			w.buf = w.small
+		}
 	}
 
 	var format byte
