@@ -222,6 +222,11 @@ func (c *ClientConn) awaitResult(ctx context.Context, stage Stage, tx float64) (
 		}
 		switch cmd.Name {
 		case CmdResult:
+			// Kingsoft's ingest answers with a _result whose object holds a
+			// numeric status code: non-zero is a refusal.
+			if st := statusOf(&cmd); st != nil && st.Ingest != nil && st.IsError() {
+				return cmd, &Error{stage: stage, during: stage, Status: st, Err: st}
+			}
 			return cmd, nil
 		case CmdError:
 			st := statusOf(&cmd)
@@ -233,20 +238,31 @@ func (c *ClientConn) awaitResult(ctx context.Context, stage Stage, tx float64) (
 	}
 }
 
-// awaitStatus reads until an onStatus with one of the wanted codes, or an
-// error status.
+// awaitStatus reads until an onStatus with one of the wanted codes, an
+// ingest's _result with a numeric status, or an error status.
 func (c *ClientConn) awaitStatus(ctx context.Context, stage Stage, want ...string) (*Status, error) {
 	for {
 		cmd, err := c.nextCommand(ctx, stage)
 		if err != nil {
 			return nil, err
 		}
-		if cmd.Name != CmdOnStatus && cmd.Name != CmdError {
+		if cmd.Name != CmdOnStatus && cmd.Name != CmdError && cmd.Name != CmdResult {
 			continue
 		}
 		st := statusOf(&cmd)
 		if st == nil {
 			continue
+		}
+		if cmd.Name == CmdResult {
+			// Only an ingest's numeric status in a _result (the Kingsoft
+			// document's shape) settles a publish or play; other results
+			// (to releaseStream, FCPublish) do not.
+			if st.Ingest == nil {
+				continue
+			}
+			if !st.IsError() {
+				return st, nil
+			}
 		}
 		if st.IsError() {
 			return st, &Error{stage: stage, during: stage, Status: st, Err: st}

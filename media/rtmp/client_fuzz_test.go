@@ -3,6 +3,7 @@ package rtmp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"testing"
 
@@ -94,4 +95,76 @@ func FuzzClientSetup(f *testing.F) {
 		}
 		c.Close()
 	})
+}
+
+// kingsoftScript answers like the Kingsoft document: connect and publish
+// get a _result with {code, subCode, description}.
+func kingsoftScript(tb testing.TB, connect, publish IngestCode) []byte {
+	var b bytes.Buffer
+	w := chunk.NewWriter(&b)
+	obj := func(c IngestCode) amf0.Object {
+		return amf0.Object{{Key: "code", Value: float64(c.Code)}, {Key: "subCode", Value: float64(c.SubCode)}, {Key: "description", Value: c.Description()}}
+	}
+	cmds := []struct {
+		sid uint32
+		cmd Command
+	}{
+		{0, Command{Name: CmdResult, TxID: 1, Args: []any{obj(connect)}}},
+		{0, Command{Name: CmdResult, TxID: 2}}, // releaseStream
+		{0, Command{Name: CmdResult, TxID: 4, Args: []any{1.0}}},
+		{1, Command{Name: CmdResult, TxID: 5, Args: []any{obj(publish)}}},
+	}
+	for _, c := range cmds {
+		m, err := c.cmd.Message(c.sid)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := w.Append(&m); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestKingsoftResultStatuses: refusals carried in _result objects (the
+// Kingsoft ingest document's shape) fail the right stage with the code.
+func TestKingsoftResultStatuses(t *testing.T) {
+	tests := []struct {
+		name             string
+		connect, publish IngestCode
+		stage            Stage
+	}{
+		{"success", IngestSuccess, IngestSuccess, StageSuccess},
+		{"non-existent app at connect", IngestNonExistApp, IngestSuccess, StageConnect},
+		{"stream exists at publish", IngestSuccess, IngestStreamExists, StagePublish},
+		{"url expired at publish", IngestSuccess, IngestURLExpired, StagePublish},
+		{"signature missing at publish", IngestSuccess, IngestAuthMissing, StagePublish},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := ctxT(t)
+			c, err := Dial(ctx, "rtmp://h/live/s?t=1&k=2", ClientConfig{Dial: scriptedDial(kingsoftScript(t, tc.connect, tc.publish))})
+			if err == nil {
+				err = c.Publish(ctx)
+				defer c.Close()
+			}
+			if StageOf(err) != tc.stage {
+				t.Fatalf("stage %v (%v), want %v", StageOf(err), err, tc.stage)
+			}
+			if err == nil {
+				return
+			}
+			var e *Error
+			want := tc.publish
+			if tc.stage == StageConnect {
+				want = tc.connect
+			}
+			if !errors.As(err, &e) || e.Status == nil || e.Status.Ingest == nil || *e.Status.Ingest != want {
+				t.Errorf("status %+v, want ingest %v", e.Status, want)
+			}
+		})
+	}
 }
