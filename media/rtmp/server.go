@@ -90,23 +90,31 @@ var ErrTooManyConns = errors.New("rtmp: too many connections")
 
 // Serve accepts connections on ln until ctx ends, then closes ln and every
 // connection and waits for their goroutines. It returns nil after ctx ends,
-// or the listener's error.
+// or net.ErrClosed when someone else closed ln. Other accept errors (no
+// file descriptors left) are retried with a backoff.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	defer s.wg.Wait()
+	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Out of file descriptors and the like: wait and retry, as
+			// net/http does, rather than stop serving thousands.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if clock.Sleep(ctx, s.cfg.Clock, backoff) != nil {
+				return nil
+			}
+			continue
 		}
+		backoff = 0
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()

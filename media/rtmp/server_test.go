@@ -3,6 +3,7 @@ package rtmp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -262,5 +263,52 @@ func BenchmarkIdlePublisherMemory(b *testing.B) {
 		for _, c := range cs {
 			c.Close()
 		}
+	}
+}
+
+// flakyListener fails its first accepts as a process out of descriptors.
+type flakyListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (f *flakyListener) Accept() (net.Conn, error) {
+	if f.fails.Add(-1) >= 0 {
+		return nil, fmt.Errorf("accept: %w", syscallEMFILE)
+	}
+	return f.Listener.Accept()
+}
+
+var syscallEMFILE = errors.New("too many open files")
+
+// TestServeRetriesAcceptErrors: an accept error other than a closed
+// listener does not stop the server.
+func TestServeRetriesAcceptErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyListener{Listener: ln}
+	fl.fails.Store(3)
+	h := &countHandler{}
+	srv := NewServer(h, ServerConfig{})
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx, fl) }()
+	ctx := ctxT(t)
+	c, err := Dial(ctx, "rtmp://"+ln.Addr().String()+"/live/s", ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Publish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if h.publishes.Load() != 1 {
+		t.Errorf("publishes %d", h.publishes.Load())
 	}
 }
