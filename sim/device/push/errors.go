@@ -28,6 +28,11 @@ var (
 	ErrTooManyConns   = errors.New("push: max connections reached")
 	ErrNoTokenServer  = errors.New("push: no token server set")
 	ErrClosed         = errors.New("push: connection closed")
+	// ErrPaused: flow control dropped the frame (RP6).
+	ErrPaused = errors.New("push: media push paused")
+	// ErrWaitIDR: video is dropped until the next IDR (after connecting or
+	// after a pause).
+	ErrWaitIDR = errors.New("push: waiting for an IDR")
 )
 
 // CodeOf returns the event code of an API error (EventNone when it has none).

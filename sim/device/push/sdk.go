@@ -314,14 +314,14 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
 	}
 	if f.Codec.IsVideo() {
 		if c.needIDR != "" && !key {
-			return drop(c.needIDR, nil)
+			return drop(c.needIDR, ErrWaitIDR)
 		}
 	}
 	if c.paused {
 		if f.Codec.IsVideo() {
 			c.needIDR = observe.ReasonPaused
 		}
-		return drop(observe.ReasonPaused, nil)
+		return drop(observe.ReasonPaused, ErrPaused)
 	}
 	size := int64(f.Size()) + tagOverhead
 	if s.pool-s.used-size < int64(PauseFreeBelow) || c.qBytes+size > s.pool/2 {
@@ -329,7 +329,7 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
 		if f.Codec.IsVideo() {
 			c.needIDR = observe.ReasonPaused
 		}
-		return drop(observe.ReasonPaused, nil)
+		return drop(observe.ReasonPaused, ErrPaused)
 	}
 	if f.Codec.IsVideo() && key {
 		c.needIDR = ""
