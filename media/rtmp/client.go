@@ -165,6 +165,10 @@ func withCtx(ctx context.Context, e *Error) *Error {
 		e.Err = fmt.Errorf("%w (%w)", cerr, e.Err)
 		if errors.Is(cerr, context.DeadlineExceeded) {
 			e.stage = StageTimeout
+		} else {
+			// Cancelled: the stage that was running failed, not a timeout
+			// (cancellation works by expiring the socket's deadline).
+			e.stage = e.during
 		}
 	}
 	return e

@@ -402,6 +402,38 @@ func TestDialStages(t *testing.T) {
 	}
 }
 
+// TestDialCancelled: cancelling the context mid-handshake fails the
+// handshake stage (not a timeout) with context.Canceled as the cause.
+func TestDialCancelled(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		c := <-accepted
+		defer c.Close()
+		// Cancel once the client is in the handshake (C0C1 arrived).
+		if _, err := io.ReadFull(c, make([]byte, 1537)); err == nil {
+			cancel()
+		}
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	_, err = Dial(ctx, "rtmp://"+ln.Addr().String()+"/live/s", ClientConfig{})
+	var e *Error
+	if !errors.As(err, &e) || e.Stage() != StageHandshake || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want a cancelled handshake", err)
+	}
+}
+
 // TestServerGracefulShutdown: cancelling Serve's context closes open
 // connections; the client sees its connection end with StageClose.
 func TestServerGracefulShutdown(t *testing.T) {
