@@ -484,10 +484,15 @@ func (c *ClientConn) writeMedia(csid uint32, typ TypeID, ts Timestamp, p []byte)
 }
 
 // WriteMessages sends a batch with one socket write. Messages with CSID 0
-// get the chunk stream of their type, and all go on the stream's id.
+// get the chunk stream of their type; media, data and command messages go
+// on the stream's id, protocol control messages on stream 0.
 func (c *ClientConn) WriteMessages(ms []Message) error {
 	for i := range ms {
-		ms[i].StreamID = c.sid
+		if ms[i].Type > chunk.TypeSetPeerBandwidth {
+			ms[i].StreamID = c.sid
+		} else {
+			ms[i].StreamID = 0
+		}
 		if ms[i].CSID == 0 {
 			ms[i].CSID = csidFor(ms[i].Type)
 		}
@@ -499,6 +504,9 @@ func (c *ClientConn) WriteMessages(ms []Message) error {
 }
 
 func csidFor(t TypeID) uint32 {
+	if t <= chunk.TypeSetPeerBandwidth {
+		return CSIDControl
+	}
 	switch t {
 	case chunk.TypeVideo:
 		return CSIDVideo

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -376,5 +377,22 @@ func TestWriterPooled(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("allocs per pooled write = %v", allocs)
+	}
+}
+
+// TestReaderAllocationFollowsData: a peer announcing a 4 MiB message and
+// sending 100 bytes costs the reader about the first buffer (64 KiB), not
+// the announced size.
+func TestReaderAllocationFollowsData(t *testing.T) {
+	wire := join(h0(6, 0, 4<<20-1, TypeVideo, 1), make([]byte, 100))
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	r := NewReader(bytes.NewReader(wire), ReaderOptions{MaxMessageSize: 4 << 20})
+	if _, err := r.ReadMessage(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v", err)
+	}
+	runtime.ReadMemStats(&ms1)
+	if got := ms1.TotalAlloc - ms0.TotalAlloc; got > 100<<10 {
+		t.Errorf("allocated %d bytes for 100 bytes of a 4 MiB message", got)
 	}
 }
