@@ -12,7 +12,10 @@ import (
 
 // Conn is a TCP connection through a link. Writes are accepted into an
 // emulated send buffer (blocking while it is full) and reach the real
-// socket when the model says the far end receives them; reads return data
+// socket when the model says the far end receives them; their space in
+// the buffer frees when the acknowledgement would be back (one down-link
+// delay later), so a long round trip limits throughput to about
+// SendBuffer/RTT as on a real socket. Reads return data
 // when the model says it arrives. Loss is retransmission delay, never a
 // hole: bytes arrive late, in order, or the connection is reset and both
 // ends see it (the real socket is closed with an RST).
@@ -24,10 +27,13 @@ type Conn struct {
 	rmu sync.Mutex // one reader at a time
 
 	mu       sync.Mutex
-	segs     []seg  // queued segments, in order; head first
-	head     int    // index of the first undelivered segment
-	base     uint64 // flow number of segs[0]
-	queued   int    // bytes accepted and not yet written to raw
+	segs     []seg    // queued segments, in order; head first
+	head     int      // index of the first undelivered segment
+	base     uint64   // flow number of segs[0]
+	queued   int      // bytes accepted and not yet acknowledged
+	acks     []ackRec // written batches waiting for their acknowledgement
+	ackHead  int
+	ackDelay time.Duration // acknowledgements cross the down direction
 	sndbuf   int
 	timer    clock.Timer
 	flushing bool
@@ -44,6 +50,12 @@ type Conn struct {
 	bufs       net.Buffers
 	wbuf       net.Buffers // what flush is writing (a field: no allocation)
 	rel        []*[]byte   // buffers to return once written
+}
+
+// ackRec frees n bytes of the send buffer at at.
+type ackRec struct {
+	at time.Time
+	n  int
 }
 
 type seg struct {
@@ -104,11 +116,16 @@ func (c *Conn) Write(b []byte) (int, error) {
 			c.mu.Unlock()
 			return n, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
 		}
+		c.reapLocked(c.l.clk.Now())
 		space := c.sndbuf - c.queued
 		if space <= 0 {
 			dl := c.wdl
+			var next time.Time
+			if c.ackHead < len(c.acks) {
+				next = c.acks[c.ackHead].at
+			}
 			c.mu.Unlock()
-			if err := c.waitSpace(dl); err != nil {
+			if err := c.waitSpace(dl, next); err != nil {
 				return n, err
 			}
 			c.mu.Lock()
@@ -125,7 +142,19 @@ func (c *Conn) Write(b []byte) (int, error) {
 	return n, nil
 }
 
-func (c *Conn) waitSpace(dl time.Time) error {
+// waitSpace waits for send-buffer space: an acknowledgement due at next
+// (if not zero), a flush, the end of the connection or the deadline.
+func (c *Conn) waitSpace(dl, next time.Time) error {
+	var ack <-chan time.Time
+	if !next.IsZero() {
+		d := next.Sub(c.l.clk.Now())
+		if d <= 0 {
+			return nil
+		}
+		t := c.l.clk.NewTimer(d)
+		defer t.Stop()
+		ack = t.C()
+	}
 	var tc <-chan time.Time
 	if !dl.IsZero() {
 		d := dl.Sub(c.l.clk.Now())
@@ -138,6 +167,7 @@ func (c *Conn) waitSpace(dl time.Time) error {
 	}
 	select {
 	case <-c.wake:
+	case <-ack:
 	case <-c.done:
 	case <-tc:
 		return &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}
@@ -157,6 +187,7 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 		l.refreshCap(&c.up, l.tp.capUp)
 		mss := l.tp.mss
 		c.sndbuf = l.tp.sndbuf
+		c.ackDelay = l.tp.ackDelay
 		repair := func(n uint64, own time.Time) {
 			if c.repairLocked(n, own) {
 				rearm = true
@@ -234,6 +265,7 @@ func (c *Conn) flush() {
 		now := c.l.clk.Now()
 		bufs := c.bufs[:0]
 		bytes, fatal := 0, false
+		var lastDue time.Time
 		for c.head < len(c.segs) && !c.segs[c.head].due.After(now) {
 			s := &c.segs[c.head]
 			if s.fatal {
@@ -242,6 +274,7 @@ func (c *Conn) flush() {
 			}
 			bufs = append(bufs, s.b)
 			bytes += len(s.b)
+			lastDue = s.due
 			if s.buf != nil {
 				c.rel = append(c.rel, s.buf)
 			}
@@ -275,7 +308,10 @@ func (c *Conn) flush() {
 		}
 		c.rel = c.rel[:0]
 		c.bufs = bufs[:0]
-		c.queued -= bytes
+		if bytes > 0 {
+			c.acks = append(c.acks, ackRec{at: lastDue.Add(c.ackDelay), n: bytes})
+			c.reapLocked(c.l.clk.Now())
+		}
 		select {
 		case c.wake <- struct{}{}:
 		default:
@@ -290,6 +326,22 @@ func (c *Conn) flush() {
 			c.mu.Unlock()
 			return
 		}
+	}
+}
+
+// reapLocked frees the send-buffer space of batches acknowledged by now.
+// c.mu held.
+func (c *Conn) reapLocked(now time.Time) {
+	for c.ackHead < len(c.acks) && !c.acks[c.ackHead].at.After(now) {
+		c.queued -= c.acks[c.ackHead].n
+		c.ackHead++
+	}
+	switch {
+	case c.ackHead == len(c.acks):
+		c.acks, c.ackHead = c.acks[:0], 0
+	case c.ackHead >= 32 && 2*c.ackHead >= len(c.acks):
+		k := copy(c.acks, c.acks[c.ackHead:])
+		c.acks, c.ackHead = c.acks[:k], 0
 	}
 }
 
@@ -332,6 +384,7 @@ func (c *Conn) finishLocked(err error) {
 	clear(c.segs)
 	c.base += uint64(len(c.segs))
 	c.segs, c.head, c.queued = nil, 0, 0
+	c.acks, c.ackHead = nil, 0
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -466,10 +519,11 @@ func (c *Conn) abort() {
 }
 
 // Buffered is the number of bytes in the emulated send buffer (what
-// SIOCOUTQ would report on a device): accepted and not yet delivered.
+// SIOCOUTQ would report on a device): accepted and not yet acknowledged.
 func (c *Conn) Buffered() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reapLocked(c.l.clk.Now())
 	return c.queued
 }
 
@@ -500,4 +554,14 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	default:
 	}
 	return nil
+}
+
+// nextAck is when the next acknowledgement frees send-buffer space.
+func (c *Conn) nextAck() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ackHead < len(c.acks) {
+		return c.acks[c.ackHead].at, true
+	}
+	return time.Time{}, false
 }

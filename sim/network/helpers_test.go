@@ -113,3 +113,5 @@ func until(t testing.TB, fk *clock.Fake, done <-chan struct{}) {
 }
 
 func newFakeAtEpoch() *clock.Fake { return clock.NewFake(clock.Epoch()) }
+
+func clockEpoch() time.Time { return clock.Epoch() }

@@ -23,13 +23,14 @@ const (
 
 // tcpParams is the TCP model of a profile, computed once per profile.
 type tcpParams struct {
-	mss     int
-	sndbuf  int
-	rtt     time.Duration
-	rto     time.Duration
-	stall   time.Duration
-	capUp   float64 // goodput caps in bytes per second; 0 = none
-	capDown float64
+	mss      int
+	sndbuf   int
+	ackDelay time.Duration // acknowledgements cross the down direction
+	rtt      time.Duration
+	rto      time.Duration
+	stall    time.Duration
+	capUp    float64 // goodput caps in bytes per second; 0 = none
+	capDown  float64
 }
 
 func newTCPParams(p Profile, upLoss, downLoss float64) tcpParams {
@@ -39,6 +40,7 @@ func newTCPParams(p Profile, upLoss, downLoss float64) tcpParams {
 		stall:  p.TCP.StallLimit.D(),
 		rtt:    p.Up.Delay.D() + p.Down.Delay.D(),
 	}
+	t.ackDelay = p.Down.Delay.D()
 	if t.mss == 0 {
 		t.mss = DefaultMSS
 	}

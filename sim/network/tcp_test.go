@@ -50,8 +50,14 @@ func TestTCPThroughputAtRate(t *testing.T) {
 	if math.Abs(float64(last-want)) > float64(ms(1)) {
 		t.Errorf("last byte at %v, want %v ±1ms", last, want)
 	}
+	// The send buffer empties when the last acknowledgement is back, one
+	// down-link delay after the last byte arrived.
+	if c.Buffered() == 0 {
+		t.Error("the send buffer emptied before the acknowledgement came back")
+	}
+	fk.Advance(ms(25))
 	if c.Buffered() != 0 {
-		t.Errorf("Buffered = %d after delivery", c.Buffered())
+		t.Errorf("Buffered = %d after the last acknowledgement", c.Buffered())
 	}
 }
 
@@ -278,6 +284,47 @@ func TestTCPWriteBlocksWhenSendBufferFull(t *testing.T) {
 	until(t, fk, done)
 	if !errors.Is(werr, os.ErrDeadlineExceeded) || n < 16*1024 || n >= 64*1024 {
 		t.Fatalf("Write with deadline = %d, %v; want a partial write and a timeout", n, werr)
+	}
+}
+
+func TestTCPWindowLimit(t *testing.T) {
+	// Satellite-like: 300 ms each way, a fast link, a 64 KiB send buffer:
+	// throughput is the buffer per round trip, not the rate.
+	p := Profile{
+		Up:   Direction{Rate: 20 * units.Mbps, Delay: units.Duration(ms(300))},
+		Down: Direction{Delay: units.Duration(ms(300))},
+	}
+	l, fk := newTestLink(t, p, "cam-sat")
+	c, rc := dialRec(t, l, fk)
+	const total = 2 << 20
+	// A sender that writes whenever there is room, on virtual time: the
+	// test goroutine moves the clock to the next flush or acknowledgement.
+	buf := make([]byte, DefaultSendBuffer)
+	for left := total; left > 0; {
+		if room := DefaultSendBuffer - c.Buffered(); room > 0 {
+			n := min(room, left)
+			c.Write(buf[:n])
+			left -= n
+			continue
+		}
+		next, ok := fk.Next()
+		if ack, aok := c.nextAck(); aok && (!ok || ack.Before(next)) {
+			next, ok = ack, true
+		}
+		if !ok {
+			t.Fatal("send buffer full and nothing pending")
+		}
+		fk.AdvanceTo(next)
+	}
+	drain(fk)
+	arr := rc.arrivals()
+	el := arr[len(arr)-1].at.Sub(clockEpoch()).Seconds()
+	got := total / el
+	// A byte holds its place in the buffer for one round trip (the rate is
+	// far above the window's pace, so nothing queues at the bottleneck).
+	want := float64(DefaultSendBuffer) / 0.6
+	if math.Abs(got-want)/want > 0.05 {
+		t.Errorf("throughput %.0f B/s, want the window limit %.0f B/s ±5%%", got, want)
 	}
 }
 
