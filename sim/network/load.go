@@ -41,8 +41,8 @@ func ParseProfile(r io.Reader, name string) (Profile, error) {
 	return p, nil
 }
 
-// LoadProfile reads a profile file. Relative trace paths in it are made
-// relative to the file's directory.
+// LoadProfile reads a profile file. Relative trace paths in it are taken
+// relative to the file's directory and returned absolute.
 func LoadProfile(path string) (Profile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -57,6 +57,9 @@ func LoadProfile(path string) (Profile, error) {
 	for _, d := range []*Direction{&p.Up, &p.Down} {
 		if d.Trace != "" && !filepath.IsAbs(d.Trace) {
 			d.Trace = filepath.Join(dir, d.Trace)
+			if abs, err := filepath.Abs(d.Trace); err == nil {
+				d.Trace = abs
+			}
 		}
 	}
 	return p, nil

@@ -3,6 +3,7 @@ package netem
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -146,7 +147,7 @@ func Outage(c Cohort, down bool) ([]Command, error) {
 // netemArgs renders a direction as netem options.
 func netemArgs(d network.Direction) ([]string, error) {
 	if d.Trace != "" {
-		return nil, fmt.Errorf("trace-driven capacity (%s) needs the userland backend: netem has no traces", d.Trace)
+		return nil, fmt.Errorf("trace-driven capacity (%s) needs the userland backend: netem has no traces", filepath.Base(d.Trace))
 	}
 	var a []string
 	if d.Queue > 0 {
