@@ -194,6 +194,27 @@ func TestMarkov4(t *testing.T) {
 	if want := m.Rate(); math.Abs(rate-want)/want > 0.05 {
 		t.Errorf("4-state loss %.4f, want %.4f ±5%%", rate, want)
 	}
+	// Rate() against the chain's stationary distribution found by power
+	// iteration of netem's transition matrix (states 1..4 → 0..3).
+	P := [4][4]float64{
+		{1 - float64(cfg.P13) - float64(cfg.P14), 0, float64(cfg.P13), float64(cfg.P14)},
+		{0, 1 - float64(cfg.P23), float64(cfg.P23), 0},
+		{float64(cfg.P31), float64(cfg.P32), 1 - float64(cfg.P31) - float64(cfg.P32), 0},
+		{1, 0, 0, 0},
+	}
+	pi := [4]float64{1, 0, 0, 0}
+	for it := 0; it < 100000; it++ {
+		var next [4]float64
+		for i := range pi {
+			for j := range pi {
+				next[j] += pi[i] * P[i][j]
+			}
+		}
+		pi = next
+	}
+	if got, want := m.Rate(), pi[2]+pi[3]; math.Abs(got-want) > 1e-9 {
+		t.Errorf("Rate() = %.6f, stationary loss %.6f", got, want)
+	}
 }
 
 func TestBernoulliRate(t *testing.T) {
