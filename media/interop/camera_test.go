@@ -30,6 +30,9 @@ type cameraConfig struct {
 	// signalled (legacy codec id 12 or Enhanced RTMP hvc1).
 	Codec av.Codec
 	HEVC  flv.HEVCMode
+	// Offset is added to every RTMP timestamp (a connection that has been
+	// up for hours: past 0xFFFFFF ms timestamps need the extended field).
+	Offset time.Duration
 }
 
 // synthesiser is what h264.Synth and h265.Synth share.
@@ -169,11 +172,11 @@ func (c *camera) start(conn mediaWriter) error {
 	if c.tag, err = flv.AppendVideoSequenceHeaderFor(c.tag[:0], f, c.cfg.HEVC); err != nil {
 		return fmt.Errorf("video sequence header: %w", err)
 	}
-	if err := conn.WriteVideo(0, c.tag); err != nil {
+	if err := conn.WriteVideo(rtmp.TimestampOf(c.cfg.Offset), c.tag); err != nil {
 		return err
 	}
 	c.tag = flv.AppendAACSequenceHeader(c.tag[:0], c.asc)
-	return conn.WriteAudio(0, c.tag)
+	return conn.WriteAudio(rtmp.TimestampOf(c.cfg.Offset), c.tag)
 }
 
 // send writes frame f as its tag body.
@@ -183,12 +186,12 @@ func (c *camera) send(conn mediaWriter, f *av.Frame) error {
 		if c.tag, err = flv.AppendVideoTagBody(c.tag[:0], f, c.cfg.HEVC); err != nil {
 			return err
 		}
-		return conn.WriteVideo(rtmp.TimestampOf(f.DTS), c.tag)
+		return conn.WriteVideo(rtmp.TimestampOf(c.cfg.Offset+f.DTS), c.tag)
 	}
 	if c.tag, err = flv.AppendAudioTagBody(c.tag[:0], f); err != nil {
 		return err
 	}
-	return conn.WriteAudio(rtmp.TimestampOf(f.DTS), c.tag)
+	return conn.WriteAudio(rtmp.TimestampOf(c.cfg.Offset+f.DTS), c.tag)
 }
 
 // sendUntil sends video and audio frames in timestamp order until nVideo

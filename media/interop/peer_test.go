@@ -50,6 +50,7 @@ type ingest struct {
 	rtmp.NopHandler
 	mu        sync.Mutex
 	video     [][]byte // video tag bodies, in order
+	videoTS   []rtmp.Timestamp
 	audio     [][]byte
 	meta      []rtmp.Data
 	publishes []rtmp.StreamRequest
@@ -71,6 +72,7 @@ func (g *ingest) OnMessage(c *rtmp.ServerConn, m *rtmp.Message) error {
 	switch m.Type {
 	case chunk.TypeVideo:
 		g.video = append(g.video, bytes.Clone(m.Payload))
+		g.videoTS = append(g.videoTS, m.Timestamp)
 	case chunk.TypeAudio:
 		g.audio = append(g.audio, bytes.Clone(m.Payload))
 	case chunk.TypeDataAMF0:
