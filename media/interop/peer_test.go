@@ -278,7 +278,8 @@ func publish(t *testing.T, ctx context.Context, url string, cam *camera, n uint6
 // stream back through nginx with its stamps too.
 func TestClientPublishesToNginx(t *testing.T) {
 	testpeer.Require(t, "ffmpeg", "ffprobe")
-	ng := testpeer.StartNginxRTMP(t, testpeer.NginxOptions{Record: true})
+	// 65536-byte chunks both ways: nginx to our player, our client to nginx.
+	ng := testpeer.StartNginxRTMP(t, testpeer.NginxOptions{Record: true, ChunkSize: 65536})
 	cam, err := newCamera(subStream())
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +319,7 @@ func TestClientPublishesToNginx(t *testing.T) {
 		}
 	}()
 
-	publish(t, ctx, ng.URL("live", "cam42"), cam, n, rtmp.ClientConfig{ChunkSize: 60000})
+	publish(t, ctx, ng.URL("live", "cam42"), cam, n, rtmp.ClientConfig{ChunkSize: 65536})
 
 	select {
 	case res := <-played:
