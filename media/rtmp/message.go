@@ -1,6 +1,10 @@
 package rtmp
 
-import "github.com/fleetsim/fleetsim/media/rtmp/chunk"
+import (
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/rtmp/chunk"
+)
 
 // Message, its type and timestamp are the chunk layer's.
 type (
@@ -9,8 +13,9 @@ type (
 	Timestamp = chunk.Timestamp
 )
 
-// TimestampOf converts a media time to an RTMP timestamp.
-var TimestampOf = chunk.TimestampOf
+// TimestampOf converts a media time to an RTMP timestamp (milliseconds,
+// wrapping modulo 2^32).
+func TimestampOf(d time.Duration) Timestamp { return chunk.TimestampOf(d) }
 
 // Chunk streams this package sends on.
 const (
