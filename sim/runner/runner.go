@@ -92,6 +92,7 @@ type run struct {
 
 	media    map[string]*source.Shared // by profile name
 	networks map[string]network.Profile
+	traces   network.TraceLoader // one cache for the run: a trace is parsed once
 
 	mu      sync.Mutex
 	running map[int]*deviceRun // by fleet index
@@ -155,6 +156,7 @@ func newRun(o Options) (*run, error) {
 		}
 		r.media[name] = sh
 	}
+	r.traces = network.TraceCache(scenarioDir(sc))
 	for name, n := range sc.Networks {
 		r.networks[name] = n.Profile
 	}
