@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/fleetsim/fleetsim/media/rtmp/chunk"
@@ -131,4 +132,47 @@ func FuzzSplitAggregate(f *testing.F) {
 			t.Fatalf("sub-messages cover %d bytes of %d", total, len(b))
 		}
 	})
+}
+
+// syncPlayer writes from inside OnPlay, before the server has started the
+// play: those writes must reach the player after NetStream.Play.Start.
+type syncPlayer struct{ NopHandler }
+
+func (syncPlayer) OnPlay(c *ServerConn, req *StreamRequest) error {
+	for i := range 3 {
+		m := Message{Type: chunk.TypeVideo, StreamID: req.StreamID, Timestamp: Timestamp(i * 40), Payload: []byte{0x17, 1, byte(i)}}
+		if err := c.WriteMessage(&m); err != nil {
+			return err
+		}
+	}
+	return c.StopPlay(req.StreamID)
+}
+
+func TestWritesDuringOnPlayFollowStart(t *testing.T) {
+	_, addr := startServer(t, syncPlayer{}, ServerConfig{})
+	ctx := ctxT(t)
+	c, err := Dial(ctx, "rtmp://"+addr+"/live/s", ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Play(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for {
+		m, err := c.ReadMessage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == chunk.TypeVideo {
+			got = append(got, m.Payload[2])
+		}
+	}
+	if !bytes.Equal(got, []byte{0, 1, 2}) {
+		t.Errorf("player got frames %v, want [0 1 2] after the start", got)
+	}
 }

@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/amf0"
@@ -195,6 +197,11 @@ type ServerConn struct {
 	closeErr  error
 	hs        handshake.Packet
 
+	// Plays being started: writes to them are held (see WriteMessage).
+	pmu       sync.Mutex
+	starting  map[uint32]*[]Message
+	nstarting atomic.Int32
+
 	// Value is free for the handler's per-connection state.
 	Value any
 }
@@ -227,21 +234,78 @@ func (c *ServerConn) Close() error {
 
 // WriteMessage sends m to the peer (a played stream's media, for example)
 // with one socket write. Safe for concurrent use.
+//
+// Writes to a stream whose play is being started (from OnPlay, or from
+// another goroutine before the server has sent NetStream.Play.Start) are
+// held, copied, and sent right after the start statuses, so a player never
+// sees media before its play began.
 func (c *ServerConn) WriteMessage(m *Message) error {
 	if m.CSID == 0 {
 		m.CSID = csidFor(m.Type)
 	}
+	if c.nstarting.Load() > 0 && c.holdIfStarting(m.StreamID, []Message{*m}) {
+		return nil
+	}
 	return c.send(m)
 }
 
-// WriteMessages sends a batch with one socket write.
+// WriteMessages sends a batch with one socket write (held like
+// WriteMessage's while its stream's play is starting).
 func (c *ServerConn) WriteMessages(ms []Message) error {
 	for i := range ms {
 		if ms[i].CSID == 0 {
 			ms[i].CSID = csidFor(ms[i].Type)
 		}
 	}
+	for i := range ms {
+		if c.holdIfStarting(ms[i].StreamID, ms) {
+			return nil
+		}
+	}
 	return c.sendBatch(ms)
+}
+
+// holdIfStarting queues copies of ms when sid's play is starting.
+func (c *ServerConn) holdIfStarting(sid uint32, ms []Message) bool {
+	if sid == 0 || c.nstarting.Load() == 0 {
+		return false
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	q, ok := c.starting[sid]
+	if !ok {
+		return false
+	}
+	for _, m := range ms {
+		m.Payload = bytes.Clone(m.Payload)
+		*q = append(*q, m)
+	}
+	return true
+}
+
+// beginStarting marks sid's play as starting: writes to it are held.
+func (c *ServerConn) beginStarting(sid uint32) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.starting == nil {
+		c.starting = make(map[uint32]*[]Message)
+	}
+	c.starting[sid] = new([]Message)
+	c.nstarting.Add(1)
+}
+
+// endStarting sends (when send is true) or drops the held writes of sid,
+// then lets writes through.
+func (c *ServerConn) endStarting(sid uint32, send bool) error {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	q := c.starting[sid]
+	delete(c.starting, sid)
+	c.nstarting.Add(-1)
+	if !send || q == nil || len(*q) == 0 {
+		return nil
+	}
+	return c.sendBatch(*q)
 }
 
 // StopPlay tells a player its stream ended: Stream EOF and onStatus
@@ -507,13 +571,25 @@ func (c *ServerConn) onPlay(sid uint32, cmd *Command) error {
 	if err != nil {
 		return err
 	}
+	c.beginStarting(sid)
 	if err := c.srv.h.OnPlay(c, &req); err != nil {
+		_ = c.endStarting(sid, false)
 		st := rejectWith(err, reqPlay)
 		_ = c.sendStatus(sid, st)
 		c.closeErr = st
 		return nil
 	}
 	c.streams[sid] = &serverStream{req: req, playing: true}
+	if err := c.startPlay(sid, &req); err != nil {
+		_ = c.endStarting(sid, false)
+		return err
+	}
+	return c.endStarting(sid, true)
+}
+
+// startPlay sends Stream Begin, NetStream.Play.Reset and .Start and
+// |RtmpSampleAccess.
+func (c *ServerConn) startPlay(sid uint32, req *StreamRequest) error {
 	sb := UserControlMessage(UserControl{Event: EventStreamBegin, Value: sid})
 	if err := c.send(&sb); err != nil {
 		return err
