@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,10 @@ type ClientConn struct {
 
 	agg aggregateIter // sub-messages of an aggregate not yet returned
 	sub Message
+	// early holds copies of media that arrived before the play started;
+	// keepEarly is set while Play waits.
+	early     []Message
+	keepEarly bool
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -292,8 +297,19 @@ func (c *ClientConn) nextCommand(ctx context.Context, stage Stage) (Command, err
 		if ok {
 			return cmd, nil
 		}
+		if c.keepEarly && (m.Type == chunk.TypeVideo || m.Type == chunk.TypeAudio ||
+			m.Type == chunk.TypeDataAMF0 || m.Type == chunk.TypeAggregate) && len(c.early) < maxEarly {
+			// Media a server sends before NetStream.Play.Start: kept for
+			// ReadMessage, not lost.
+			cp := *m
+			cp.Payload = bytes.Clone(m.Payload)
+			c.early = append(c.early, cp)
+		}
 	}
 }
+
+// maxEarly bounds the messages kept from before NetStream.Play.Start.
+const maxEarly = 256
 
 func (c *ClientConn) createStream(ctx context.Context) error {
 	tx := c.tx()
@@ -362,7 +378,10 @@ func (c *ClientConn) Play(ctx context.Context) error {
 	if err := c.sendCommand(c.sid, &Command{Name: CmdPlay, TxID: c.tx(), Args: []any{c.url.StreamName(), -2.0}}); err != nil {
 		return withCtx(ctx, stageError(StagePublish, err))
 	}
-	if _, err := c.awaitStatus(ctx, StagePublish, CodePlayStart); err != nil {
+	c.keepEarly = true
+	_, err := c.awaitStatus(ctx, StagePublish, CodePlayStart)
+	c.keepEarly = false
+	if err != nil {
 		return err
 	}
 	c.mode = "play"
@@ -380,6 +399,15 @@ func (c *ClientConn) ReadMessage() (*Message, error) {
 		return nil, errors.New("rtmp: ReadMessage on a publishing connection")
 	}
 	for {
+		if len(c.early) > 0 && len(c.agg.rest) == 0 {
+			c.sub = c.early[0]
+			c.early = c.early[1:]
+			if c.sub.Type == chunk.TypeAggregate {
+				c.agg = newAggregateIter(&c.sub)
+				continue
+			}
+			return &c.sub, nil
+		}
 		if ok, err := c.agg.next(&c.sub); err != nil {
 			c.agg = aggregateIter{}
 			return nil, &Error{stage: StageClose, during: StageClose, Err: err}

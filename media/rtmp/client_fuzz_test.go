@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"testing"
 
@@ -166,5 +167,75 @@ func TestKingsoftResultStatuses(t *testing.T) {
 				t.Errorf("status %+v, want ingest %v", e.Status, want)
 			}
 		})
+	}
+}
+
+// TestPlayKeepsEarlyMedia: media a server sends before NetStream.Play.Start
+// (an aggregate and a plain message) reach ReadMessage first, in order.
+func TestPlayKeepsEarlyMedia(t *testing.T) {
+	var b bytes.Buffer
+	w := chunk.NewWriter(&b)
+	ok := &Status{Level: LevelStatus, Code: CodeConnectSuccess}
+	start := &Status{Level: LevelStatus, Code: CodePlayStart}
+	stop := &Status{Level: LevelStatus, Code: CodePlayStop}
+	agg, err := AppendAggregate(nil, []Message{{Type: chunk.TypeVideo, Timestamp: 0, Payload: []byte{0x17, 0, 1}}, {Type: chunk.TypeAudio, Timestamp: 0, Payload: []byte{0xaf, 0, 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []Message
+	for _, c := range []struct {
+		sid uint32
+		cmd Command
+	}{
+		{0, Command{Name: CmdResult, TxID: 1, Args: []any{ok.Object()}}},
+		{0, Command{Name: CmdResult, TxID: 2, Args: []any{1.0}}},
+	} {
+		m, err := c.cmd.Message(c.sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	msgs = append(msgs,
+		Message{CSID: CSIDVideo, Type: chunk.TypeAggregate, StreamID: 1, Payload: agg},
+		Message{CSID: CSIDVideo, Type: chunk.TypeVideo, StreamID: 1, Timestamp: 40, Payload: []byte{0x27, 1, 3}})
+	for _, st := range []*Status{start, stop} {
+		cmd := Command{Name: CmdOnStatus, Args: []any{st.Object()}}
+		m, _ := cmd.Message(1)
+		msgs = append(msgs, m)
+		if st == start {
+			msgs = append(msgs, Message{CSID: CSIDVideo, Type: chunk.TypeVideo, StreamID: 1, Timestamp: 80, Payload: []byte{0x27, 1, 4}})
+		}
+	}
+	for i := range msgs {
+		if err := w.Append(&msgs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	c, err := Dial(ctx, "rtmp://h/live/s", ClientConfig{Dial: scriptedDial(b.Bytes())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Play(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for {
+		m, err := c.ReadMessage()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Payload[2])
+	}
+	if !bytes.Equal(got, []byte{1, 2, 3, 4}) {
+		t.Errorf("read %v, want [1 2 3 4]", got)
 	}
 }
