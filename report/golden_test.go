@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -218,5 +219,22 @@ func TestReportJSONHasDesignKeys(t *testing.T) {
 				t.Errorf("groups[] lacks %s", k)
 			}
 		}
+	}
+}
+
+// A CDF chart keeps to the 8 groups with most samples, and says so.
+func TestCDFChartCapsGroups(t *testing.T) {
+	r := &Report{Distributions: map[string]map[string][]int64{"ingest": {}}}
+	for i := 0; i < 12; i++ {
+		name := "g" + strconv.Itoa(i)
+		r.Groups = append(r.Groups, GroupReport{Name: name})
+		r.Distributions["ingest"][name] = []int64{1000, int64(i + 1), 2000, 1}
+	}
+	svg := string(cdfCharts(r)[0].SVG)
+	if n := strings.Count(svg, `class="series"`); n != 8 {
+		t.Errorf("%d lines, want 8", n)
+	}
+	if !strings.Contains(svg, "the 8 largest of 12 groups") || strings.Contains(svg, "<title>g0</title>") || !strings.Contains(svg, "<title>g11</title>") {
+		t.Errorf("wrong groups kept:\n%s", svg)
 	}
 }

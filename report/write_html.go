@@ -2,9 +2,11 @@ package report
 
 import (
 	_ "embed"
+	"fmt"
 	"html/template"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -63,15 +65,30 @@ func cdfCharts(r *Report) []htmlChart {
 		{"event_first_frame", "Event first-frame latency CDF per group"},
 		{"slice_upload", "Slice upload time CDF per group"},
 	} {
-		var ss []series
-		for i, g := range r.Groups {
-			if s := r.Distributions[m.key][g.Name]; len(s) > 0 {
-				ss = append(ss, cdfSeries(g.Name, color(i), s))
+		// At most maxCDFGroups lines (the groups with most samples) stay
+		// readable; the rest are in report.json's distributions.
+		const maxCDFGroups = 8
+		var names []string
+		for _, g := range r.Groups {
+			if len(r.Distributions[m.key][g.Name]) > 0 {
+				names = append(names, g.Name)
 			}
+		}
+		title := m.title
+		if len(names) > maxCDFGroups {
+			sort.SliceStable(names, func(i, j int) bool {
+				return sparse(r.Distributions[m.key][names[i]]).total() > sparse(r.Distributions[m.key][names[j]]).total()
+			})
+			title += fmt.Sprintf(" (the %d largest of %d groups)", maxCDFGroups, len(names))
+			names = names[:maxCDFGroups]
+		}
+		var ss []series
+		for i, name := range names {
+			ss = append(ss, cdfSeries(name, color(i), r.Distributions[m.key][name]))
 		}
 		id := "cdf-" + m.key
 		out = append(out, htmlChart{ID: id, SVG: template.HTML(lineChart(chartOpts{
-			id: id, title: m.title, xLabel: "latency (log scale)", yLabel: "fraction of samples",
+			id: id, title: title, xLabel: "latency (log scale)", yLabel: "fraction of samples",
 			w: 620, h: 260, logX: true, yMax: 1,
 			xFmt: fmtAxisMs, yFmt: func(v float64) string { return num(math.Round(v*100)) + "%" },
 		}, ss))})
