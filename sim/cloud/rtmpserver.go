@@ -161,8 +161,9 @@ func (in *ingest) lookup(app, stream string) *liveStream {
 // a slow player never holds the publisher up (when its queue is full it is
 // disconnected).
 type player struct {
-	c    *rtmp.ServerConn
-	sid  uint32
+	c      *rtmp.ServerConn
+	sid    uint32
+	synced bool // a video key frame has been sent: media flows from there
 	q    chan rtmp.Message
 	once sync.Once
 	done chan struct{}
@@ -261,8 +262,18 @@ func (ls *liveStream) forward(m *rtmp.Message) {
 	if len(ls.players) == 0 {
 		return
 	}
+	media := m.Type == chunk.TypeVideo || m.Type == chunk.TypeAudio
+	key := m.Type == chunk.TypeVideo && len(m.Payload) > 0 && m.Payload[0]>>4&7 == flv.FrameTypeKey
 	live := ls.players[:0]
 	for _, p := range ls.players {
+		// a player starts at a key frame, so that it can decode at once
+		if media && !p.synced {
+			if !key {
+				live = append(live, p)
+				continue
+			}
+			p.synced = true
+		}
 		if p.send(m) {
 			live = append(live, p)
 		}
