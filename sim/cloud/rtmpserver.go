@@ -164,9 +164,9 @@ type player struct {
 	c      *rtmp.ServerConn
 	sid    uint32
 	synced bool // a video key frame has been sent: media flows from there
-	q    chan rtmp.Message
-	once sync.Once
-	done chan struct{}
+	q      chan rtmp.Message
+	once   sync.Once
+	done   chan struct{}
 }
 
 // playerQueue is how many messages a player may lag behind.
