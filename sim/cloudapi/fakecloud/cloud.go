@@ -237,13 +237,18 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 	if c.faults.Offline {
 		return cloudapi.SliceReceipt{}, ErrOffline
 	}
+	k := chanKey{s.Device, s.Channel}
+	if t, ok := c.stored[k][s.Seq]; ok && t.Equal(s.UTCStart) {
+		// the same slice again (a retry or backfill after a lost reply):
+		// stored already, whatever the plan or the window say now
+		return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, nil
+	}
 	if c.faults.UploadErrorRate > 0 && c.rnd.Float64() < c.faults.UploadErrorRate {
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 503, Code: cloudapi.CodeUnavailable, Msg: "injected upload error"}
 	}
 	if c.faults.Refuse != "" {
 		return cloudapi.SliceReceipt{}, c.refuse(&s, &cloudapi.Error{Status: 400, Code: c.faults.Refuse, Msg: "injected refusal"})
 	}
-	k := chanKey{s.Device, s.Channel}
 	if p := c.plan(k); !p.Valid || p.Kind == cloudapi.PlanNone {
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 403, Code: cloudapi.CodeNoService, Msg: "no valid plan"}
 	}
@@ -270,10 +275,6 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 	}
 	if c.stored[k] == nil {
 		c.stored[k] = map[uint64]time.Time{}
-	}
-	if t, ok := c.stored[k][s.Seq]; ok && t.Equal(s.UTCStart) {
-		// the same slice again (a retry after a lost reply): stored already
-		return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, nil
 	}
 	c.stored[k][s.Seq] = s.UTCStart
 	dev := c.cfg.DeviceIndex(s.Device)

@@ -98,6 +98,12 @@ func TestOverlapIsCountedAndRetriesAreIdempotent(t *testing.T) {
 	if n := s.count(observe.FrameDelivered, ""); n != 300 {
 		t.Fatalf("delivered %d after a retry", n)
 	}
+	// a retry answered after the plan was withdrawn: still stored, not refused
+	c.SetPlan("cam-0003", 0, cloudapi.Plan{Kind: cloudapi.PlanNone})
+	if rc, err := c.UploadSlice(t.Context(), first); err != nil || !rc.Stored {
+		t.Fatalf("retry after the plan ended: %+v %v", rc, err)
+	}
+	c.SetPlan("cam-0003", 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
 	// a later slice whose device clock was set back 5 s overlaps the first
 	rc, err := c.UploadSlice(t.Context(), slice(t, 2, 150, 150, clock.Epoch().Add(5*time.Second), true))
 	if err != nil || rc.Overwritten != 1 || s.count(observe.SliceOverwritten, "") != 1 || c.Counts().Overwritten != 1 {

@@ -16,7 +16,6 @@ type backfill struct {
 	queue  []*slice
 	active *slice // the worker's file
 	sent   int
-	body   []byte
 	step   *timer
 	expiry *timer
 	manual [MaxChannels]*manualUpload // UploadBackupVideo in progress per channel
@@ -29,7 +28,6 @@ type manualUpload struct {
 
 // toBackfill keeps a failed slice for re-upload; s.mu held.
 func (s *SDK) toBackfill(sl *slice) {
-	sl.body = nil
 	s.bf.queue = append(s.bf.queue, sl)
 	s.armExpiry()
 	s.bfNext()
@@ -87,15 +85,12 @@ func (s *SDK) bfStart(sl *slice) {
 		s.bfNext()
 		return
 	}
-	m := s.muxers[s.chans[sl.ch].cfg.Format]
-	b, err := m.AppendSlice(s.bf.body[:0], sl.frames)
-	if err != nil {
+	if err := s.muxBody(sl); err != nil {
 		s.bf.active = nil
 		s.expire(sl)
 		s.bfNext()
 		return
 	}
-	s.bf.body, sl.body, sl.total = b, b, len(b)
 	s.bf.sent = 0
 	s.bfStep(sl)
 }
@@ -132,10 +127,11 @@ func (s *SDK) bfUpload(sl *slice) {
 		}
 		if s.bfResult(sl, rc, err) {
 			s.bf.active = nil
-			sl.body = nil
+			s.releaseBody(sl)
 			s.bfNext()
 			return
 		}
+		s.releaseBody(sl)
 		s.after(s.cfg.Backfill.RetryDelay, func() {
 			if s.bf.active == sl {
 				s.bfStart(sl)
@@ -247,18 +243,18 @@ func (s *SDK) UploadBackupVideo(ch int, state DumpState, name string, data []byt
 		s.mu.Unlock()
 		return newErr(op, CodeInvalidParam, "%q is past the %v backfill window", name, s.cfg.Backfill.Window)
 	}
-	body, err := s.muxers[s.chans[ch].cfg.Format].AppendSlice(nil, sl.frames)
-	if err != nil || m.got != len(body) {
+	if err := s.muxBody(sl); err != nil || m.got != sl.total {
+		s.releaseBody(sl)
 		s.mu.Unlock()
-		return newErr(op, CodeInvalidParam, "%q: got %d of %d bytes; restart it", name, m.got, len(body))
+		return newErr(op, CodeInvalidParam, "%q: got %d of %d bytes; restart it", name, m.got, sl.total)
 	}
-	sl.body, sl.total = body, len(body)
+	body := sl.body
 	req := s.request(sl, true)
 	lim := s.trans
 	s.mu.Unlock()
 
 	var rc cloudapi.SliceReceipt
-	err = s.syncCall(OpSlice, ch, len(body), lim.total(), func(ctx context.Context) error {
+	err := s.syncCall(OpSlice, ch, len(body), lim.total(), func(ctx context.Context) error {
 		var err error
 		rc, err = s.st.UploadSlice(ctx, req)
 		return err
@@ -279,14 +275,14 @@ func (s *SDK) UploadBackupVideo(ch int, state DumpState, name string, data []byt
 	if idx < 0 { // expired meanwhile
 		return newErr(op, CodeInvalidParam, "%q expired during the upload", name)
 	}
-	if s.bfResult(sl, rc, err) {
+	settled := s.bfResult(sl, rc, err)
+	s.releaseBody(sl)
+	if settled {
 		s.bf.queue = append(s.bf.queue[:idx], s.bf.queue[idx+1:]...)
-		sl.body = nil
 		if err != nil {
 			return sendErr(op, err)
 		}
 		return nil
 	}
-	sl.body = nil
 	return sendErr(op, err)
 }

@@ -11,9 +11,9 @@ import (
 // Reasons of FrameDropped specific to this SDK (the shared ones are in
 // sim/observe).
 const (
-	ReasonNotInit      = "sdk_not_init"        // PushStream before Init or after Exit
-	ReasonNotRecording = "not_recording"       // valid plan, no recording, no pre-record ring
-	ReasonPreRecordOut = "prerecord_discarded" // aged out of the pre-record ring or not needed
+	ReasonNotInit      = "sdk_not_init"             // PushStream before Init or after Exit
+	ReasonNotRecording = observe.ReasonNotRecording // valid plan, no recording, no pre-record ring
+	ReasonPreRecordOut = "prerecord_discarded"      // aged out of the pre-record ring or not needed
 )
 
 // channel is the per-channel state of the SDK.
@@ -55,7 +55,7 @@ func newChannel(i int, cc ChannelConfig) *channel {
 func (c *channel) release() {
 	c.buf.reset()
 	c.ring.reset()
-	c.open, c.queue, c.uploading, c.body, c.records = nil, nil, nil, nil, nil
+	c.open, c.queue, c.uploading, c.records = nil, nil, nil, nil
 	c.events = nil
 }
 

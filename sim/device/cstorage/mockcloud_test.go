@@ -48,6 +48,11 @@ func TestAgainstMockCloudOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sdk.Close()
+	// The fake clock runs far ahead of the real HTTP calls below: timeouts
+	// on it would only measure the test's pace.
+	if err := sdk.SetTransTime(time.Hour, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	// moves the fake clock while the HTTP calls run in real time
 	settle := func(cond func() bool) {
 		for i := 0; i < 200000 && !cond(); i++ {

@@ -18,6 +18,8 @@ type Deps struct {
 	Storage cloudapi.Storage
 	Sink    observe.Sink
 	Muxers  Muxers // nil: DefaultMuxers
+	// Bodies lends slice buffers; share one across a fleet (nil: the SDK's own).
+	Bodies *BodyPool
 }
 
 // SDK is one device's cloud-storage SDK. All methods are safe for
@@ -30,6 +32,7 @@ type SDK struct {
 	vst    VirtualStorage
 	sink   observe.Sink
 	muxers Muxers
+	bodies *BodyPool
 
 	mu      sync.Mutex
 	inited  bool
@@ -64,7 +67,10 @@ type Stats struct {
 
 // New returns an SDK that is not yet initialised.
 func New(d Deps) *SDK {
-	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers}
+	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers, bodies: d.Bodies}
+	if s.bodies == nil {
+		s.bodies = NewBodyPool()
+	}
 	if s.sink == nil {
 		s.sink = observe.Discard{}
 	}

@@ -1,6 +1,7 @@
 package cstorage
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/units"
 )
+
+var errNoMuxer = errors.New("no muxer for the slice format")
 
 // slice is one recorded slice (CS11) from its first frame to its fate.
 type slice struct {
@@ -28,7 +31,8 @@ type slice struct {
 	media               units.ByteSize // frame bytes
 	events              []*event       // events this slice belongs to
 	cutAt               time.Time      // true clock, for the backfill window
-	body                []byte         // container bytes while being uploaded
+	body                []byte         // container bytes while being uploaded or dumped
+	bodyRefs            int            // holders of body (upload, dump)
 	total               int            // container size
 	attempts            int
 	started             time.Time // first upload attempt
@@ -120,7 +124,7 @@ func (s *SDK) cut(c *channel) {
 	sl.seq = c.sliceSeq
 	sl.cutAt = s.clk.Now()
 	sl.name = fmt.Sprintf("cs_ch%d_%d_%d.%s", c.idx, sl.seq, sl.utcFirst/int64(time.Millisecond), c.cfg.Format)
-	if err := s.mux(c, sl); err != nil {
+	if err := s.muxBody(sl); err != nil {
 		// A slice that cannot be muxed never leaves the device.
 		for _, f := range sl.frames {
 			s.drop(c.idx, f, observe.ReasonBadMedia)
@@ -136,29 +140,6 @@ func (s *SDK) cut(c *channel) {
 	s.pump(c)
 }
 
-// mux builds the slice's body. With a DumpFile callback every body is its
-// own (the callback may still read it); otherwise the channel reuses one.
-func (s *SDK) mux(c *channel, sl *slice) error {
-	m := s.muxers[c.cfg.Format]
-	if m == nil {
-		return fmt.Errorf("no muxer for %q", c.cfg.Format)
-	}
-	reuse := s.cb.DumpFile == nil && len(c.queue) == 0 && c.uploading == nil
-	var dst []byte
-	if reuse {
-		dst = c.body[:0]
-	}
-	b, err := m.AppendSlice(dst, sl.frames)
-	if err != nil {
-		return err
-	}
-	if reuse {
-		c.body = b
-	}
-	sl.body, sl.total = b, len(b)
-	return nil
-}
-
 // dump exports the slice to device storage through DumpFile (CS16).
 func (s *SDK) dump(c *channel, sl *slice) {
 	cb := s.cb.DumpFile
@@ -168,12 +149,16 @@ func (s *SDK) dump(c *channel, sl *slice) {
 	ch, body, chunk := c.idx, sl.body, int(s.cfg.DumpChunk)
 	start, end := time.Unix(0, sl.utcFirst).UTC(), time.Unix(0, sl.utcLast).UTC()
 	name := sl.name
+	sl.bodyRefs++ // the body goes back to the pool once dumped and uploaded
 	s.enqueue(func() {
 		cb(ch, DumpChunk{State: DumpStart, Start: start})
 		for off := 0; off < len(body); off += chunk {
 			cb(ch, DumpChunk{State: DumpRunning, Start: start, Data: body[off:min(off+chunk, len(body))]})
 		}
 		cb(ch, DumpChunk{State: DumpEnd, Start: start, End: end, Name: name})
+		s.mu.Lock()
+		s.releaseBody(sl)
+		s.mu.Unlock()
 	})
 }
 

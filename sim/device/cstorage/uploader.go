@@ -132,7 +132,7 @@ func (s *SDK) finishUpload(c *channel, sl *slice, st UploadState) {
 	c.uploading = nil
 	c.records = append(c.records, sl.record(st))
 	s.flushRecords(c)
-	sl.body = nil
+	s.releaseBody(sl)
 }
 
 // next lets the uploader continue with queued slices and buffered frames.

@@ -1,0 +1,69 @@
+package cstorage
+
+import (
+	"sync"
+
+	"github.com/fleetsim/fleetsim/sim/units"
+)
+
+// maxPooledBody: larger buffers are left to the garbage collector.
+const maxPooledBody = 8 * units.MiB
+
+// BodyPool lends slice-body buffers. A device holds a body only while its
+// slice is being uploaded or dumped, so one pool shared by a fleet needs
+// about as many buffers as there are uploads in progress, not one per
+// device. Safe for concurrent use.
+type BodyPool struct{ p sync.Pool }
+
+// NewBodyPool returns an empty pool.
+func NewBodyPool() *BodyPool { return &BodyPool{} }
+
+func (bp *BodyPool) get() []byte {
+	if b, ok := bp.p.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+func (bp *BodyPool) put(b []byte) {
+	if cap(b) == 0 || units.ByteSize(cap(b)) > maxPooledBody {
+		return
+	}
+	b = b[:0]
+	bp.p.Put(&b)
+}
+
+// releaseBody drops one reference to sl's body (the upload's or the dump's)
+// and returns it to the pool after the last; s.mu held.
+func (s *SDK) releaseBody(sl *slice) {
+	if sl.body == nil {
+		return
+	}
+	sl.bodyRefs--
+	if sl.bodyRefs > 0 {
+		return
+	}
+	s.bodies.put(sl.body)
+	sl.body, sl.bodyRefs = nil, 0
+}
+
+// muxBody builds sl's body into a pooled buffer, or shares the one it
+// has (a dump may still hold it), taking one reference; s.mu held.
+func (s *SDK) muxBody(sl *slice) error {
+	if sl.body != nil {
+		sl.bodyRefs++
+		return nil
+	}
+	m := s.muxers[s.chans[sl.ch].cfg.Format]
+	if m == nil {
+		return errNoMuxer
+	}
+	dst := s.bodies.get()
+	b, err := m.AppendSlice(dst, sl.frames)
+	if err != nil {
+		s.bodies.put(dst)
+		return err
+	}
+	sl.body, sl.total, sl.bodyRefs = b, len(b), 1
+	return nil
+}
