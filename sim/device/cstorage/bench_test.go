@@ -126,3 +126,52 @@ func BenchmarkIdleSDK(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkActiveSDKs measures the heap of recording SDKs (full-time plan,
+// 512 kbps + AAC, 30 s in, sharing one BodyPool, starts spread over 10 s):
+// open slice, send buffer, the generator's frames they hold, and the bodies
+// of uploads in progress, per device. The whole-slice body of an upload
+// (~700 KB for 10 s) dominates: cloudapi.SliceUpload carries the slice as
+// one []byte.
+func BenchmarkActiveSDKs(b *testing.B) {
+	const n = 200
+	for i := 0; i < b.N; i++ {
+		clk := clock.NewFake(clock.Epoch())
+		cloud := fakecloud.New(clk, fakecloud.Config{Bandwidth: 4 * units.Mbps})
+		pool := NewBodyPool()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		sdks := make([]*SDK, n)
+		srcs := make([]*source, n)
+		for j := range sdks {
+			d := fmt.Sprintf("cam-%05d", j)
+			cloud.SetPlan(d, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
+			sdks[j] = New(Deps{Clock: clk, Storage: cloud, Sink: observe.Discard{}, Bodies: pool})
+			if err := sdks[j].Init(DefaultConfig(d, j), Callbacks{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		clk.Advance(100 * time.Millisecond)
+		for j := range srcs {
+			// devices start spread over a slice's duration, as a ramp does
+			srcs[j] = newSource(clk.Now().Add(time.Duration(j)*10*time.Second/n), 30)
+		}
+		for tick := 0; tick < 3000; tick++ {
+			clk.Advance(10 * time.Millisecond)
+			for j, src := range srcs {
+				until := clk.Now().Sub(src.start)
+				for f := src.next(until); f != nil; f = src.next(until) {
+					sdks[j].PushStream(0, f)
+				}
+			}
+		}
+		runtime.GC()
+		runtime.GC() // the second empties the pool's victim cache: live bodies only
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/active-sdk")
+		for _, s := range sdks {
+			s.Close()
+		}
+	}
+}

@@ -92,7 +92,8 @@ type DumpChunk struct {
 
 // Callbacks is iv_cs_init_func_cb_s. Nil members are skipped. Callbacks are
 // delivered one at a time, in order, outside the SDK's lock: they may call
-// the SDK again (the notify path tolerates re-entry, CS14).
+// the SDK again (the notify path tolerates re-entry, CS14) — except Exit,
+// which waits for the SDK's goroutines and so must be called from outside.
 type Callbacks struct {
 	PushStart func(ch int)
 	PushStop  func(ch int)

@@ -32,7 +32,6 @@ type channel struct {
 	idleTimer    *timer
 	lastData     time.Time      // last frame pushed while recording
 	events       map[int]*event // active events by id
-	lastStopUTC  int64
 
 	buf  frameQueue // send buffer (CS12)
 	wm   int        // last watermark level notified (0: none yet)

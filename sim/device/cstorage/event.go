@@ -212,7 +212,6 @@ func (s *SDK) stopLocked(op string, ch, id int, info string, ext bool, evStop, s
 	delete(c.events, id)
 	ev.stopped = true
 	ev.end = end.Truncate(time.Second)
-	c.lastStopUTC = end.UnixNano()
 	s.updateRecording(c) // push-stop when nothing else needs the stream
 	s.maybeReport(ev)
 	return nil
