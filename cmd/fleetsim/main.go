@@ -52,7 +52,7 @@ func main() {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, interrupts: sig}
-	os.Exit(dispatch(context.Background(), env, os.Args[1:]))
+	os.Exit(profiled(env.getenv, env.stderr, func() int { return dispatch(context.Background(), env, os.Args[1:]) }))
 }
 
 func dispatch(ctx context.Context, env *cliEnv, args []string) int {
