@@ -113,3 +113,32 @@ func TestAIProcess(t *testing.T) {
 	_, err := r.sdk.GetAIProcess(2, 1)
 	wantCode(t, "bad channel", err, CodeInvalidParam)
 }
+
+func TestDetachAndBusy(t *testing.T) {
+	r := newRig(t, cloudapi.PlanFullTime, nil)
+	r.cloud.SetFaults(fakecloud.Faults{Offline: true})
+	r.run(25 * time.Second)
+	if !r.sdk.Busy() {
+		t.Fatal("not busy with slices waiting for upload")
+	}
+	heldRefs := r.sdk.InFlight()
+	held := len(heldRefs)
+	dropped := r.rec.count(observe.FrameDropped)
+	if err := r.sdk.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	if r.rec.count(observe.FrameDropped) != dropped {
+		t.Fatal("Detach gave held frames a fate")
+	}
+	// the frames held at Detach stay without a fate: in flight
+	sent, fated := checkAccounting(t, r.rec.obs, heldRefs)
+	if held == 0 || fated+held != sent {
+		t.Fatalf("sent %d = fates %d + held %d?", sent, fated, held)
+	}
+	r2 := newRig(t, cloudapi.PlanFullTime, nil)
+	r2.run(25 * time.Second)
+	r2.clk.Advance(5 * time.Second)
+	if r2.sdk.Busy() {
+		t.Fatal("busy with nothing to upload")
+	}
+}
