@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fleetsim/fleetsim/media/av"
+
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/cloudapi/fakecloud"
 	"github.com/fleetsim/fleetsim/sim/observe"
@@ -61,6 +63,8 @@ func TestCS2PlansPerChannel(t *testing.T) {
 		t.Fatalf("memory %v", got)
 	}
 	wantCode(t, "channel 3", r.sdk.PushStream(3, r.src.next(time.Hour)), CodeInvalidParam)
+	wantCode(t, "unknown codec", r.sdk.PushStream(0, &av.Frame{Seq: 1 << 40, Payload: []byte{1}}), CodeInvalidParam)
+	wantCode(t, "empty frame", r.sdk.PushStream(0, &av.Frame{Codec: av.AAC, Seq: 1 << 41}), CodeInvalidParam)
 	r.accounting()
 }
 

@@ -111,6 +111,10 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 		s.drop(ch, f, observe.ReasonBadMedia)
 		return newErr("PushStream", CodeInvalidParam, "channel %d of %d", ch, len(s.chans))
 	}
+	if f.Codec == av.CodecUnknown || f.Size() == 0 {
+		s.drop(ch, f, observe.ReasonBadMedia)
+		return newErr("PushStream", CodeInvalidParam, "frame %d: codec %v, %d bytes", f.Seq, f.Codec, f.Size())
+	}
 	c := s.chans[ch]
 	if !c.planOK() {
 		s.drop(ch, f, observe.ReasonNoService)
