@@ -9,12 +9,18 @@
 // result, notify, dump file) and emits sim/observe observations for every
 // frame, slice, event and watermark.
 //
-// Inside, per channel: a send buffer of MaxGopSize bytes with edge-triggered
-// watermarks and drop-until-IDR when full (sendbuf.go), a pre-record ring
-// (prerecord.go), a slicer that cuts at the first IDR at or after the slice
-// duration (slicer.go), an uploader with upload/reply timeouts and retries
-// (uploader.go), a rate-limited backfill worker (backfill.go), an idle pause
-// and a skewed device clock (devclock.go).
+// Inside, per channel (channel.go): a send buffer of MaxGopSize bytes with
+// edge-triggered watermarks and drop-until-IDR when full, an idle pause, a
+// pre-record ring (prerecord.go), a slicer that cuts at the first IDR at or
+// after the slice duration (slicer.go), an uploader with upload/reply
+// timeouts and retries (uploader.go); per SDK a rate-limited backfill worker
+// (backfill.go), plan polling (plan.go), events (event.go) and a skewed
+// device clock with corrections (AdjustClock).
+//
+// Slices are muxed by Deps.Muxers: MediaMuxers gives the TS and fMP4 muxers
+// of media/mpegts and media/fmp4 (what sim/cloud and real clouds parse);
+// DefaultMuxers the frame-list container of framelist.go, for tests whose
+// cloud reads it. Slice bodies come from a BodyPool that a fleet can share.
 //
 // Everything runs on the injected clock.Clock. Cloud calls go through a
 // caller (caller.go): against a cloud that implements VirtualStorage (the
