@@ -88,6 +88,28 @@ func TestCS6CallbackOrder(t *testing.T) {
 			},
 			want: []string{"capture 0 1", "push_start 0", "event_result 0 1 ok=true"},
 		},
+		{
+			name: "plan change mid-event: full-time → event, push stops with the event", plan: cloudapi.PlanFullTime,
+			steps: func(r *rig) {
+				r.run(2 * time.Second)
+				r.sdk.EventStart(0, 1, "")
+				r.run(3 * time.Second)
+				r.cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanEvent, Valid: true})
+				r.run(12 * time.Second)
+				r.sdk.EventStop(0, 1, "")
+			},
+			want: []string{"push_start 0", "capture 0 1", "push_stop 0", "event_result 0 1 ok=true"},
+		},
+		{
+			name: "free trial records like full-time", plan: cloudapi.PlanFreeTrial,
+			steps: func(r *rig) {
+				r.run(2 * time.Second)
+				r.sdk.EventStart(0, 2, "")
+				r.run(3 * time.Second)
+				r.sdk.EventStop(0, 2, "")
+			},
+			want: []string{"push_start 0", "capture 0 2", "event_result 0 2 ok=true"},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
