@@ -18,9 +18,12 @@ import (
 //
 // Semantics, compared with Real:
 //   - Now is time.Now. Deadlines use the monotonic clock.
-//   - A callback never runs before its deadline. Within a shard, callbacks
-//     run in deadline order (ties in arming order), one at a time. Timers are
-//     spread over the shards round-robin when made and keep their shard.
+//   - A callback never runs before its deadline, and runs at the first
+//     point of the wake-up grid (Resolution, 1 ms by default) at or after
+//     it, plus scheduling delay: timers falling due within one step share a
+//     wake-up. Within a shard, callbacks run in deadline order (ties in
+//     arming order), one at a time. Timers are spread over the shards
+//     round-robin when made and keep their shard.
 //   - Callbacks of different shards run concurrently, so callers must not
 //     assume any mutual exclusion between callbacks — Real gives none either.
 //     Callbacks of one timer never overlap unless one of them blocks (next
@@ -46,6 +49,7 @@ type Batched struct {
 	shards []*shard
 	next   atomic.Uint32 // round-robin shard choice
 	hand   time.Duration
+	res    int64 // wake-up grid, ns
 
 	done    chan struct{}
 	closed  atomic.Bool
@@ -61,6 +65,11 @@ type BatchedConfig struct {
 	// Handoff is how long a callback may run before its shard gets a fresh
 	// worker (default 2 ms).
 	Handoff time.Duration
+	// Resolution is the grid the workers wake on (default 1 ms): a timer
+	// fires at the first grid point at or after its deadline, so all timers
+	// falling due within one step are run in one wake-up. time.Nanosecond
+	// makes every deadline exact (one wake-up per distinct deadline).
+	Resolution time.Duration
 }
 
 // NewBatched starts a Batched clock: its shard workers and its monitor run
@@ -72,7 +81,10 @@ func NewBatched(cfg BatchedConfig) *Batched {
 	if cfg.Handoff <= 0 {
 		cfg.Handoff = 2 * time.Millisecond
 	}
-	b := &Batched{base: time.Now(), hand: cfg.Handoff, done: make(chan struct{})}
+	if cfg.Resolution <= 0 {
+		cfg.Resolution = time.Millisecond
+	}
+	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{})}
 	b.shards = make([]*shard, cfg.Shards)
 	for i := range b.shards {
 		s := &shard{b: b, wake: time.NewTimer(time.Hour)}
@@ -153,6 +165,14 @@ func (b *Batched) pick() *shard {
 
 // mono is the monotonic time since the clock's origin, in nanoseconds.
 func (b *Batched) mono() int64 { return int64(time.Since(b.base)) }
+
+// grid is the first wake-up point at or after when.
+func (b *Batched) grid(when int64) int64 {
+	if r := when % b.res; r != 0 {
+		return when - r + b.res
+	}
+	return when
+}
 
 // monitor hands a shard to a fresh worker when its callback runs longer than
 // the handoff delay: a callback seen running at two successive checks has

@@ -68,8 +68,8 @@ func (s *shard) runDue(gen uint64) bool {
 		if t.when > now {
 			if now = s.b.mono(); t.when > now {
 				s.busy = false
-				s.armedAt = t.when
-				s.wake.Reset(time.Duration(t.when - now))
+				s.armedAt = s.b.grid(t.when)
+				s.wake.Reset(time.Duration(s.armedAt - now))
 				s.mu.Unlock()
 				return true
 			}
@@ -138,9 +138,9 @@ func (s *shard) arm(t *batchedTimer, d time.Duration, period time.Duration) bool
 	s.seq++
 	t.seq = s.seq
 	s.push(t)
-	if !s.busy && (s.armedAt == 0 || t.when < s.armedAt) {
-		s.armedAt = t.when
-		s.wake.Reset(d)
+	if at := s.b.grid(t.when); !s.busy && (s.armedAt == 0 || at < s.armedAt) {
+		s.armedAt = at
+		s.wake.Reset(time.Duration(at - now))
 	}
 	return was
 }
