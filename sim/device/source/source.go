@@ -34,13 +34,17 @@ type Source struct {
 	rnd    *rand.Rand
 	sink   Sink
 
+	// emit serialises ticks so that sink calls never overlap, even when a
+	// clock runs a re-armed timer while the previous callback still runs.
+	emit sync.Mutex
+
 	mu       sync.Mutex
 	running  bool
-	gen      uint64 // bumps on every Start/Stop so stale timers do nothing
+	gen      uint64 // bumps on every Start/Stop so that stale ticks do nothing
 	origin   time.Time
 	vNext    time.Time // capture time of the next video frame
-	aNext    time.Time
-	vIndex   int64 // video frames since origin
+	aNext    time.Time // … of the next audio frame (audio only)
+	vIndex   int64     // video frames since origin
 	aIndex   int64
 	gopIndex int64
 	posInGOP int
@@ -48,8 +52,9 @@ type Source struct {
 	motion   bool
 	vSeq     uint64
 	aSeq     uint64
-	vTimer   clock.Timer
-	aTimer   clock.Timer
+	// timer is the source's one timer, re-armed for the next frame of
+	// either kind: one allocation per source, not one per frame.
+	timer clock.Timer
 
 	// per-GOP blocks the frames of a GOP are carved from (one allocation
 	// each per GOP instead of several per frame)
@@ -80,17 +85,17 @@ func (s *Source) Start(ctx context.Context) {
 	s.origin, s.vNext, s.aNext = now, now, now
 	s.vIndex, s.aIndex, s.posInGOP = 0, 0, 0
 	s.forceIDR = false
-	gen := s.gen
-	s.vTimer = s.clk.AfterFunc(0, func() { s.videoTick(gen) })
-	if s.sh.audioInterval > 0 {
-		s.aTimer = s.clk.AfterFunc(0, func() { s.audioTick(gen) })
+	if s.timer == nil {
+		s.timer = s.clk.AfterFunc(0, s.tick)
+	} else {
+		s.timer.Reset(0)
 	}
 	if ctx.Done() != nil {
 		context.AfterFunc(ctx, s.Stop)
 	}
 }
 
-// Stop ends capture; pending timers do nothing.
+// Stop ends capture; a pending tick does nothing.
 func (s *Source) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -99,12 +104,7 @@ func (s *Source) Stop() {
 	}
 	s.running = false
 	s.gen++
-	if s.vTimer != nil {
-		s.vTimer.Stop()
-	}
-	if s.aTimer != nil {
-		s.aTimer.Stop()
-	}
+	s.timer.Stop()
 }
 
 // RequestKeyFrame makes the next video frame an IDR and restarts the GOP.
@@ -129,45 +129,40 @@ func (s *Source) Sequences() (video, audio uint64) {
 	return s.vSeq, s.aSeq
 }
 
-func (s *Source) videoTick(gen uint64) {
+// tick emits every frame that is due, video and audio in capture order,
+// then re-arms the timer for the next one. Late frames are emitted back to
+// back, never skipped: a real encoder would have produced them; the lag says
+// how late.
+func (s *Source) tick() {
+	s.emit.Lock()
+	defer s.emit.Unlock()
+	s.mu.Lock()
+	gen := s.gen
 	for {
-		s.mu.Lock()
 		if !s.running || s.gen != gen {
 			s.mu.Unlock()
 			return
 		}
 		now := s.clk.Now()
-		if s.vNext.After(now) {
-			s.vTimer = s.clk.AfterFunc(s.vNext.Sub(now), func() { s.videoTick(gen) })
+		next, video := s.vNext, true
+		if s.sh.audioInterval > 0 && s.aNext.Before(next) {
+			next, video = s.aNext, false
+		}
+		if next.After(now) {
+			s.timer.Reset(next.Sub(now))
 			s.mu.Unlock()
 			return
 		}
-		f := s.nextVideoLocked()
+		var f *av.Frame
+		if video {
+			f = s.nextVideoLocked()
+		} else {
+			f = s.nextAudioLocked()
+		}
 		lag := now.Sub(f.Capture)
 		s.mu.Unlock()
-		// late frames are emitted back to back, never skipped: a real
-		// encoder would have produced them; the lag says how late
 		s.sink.Frame(f, lag)
-	}
-}
-
-func (s *Source) audioTick(gen uint64) {
-	for {
 		s.mu.Lock()
-		if !s.running || s.gen != gen {
-			s.mu.Unlock()
-			return
-		}
-		now := s.clk.Now()
-		if s.aNext.After(now) {
-			s.aTimer = s.clk.AfterFunc(s.aNext.Sub(now), func() { s.audioTick(gen) })
-			s.mu.Unlock()
-			return
-		}
-		f := s.nextAudioLocked()
-		lag := now.Sub(f.Capture)
-		s.mu.Unlock()
-		s.sink.Frame(f, lag)
 	}
 }
 

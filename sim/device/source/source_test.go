@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,6 +206,88 @@ func TestStreamDecodesAndStampsReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	testpeer.FFmpegDecodeClean(t, audio)
+}
+
+// One timer per source, re-armed for the next frame of either kind; none
+// left after Stop; video and audio interleave in capture order.
+func TestOneTimerPerSource(t *testing.T) {
+	sh, err := NewShared(quickstart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(clock.Epoch())
+	var last time.Time
+	s := New(sh, 1, clk, rng.New(1), SinkFunc(func(f *av.Frame, _ time.Duration) {
+		if f.Capture.Before(last) {
+			t.Fatalf("%v frame captured at %v after one at %v", f.Codec, f.Capture, last)
+		}
+		last = f.Capture
+	}))
+	s.Start(context.Background())
+	for i := 0; i < 50; i++ {
+		clk.Advance(7 * time.Millisecond)
+		if n := clk.Pending(); n != 1 {
+			t.Fatalf("%d timers armed for one source", n)
+		}
+	}
+	s.Stop()
+	if n := clk.Pending(); n != 0 {
+		t.Fatalf("%d timers armed after Stop", n)
+	}
+	s.Start(context.Background())
+	if n := clk.Pending(); n != 1 {
+		t.Fatalf("%d timers armed after a restart", n)
+	}
+	s.Stop()
+}
+
+// On a wall clock whose callbacks may run concurrently (Batched hands a
+// slow callback's shard to a new worker), sink calls of one source never
+// overlap and sequences stay in order. Run with -race.
+func TestSinkCallsNeverOverlapOnWallClock(t *testing.T) {
+	sh, err := NewShared(quickstart())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewBatched(clock.BatchedConfig{Shards: 2, Handoff: time.Millisecond})
+	defer clk.Close()
+	var inSink atomic.Int32
+	var mu sync.Mutex
+	var vSeq, aSeq []uint64
+	enough := make(chan struct{})
+	s := New(sh, 1, clk, rng.New(1), SinkFunc(func(f *av.Frame, _ time.Duration) {
+		if inSink.Add(1) != 1 {
+			t.Error("sink calls overlap")
+		}
+		time.Sleep(2 * time.Millisecond) // slower than the handoff: ticks pile up
+		mu.Lock()
+		if f.Codec.IsVideo() {
+			vSeq = append(vSeq, f.Seq)
+		} else {
+			aSeq = append(aSeq, f.Seq)
+		}
+		if len(vSeq) == 20 {
+			close(enough)
+		}
+		mu.Unlock()
+		inSink.Add(-1)
+	}))
+	s.Start(context.Background())
+	select {
+	case <-enough:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no frames")
+	}
+	s.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, seqs := range [][]uint64{vSeq, aSeq} {
+		for i, q := range seqs {
+			if q != uint64(i) {
+				t.Fatalf("frame %d has sequence %d", i, q)
+			}
+		}
+	}
 }
 
 func BenchmarkCameraSecond(b *testing.B) {
