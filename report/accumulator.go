@@ -209,8 +209,15 @@ func (a *Accumulator) Observe(o observe.Observation) {
 		case observe.FrameDropped:
 			sg.c[cFramesDropped]++
 			a.label(sg, catDropped, o.Reason)
+			policy := observe.ByPolicy(o.Reason)
+			if policy {
+				sg.c[cFramesByPolicy]++
+			}
 			if dev != nil {
 				dev.dropped++
+				if policy {
+					dev.byPolicy++
+				}
 			}
 		case observe.FrameLost:
 			sg.c[cFramesLost]++

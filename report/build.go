@@ -184,11 +184,16 @@ func blocks(g *groupTotals) Blocks {
 	var b Blocks
 	b.Devices = Devices{Planned: int64(g.planned), Started: c[cDevicesStarted]}
 	fates := c[cFramesDelivered] + c[cFramesDropped] + c[cFramesLost] + c[cFramesRejected]
+	// Loss is over the frames whose fate is known and that the device meant
+	// to send: drops by plan (observe.ByPolicy) and frames still in flight
+	// are neither loss nor delivery.
+	failed := c[cFramesDropped] - c[cFramesByPolicy] + c[cFramesLost] + c[cFramesRejected]
 	b.Frames = Frames{
 		Sent: c[cFramesSent], Delivered: c[cFramesDelivered], DroppedDevice: c[cFramesDropped],
 		LostNetwork: c[cFramesLost], RejectedCloud: c[cFramesRejected], InFlight: c[cFramesSent] - fates,
-		LossRatio:        ratioPtr(c[cFramesDropped]+c[cFramesLost]+c[cFramesRejected], c[cFramesSent]),
-		DeliveredRatio:   ratioPtr(c[cFramesDelivered], c[cFramesSent]),
+		DroppedByPolicy:  c[cFramesByPolicy],
+		LossRatio:        ratioPtr(failed, failed+c[cFramesDelivered]),
+		DeliveredRatio:   ratioPtr(c[cFramesDelivered], c[cFramesSent]-c[cFramesByPolicy]),
 		BytesSent:        c[cBytesSent],
 		BytesDelivered:   c[cBytesDelivered],
 		DroppedByReason:  labels(g, catDropped),

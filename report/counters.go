@@ -47,6 +47,7 @@ const (
 	cOverRange
 	cUnknownDevice
 	cUnknownKind
+	cFramesByPolicy
 	numCounters
 )
 
@@ -93,6 +94,7 @@ var counterNames = [numCounters]string{
 	cOverRange:          "accounting.over_range",
 	cUnknownDevice:      "accounting.unknown_device",
 	cUnknownKind:        "accounting.unknown_kind",
+	cFramesByPolicy:     "frames.dropped_by_policy",
 }
 
 func parseCounter(s string) (counter, bool) {

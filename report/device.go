@@ -9,6 +9,7 @@ import (
 // deviceState is one device's detail, guarded by its shard's lock.
 type deviceState struct {
 	sent, delivered, dropped, lost, rejected int64
+	byPolicy                                 int64 // of dropped: by plan, not failure
 	doubleFates                              int64
 	bytesDelivered                           int64
 	latSumUS, latMaxUS                       int64
@@ -96,8 +97,9 @@ func (d *deviceState) row(index int, group string, planned bool) (DeviceRow, boo
 		BytesDelivered: d.bytesDelivered,
 		Connected:      d.everConnected, Reconnects: d.reconnects, ConnFailures: d.connFailures,
 	}
-	if d.sent > 0 {
-		r.LossRatio = ratio(d.dropped+d.lost+d.rejected, d.sent)
+	r.DroppedByPolicy = d.byPolicy
+	if failed := d.dropped - d.byPolicy + d.lost + d.rejected; failed+d.delivered > 0 {
+		r.LossRatio = ratio(failed, failed+d.delivered)
 	}
 	if d.delivered > 0 {
 		r.LatencyMeanMs = roundMs(float64(d.latSumUS) / float64(d.delivered) / 1000)

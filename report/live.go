@@ -6,7 +6,7 @@ import "time"
 type Live struct {
 	Started, Connected             int64
 	Sent, Delivered, Dropped, Lost int64
-	Rejected                       int64
+	Rejected, ByPolicy             int64
 	IngestP99                      time.Duration // 0 when nothing was delivered yet
 	IngestCount                    int64
 }
@@ -25,6 +25,7 @@ func (a *Accumulator) Live() Live {
 		l.Dropped += c[cFramesDropped]
 		l.Lost += c[cFramesLost]
 		l.Rejected += c[cFramesRejected]
+		l.ByPolicy += c[cFramesByPolicy]
 	}
 	if h := a.liveMerged(mIngest); h.TotalCount() > 0 {
 		l.IngestCount = h.TotalCount()

@@ -61,12 +61,17 @@ type Devices struct {
 }
 
 type Frames struct {
-	Sent             int64            `json:"sent"`
-	Delivered        int64            `json:"delivered"`
-	DroppedDevice    int64            `json:"dropped_device"`
-	LostNetwork      int64            `json:"lost_network"`
-	RejectedCloud    int64            `json:"rejected_cloud"`
-	InFlight         int64            `json:"in_flight"`
+	Sent          int64 `json:"sent"`
+	Delivered     int64 `json:"delivered"`
+	DroppedDevice int64 `json:"dropped_device"`
+	LostNetwork   int64 `json:"lost_network"`
+	RejectedCloud int64 `json:"rejected_cloud"`
+	InFlight      int64 `json:"in_flight"`
+	// DroppedByPolicy counts the dropped frames the device's plan did not
+	// want uploaded (observe.ByPolicy): part of DroppedDevice, not loss.
+	DroppedByPolicy int64 `json:"dropped_by_policy"`
+	// LossRatio is (dropped not by policy + lost + rejected) over those plus
+	// delivered; DeliveredRatio is delivered over sent minus by-policy drops.
 	LossRatio        *float64         `json:"loss_ratio"`
 	DeliveredRatio   *float64         `json:"delivered_ratio"`
 	BytesSent        int64            `json:"bytes_sent"`

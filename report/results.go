@@ -94,22 +94,25 @@ type GeneratorStats struct {
 // DeviceRow is one device's totals: a line of results.jsonl and a row of
 // the report's worst-device tables.
 type DeviceRow struct {
-	Device         int     `json:"device"`
-	Group          string  `json:"group"`
-	Sent           int64   `json:"sent"`
-	Delivered      int64   `json:"delivered"`
-	DroppedDevice  int64   `json:"dropped_device"`
-	LostNetwork    int64   `json:"lost_network"`
-	RejectedCloud  int64   `json:"rejected_cloud"`
-	InFlight       int64   `json:"in_flight"`
-	DoubleFates    int64   `json:"double_fates"`
-	LossRatio      float64 `json:"loss_ratio"`
-	BytesDelivered int64   `json:"bytes_delivered"`
-	LatencyMeanMs  float64 `json:"latency_mean_ms"`
-	LatencyMaxMs   float64 `json:"latency_max_ms"`
-	Connected      bool    `json:"connected"`
-	Reconnects     int64   `json:"reconnects"`
-	ConnFailures   int64   `json:"conn_failures"`
+	Device        int    `json:"device"`
+	Group         string `json:"group"`
+	Sent          int64  `json:"sent"`
+	Delivered     int64  `json:"delivered"`
+	DroppedDevice int64  `json:"dropped_device"`
+	// DroppedByPolicy is the part of DroppedDevice the plan wanted dropped
+	// (observe.ByPolicy); LossRatio leaves it out, like frames in flight.
+	DroppedByPolicy int64   `json:"dropped_by_policy"`
+	LostNetwork     int64   `json:"lost_network"`
+	RejectedCloud   int64   `json:"rejected_cloud"`
+	InFlight        int64   `json:"in_flight"`
+	DoubleFates     int64   `json:"double_fates"`
+	LossRatio       float64 `json:"loss_ratio"`
+	BytesDelivered  int64   `json:"bytes_delivered"`
+	LatencyMeanMs   float64 `json:"latency_mean_ms"`
+	LatencyMaxMs    float64 `json:"latency_max_ms"`
+	Connected       bool    `json:"connected"`
+	Reconnects      int64   `json:"reconnects"`
+	ConnFailures    int64   `json:"conn_failures"`
 }
 
 // resultsWriter writes lines, flushing after each so that a killed run keeps

@@ -180,4 +180,18 @@ const (
 	ReasonRunEnded      = "run_ended"       // the run ended before it was sent
 	ReasonRejectedAuth  = "auth_failed"
 	ReasonBadMedia      = "bad_media"
+	ReasonNotRecording  = "not_recording" // the plan records only events, and none is open (CS4)
 )
+
+// ByPolicy reports whether a FrameDropped reason is the device doing what its
+// plan says — not recording outside events, no plan at all, recording paused
+// for lack of data — rather than a failure. Such frames are still dropped
+// (the accounting stays exact) but they are not loss: the report keeps them
+// out of loss ratios.
+func ByPolicy(reason string) bool {
+	switch reason {
+	case ReasonNotRecording, ReasonNoService, ReasonIdle:
+		return true
+	}
+	return false
+}

@@ -81,8 +81,9 @@ func (p *progress) snapshot() (l report.Live, fps float64, loss float64, elapsed
 	}
 	p.last, p.lastAt = l, now
 	p.mu.Unlock()
-	if l.Sent > 0 {
-		loss = float64(l.Dropped+l.Lost+l.Rejected) / float64(l.Sent)
+	// as the report counts it: drops by plan and frames in flight are not loss
+	if failed := l.Dropped - l.ByPolicy + l.Lost + l.Rejected; failed+l.Delivered > 0 {
+		loss = float64(failed) / float64(failed+l.Delivered)
 	}
 	return l, fps, loss, now.Sub(p.start)
 }
