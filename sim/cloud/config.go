@@ -91,7 +91,7 @@ type Config struct {
 	MaxSliceBytes   int64         // default 16 MiB
 	MaxPictureBytes int64         // default 2 MiB
 	MaxLongPoll     time.Duration // default 60 s
-	ReadTimeout     time.Duration // HTTP request read timeout (default 30 s)
+	ReadTimeout     time.Duration // HTTP request read timeout, body included (default 2 min: slow links)
 	IdleTimeout     time.Duration // idle keep-alive and idle RTMP connections (default 60 s)
 	// MaxRTMPMessage bounds one RTMP message (default 2 MiB);
 	// MaxRTMPConnMemory bounds what one RTMP connection may buffer: its
@@ -140,7 +140,7 @@ func (c *Config) defaults() {
 		c.MaxLongPoll = 60 * time.Second
 	}
 	if c.ReadTimeout <= 0 {
-		c.ReadTimeout = 30 * time.Second
+		c.ReadTimeout = 2 * time.Minute
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 60 * time.Second

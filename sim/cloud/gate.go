@@ -149,7 +149,9 @@ func (b *bucket) take(done <-chan struct{}, bw units.Bitrate, n int) error {
 	}
 	b.mu.Lock()
 	now := b.clk.Now()
-	if !b.last.IsZero() {
+	if b.last.IsZero() {
+		b.tokens = burst // a cap starts with a full burst
+	} else {
 		b.tokens += now.Sub(b.last).Seconds() * rate
 	}
 	if b.tokens > burst {

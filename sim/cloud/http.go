@@ -54,7 +54,7 @@ func newHTTPServer(c *Cloud) *httpServer {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       c.cfg.ReadTimeout,
 		// long polls hold a reply up to MaxLongPoll
-		WriteTimeout:   c.cfg.MaxLongPoll + 30*time.Second,
+		WriteTimeout:   max(c.cfg.MaxLongPoll, c.cfg.ReadTimeout) + 30*time.Second,
 		IdleTimeout:    c.cfg.IdleTimeout,
 		MaxHeaderBytes: 16 << 10,
 		BaseContext:    func(net.Listener) context.Context { return c.ctx },

@@ -243,22 +243,6 @@ func (in *ingest) streamStats() []StreamStats {
 	return out
 }
 
-// dropAll ends every live stream (restart).
-func (in *ingest) dropAll() {
-	in.mu.Lock()
-	list := make([]*liveStream, 0, len(in.live))
-	for _, ls := range in.live {
-		list = append(list, ls)
-	}
-	in.mu.Unlock()
-	for _, ls := range list {
-		if ls.stop != nil {
-			ls.stop()
-		}
-		in.unpublish(ls, true)
-	}
-}
-
 func (in *ingest) wait() { in.wg.Wait() }
 
 // statusKey names a status in the snapshot's refusal counts.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/units"
 )
 
 // hookReceiver answers the first failures requests with 500, then 200.
@@ -124,5 +126,78 @@ func TestSign(t *testing.T) {
 	}
 	if Sign("", 0) != "cfcd208495d565ef66e7dff9f98764da" { // md5("0")
 		t.Fatalf("sign of t=0: %s", Sign("", 0))
+	}
+}
+
+// TestRecordingAndSnapshotCallbacks: a stored slice sends a recording
+// callback (100), a stored picture a snapshot callback (200).
+func TestRecordingAndSnapshotCallbacks(t *testing.T) {
+	rec := &hookReceiver{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	clk := clock.NewFake(clock.Epoch().Add(time.Hour))
+	c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off",
+		Webhook: WebhookConfig{URL: srv.URL, Key: "k", Recording: true, Snapshot: true}}, clk, &recorder{})
+	cl := newClient(t, c)
+	m := newTestMedia(t)
+	if _, err := cl.UploadSlice(context.Background(), sliceFor(t, m, "cam-4", 1, 0, 30, 0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.UploadPicture(context.Background(), cloudapi.PictureUpload{Device: "cam-4", EventID: 2, Body: realJPEG(t)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rec.n() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callbacks", rec.n())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	types := map[int]Hook{}
+	for _, h := range rec.got {
+		types[h.EventType] = h
+	}
+	r, s := types[HookRecording], types[HookSnapshot]
+	if r.Device != "cam-4" || r.StartMS != at(0).UnixMilli() || r.EndMS != at(2).UnixMilli() || r.FileSize == 0 {
+		t.Fatalf("recording callback %+v", r)
+	}
+	if s.Device != "cam-4" || s.FileID == "" || s.FileSize == 0 {
+		t.Fatalf("snapshot callback %+v", s)
+	}
+}
+
+// TestBandwidthBucket: with a cap, reads past the burst wait on the
+// cloud's clock for as long as the cap says.
+func TestBandwidthBucket(t *testing.T) {
+	clk := clock.NewFake(clock.Epoch())
+	b := &bucket{clk: clk}
+	done := make(chan struct{})
+	// 8 Mbit/s = 1 MB/s; burst 100 ms = 100 kB (at least 64 KiB)
+	if err := b.take(done, 8*units.Mbps, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() { got <- b.take(done, 8*units.Mbps, 500_000) }() // 500 kB of debt: 0.5 s
+	for clk.Pending() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	next, _ := clk.Next()
+	if w := next.Sub(clk.Now()); w < 490*time.Millisecond || w > 510*time.Millisecond {
+		t.Fatalf("waits %v for 500 kB at 1 MB/s", w)
+	}
+	clk.Advance(500 * time.Millisecond)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	// a closed connection stops waiting
+	go func() { got <- b.take(done, 8*units.Mbps, 1_000_000) }()
+	for clk.Pending() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(done)
+	if err := <-got; err == nil {
+		t.Fatal("take returned nil after the connection closed")
 	}
 }
