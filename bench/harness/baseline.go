@@ -80,11 +80,12 @@ func ffmpegFleet(ctx context.Context, clip, rtmpBase string, n int, warmup, wind
 			return result{}, err
 		}
 		mem.RSS += m.RSS
+		mem.PeakRSS += m.PeakRSS
 		mem.PSS += m.PSS
 	}
 	return result{
 		Tool: "ffmpeg per camera", Cameras: n, Elapsed: elapsed, CPU: cpu,
-		RSS: mem.RSS, PSS: mem.PSS,
+		RSS: mem.RSS, PeakRSS: mem.PeakRSS, PSS: mem.PSS,
 	}, nil
 }
 

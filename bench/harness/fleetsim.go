@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fleetsim/fleetsim/internal/testpeer"
@@ -31,51 +34,74 @@ func fleetsimBinary(ctx context.Context, o options) (string, error) {
 func fleetsimEmbedded(ctx context.Context, o options) ([]result, error) {
 	var rs []result
 	for _, n := range o.embedded {
-		r, err := fleetsimRun(ctx, o, n, nil)
+		r, err := fleetsimRun(ctx, o, o.scenario, n, nil)
 		if err != nil {
 			return rs, err
 		}
 		r.Target = "embedded cloud"
 		rs = append(rs, r)
-		fmt.Fprintf(os.Stderr, "embedded N=%d: %s/cam-s, lag p99 %s, delivered %d/%d\n", n, us(r.CPUPerCamSecond()), ms(r.LagP99), r.Delivered, r.Sent)
+		progress(r)
 	}
 	return rs, nil
 }
 
 func fleetsimVsNginx(ctx context.Context, o options, ngx *testpeer.Nginx, n int) (result, error) {
-	r, err := fleetsimRun(ctx, o, n, []string{
-		"--set", "target.kind=rtmp",
+	r, err := fleetsimRun(ctx, o, o.pushScenario, n, []string{
 		"--set", "target.url=rtmp://" + ngx.Addr + "/live/{device}",
 	})
 	r.Target = "nginx-rtmp"
 	return r, err
 }
 
+func progress(r result) {
+	if r.Skipped != "" {
+		fmt.Fprintf(os.Stderr, "%s N=%d: not measured: %s\n", r.Target, r.Cameras, r.Skipped)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "%s N=%d: %s %s/cam-s, peak RSS %s/cam, lag p99 %s, delivered %d/%d\n",
+		r.Target, r.Cameras, r.Tool, us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), ms(r.LagP99), r.Delivered, r.Sent)
+}
+
 // fleetsimRun runs `fleetsim run` for warm-up + window, samples its CPU at
-// the window's edges and its memory at the end, and reads its report.
-func fleetsimRun(ctx context.Context, o options, n int, extra []string) (result, error) {
+// the window's edges and its memory at the window's end, and reads its
+// report. Only the fleetsim process is measured (the harness reads /proc
+// and sleeps). A build of fleetsim that cannot run the scenario (a target or
+// SDK not supported yet) gives a result with Skipped set, not an error.
+func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra []string) (result, error) {
+	res := result{Tool: "fleetsim", Cameras: n}
 	bin, err := fleetsimBinary(ctx, o)
 	if err != nil {
-		return result{}, err
+		return res, err
 	}
-	out := filepath.Join(o.work, fmt.Sprintf("run-%d-%d", n, time.Now().UnixNano()))
+	out := filepath.Join(o.work, fmt.Sprintf("run-%s-%d-%d", strings.TrimSuffix(filepath.Base(scenario), ".yaml"), n, time.Now().UnixNano()))
 	total := o.warmup + o.window
-	args := append([]string{"run", o.scenario, "--devices", strconv.Itoa(n),
-		"--duration", (total + 2*time.Second).String(), "--out", out}, extra...)
+	args := append([]string{"run", scenario, "--devices", strconv.Itoa(n),
+		"--duration", (total + 2*time.Second).String(), "--grace", o.grace.String(),
+		"--progress", "off", "--out", out}, extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		return result{}, err
+		return res, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	fail := func(err error) (result, error) {
 		_ = cmd.Process.Kill()
 		<-done
-		return result{}, fmt.Errorf("fleetsim N=%d: %v\n%s", n, err, tail(logs.Bytes()))
+		return res, fmt.Errorf("fleetsim N=%d: %v\n%s", n, err, tail(logs.Bytes()))
 	}
-	if err := sleepCtx(ctx, o.warmup); err != nil {
+	// ended early: a build that cannot run this scenario says so on exit
+	early := func(err error) (result, error) {
+		if reason := unsupported(logs.Bytes()); reason != "" {
+			res.Skipped = reason
+			return res, nil
+		}
+		return res, fmt.Errorf("fleetsim N=%d ended before the measurement window closed (%v)\n%s", n, err, tail(logs.Bytes()))
+	}
+	if err, ended := waitOrExit(ctx, o.warmup, done); ended {
+		return early(err)
+	} else if err != nil {
 		return fail(err)
 	}
 	cpu0, err := cpuTime(cmd.Process.Pid)
@@ -83,7 +109,9 @@ func fleetsimRun(ctx context.Context, o options, n int, extra []string) (result,
 		return fail(err)
 	}
 	start := time.Now()
-	if err := sleepCtx(ctx, o.window); err != nil {
+	if err, ended := waitOrExit(ctx, o.window, done); ended {
+		return early(err)
+	} else if err != nil {
 		return fail(err)
 	}
 	cpu1, err := cpuTime(cmd.Process.Pid)
@@ -95,27 +123,70 @@ func fleetsimRun(ctx context.Context, o options, n int, extra []string) (result,
 	if err != nil {
 		return fail(err)
 	}
-	if err := <-done; err != nil {
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 99 { // 99: a threshold failed, still a measurement
-			return result{}, fmt.Errorf("fleetsim N=%d: %v\n%s", n, err, tail(logs.Bytes()))
+	// the run ends at its duration plus the grace and the report writing
+	limit := time.NewTimer(o.grace + 2*time.Minute)
+	defer limit.Stop()
+	select {
+	case err = <-done:
+	case <-limit.C:
+		return fail(errors.New("did not end after its duration"))
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 99 { // 99: a threshold failed, still a measurement
+			return res, fmt.Errorf("fleetsim N=%d: %v\n%s", n, err, tail(logs.Bytes()))
 		}
 	}
 	rep, err := readReport(filepath.Join(out, "report.json"))
 	if err != nil {
-		return result{}, err
+		return res, err
 	}
-	return result{
-		Tool: "fleetsim", Cameras: n, Elapsed: elapsed, CPU: cpu1 - cpu0, RSS: mem.RSS, PSS: mem.PSS,
-		LagP50: msDur(rep.Generator.Lag.P50), LagP99: msDur(rep.Generator.Lag.P99), LagMax: msDur(rep.Generator.Lag.Max),
-		Sent: rep.Frames.Sent, Delivered: rep.Frames.Delivered,
-	}, nil
+	res.Elapsed, res.CPU = elapsed, cpu1-cpu0
+	res.RSS, res.PeakRSS, res.PSS = mem.RSS, mem.PeakRSS, mem.PSS
+	res.LagP50, res.LagP99, res.LagMax = msDur(rep.Generator.Lag.P50), msDur(rep.Generator.Lag.P99), msDur(rep.Generator.Lag.Max)
+	f := rep.Frames
+	res.Sent, res.Delivered, res.InFlight = f.Sent, f.Delivered, f.InFlight
+	res.Failed = f.DroppedDevice + f.LostNetwork + f.RejectedCloud
+	return res, nil
+}
+
+// waitOrExit waits d; ended reports that the process exited meanwhile
+// (with its Wait error).
+func waitOrExit(ctx context.Context, d time.Duration, done <-chan error) (err error, ended bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err, true
+	case <-t.C:
+		return nil, false
+	case <-ctx.Done():
+		return ctx.Err(), false
+	}
+}
+
+// unsupported finds fleetsim's "not supported by this build" message.
+func unsupported(logs []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(logs))
+	for sc.Scan() {
+		if l := sc.Text(); strings.Contains(l, "not supported") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
 }
 
 // reportSubset is the part of report.json the harness reads (DESIGN.md §6).
 type reportSubset struct {
 	Frames struct {
-		Sent      int64 `json:"sent"`
-		Delivered int64 `json:"delivered"`
+		Sent          int64 `json:"sent"`
+		Delivered     int64 `json:"delivered"`
+		DroppedDevice int64 `json:"dropped_device"`
+		LostNetwork   int64 `json:"lost_network"`
+		RejectedCloud int64 `json:"rejected_cloud"`
+		InFlight      int64 `json:"in_flight"`
 	} `json:"frames"`
 	Generator struct {
 		Lag struct {
@@ -132,7 +203,10 @@ func readReport(path string) (reportSubset, error) {
 	if err != nil {
 		return r, err
 	}
-	return r, json.Unmarshal(b, &r)
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }
 
 func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -1,23 +1,35 @@
 // Command harness is fleetsim's benchmark harness (make bench). It measures,
 // on this machine and in one invocation:
 //
-//	(a) fleetsim with N cameras of the quickstart profile against the
-//	    embedded cloud: CPU per camera-second, RSS per camera, generator lag,
-//	    delivered/sent;
-//	(b) against nginx-rtmp on loopback, fleetsim and then one
+//	(a) fleetsim with N cameras of the quickstart camera against the
+//	    embedded cloud (bench/scenarios/embedded.yaml: clean link, full-time
+//	    plans): CPU per camera-second, peak RSS per camera, generator lag,
+//	    delivered/sent and frames failed (dropped + lost + rejected);
+//	(b) against nginx-rtmp on loopback, fleetsim's push SDK
+//	    (bench/scenarios/push-nginx.yaml) and then one
 //	    `ffmpeg -re -stream_loop -1 -i clip.flv -c copy -f flv` process per
 //	    camera, and the ratios of CPU per camera-second and PSS per camera;
+//	    a fleetsim build that cannot push to RTMP yet is reported as not
+//	    measured, never given a number;
 //
 // and writes the table with a machine description to bench/RESULTS.md.
+// Only the generators are measured: CPU from /proc/PID/stat at the edges of
+// the window, memory from /proc/PID/status (VmHWM) and smaps_rollup at its
+// end; the harness itself sleeps meanwhile. Against the embedded cloud the
+// fleetsim process also runs the mock cloud that verifies every frame, so
+// its CPU is the generator's and the verifier's together.
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +45,10 @@ type options struct {
 	work                 string
 	out                  string
 	fleetsim             string // path of a built fleetsim binary
-	scenario             string
+	scenario             string // embedded-cloud runs
+	pushScenario         string // nginx-rtmp runs
+	grace                time.Duration
+	loadBefore           string // load average when the harness started
 	fleetsimOn, ffmpegOn bool
 }
 
@@ -42,12 +57,14 @@ func main() {
 	var emb, ngx string
 	flag.StringVar(&emb, "embedded", "100,1000,2000,5000", "fleet sizes against the embedded cloud (empty: skip)")
 	flag.StringVar(&ngx, "nginx", "50,200", "fleet sizes for fleetsim vs ffmpeg against nginx-rtmp (empty: skip)")
-	flag.DurationVar(&o.warmup, "warmup", 10*time.Second, "time before measuring (ramp, connections)")
+	flag.DurationVar(&o.warmup, "warmup", 15*time.Second, "time before measuring (ramp, connections, first slices)")
 	flag.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
 	flag.StringVar(&o.work, "work", filepath.Join(os.TempDir(), "fleetsim-bench"), "work directory (clip, nginx, outputs)")
 	flag.StringVar(&o.out, "out", "bench/RESULTS.md", "results file")
 	flag.StringVar(&o.fleetsim, "fleetsim", "", "fleetsim binary (default: build ./cmd/fleetsim into the work dir)")
-	flag.StringVar(&o.scenario, "scenario", "scenarios/quickstart.yaml", "scenario whose profile the cameras use")
+	flag.StringVar(&o.scenario, "scenario", "bench/scenarios/embedded.yaml", "scenario of the embedded-cloud runs (--devices and --duration are set)")
+	flag.StringVar(&o.pushScenario, "push-scenario", "bench/scenarios/push-nginx.yaml", "scenario of fleetsim's nginx-rtmp runs (target.url is set)")
+	flag.DurationVar(&o.grace, "grace", 3*time.Second, "fleetsim --grace: in-flight uploads after the stop (not measured)")
 	tools := flag.String("tools", "fleetsim,ffmpeg", "generators to measure against nginx-rtmp")
 	flag.Parse()
 	o.fleetsimOn = strings.Contains(*tools, "fleetsim")
@@ -87,6 +104,7 @@ func run(ctx context.Context, o options) error {
 	if err := os.MkdirAll(o.work, 0o755); err != nil {
 		return err
 	}
+	o.loadBefore = loadAverage()
 	var results []result
 	if len(o.embedded) > 0 {
 		rs, err := fleetsimEmbedded(ctx, o)
@@ -120,14 +138,14 @@ func run(ctx context.Context, o options) error {
 				ff.Target = "nginx-rtmp"
 			}
 			ngx.Stop()
-			if o.fleetsimOn && o.ffmpegOn {
+			if o.fleetsimOn && o.ffmpegOn && fs.Skipped == "" {
 				fs.Note = fmt.Sprintf("ffmpeg/fleetsim: CPU %.1f×, PSS %.1f×",
 					ratio(float64(ff.CPUPerCamSecond()), float64(fs.CPUPerCamSecond())), ratio(ff.perCam(ff.PSS), fs.perCam(fs.PSS)))
 			}
 			for _, r := range []result{fs, ff} {
 				if r.Cameras > 0 {
 					results = append(results, r)
-					fmt.Fprintf(os.Stderr, "nginx N=%d: %s %s/cam-s, PSS %s/cam\n", n, r.Tool, us(r.CPUPerCamSecond()), size(r.perCam(r.PSS)))
+					progress(r)
 				}
 			}
 		}
@@ -149,9 +167,35 @@ func writeResults(o options, rs []result) error {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "# fleetsim benchmark results\n\n")
-	fmt.Fprintf(f, "Machine: %s. Measured %s. Warm-up %v, window %v.\n\n", machine(), time.Now().UTC().Format("2006-01-02 15:04 MST"), o.warmup, o.window)
-	fmt.Fprintf(f, "Reproduce: `%s`\n\n", strings.Join(os.Args, " "))
+	fmt.Fprintf(f, "Machine: %s. Load average %s before, %s after (other work on the machine inflates CPU and lag).\n\n", machine(), o.loadBefore, loadAverage())
+	fmt.Fprintf(f, "Measured %s at commit %s with %s. Warm-up %v, window %v.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), commit(), runtime.Version(), o.warmup, o.window)
+	fmt.Fprintf(f, "Reproduce: `%s`\n\n", reproduce())
 	writeTable(f, rs)
+	fmt.Fprintf(f, "\nCPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
+		"against the embedded cloud it includes the mock cloud verifying every frame. Peak RSS: VmHWM; PSS: smaps_rollup at the window's end "+
+		"(summed over the processes for ffmpeg). Lag: generator lag from fleetsim's report.json (whole run). "+
+		"Failed: frames dropped on the device, lost in the network or rejected by the cloud; in flight: frames still in a slice or an upload at the end.\n")
 	writeTable(os.Stdout, rs)
 	return nil
+}
+
+// reproduce is the command line that repeats this measurement.
+func reproduce() string {
+	if len(os.Args) <= 1 {
+		return "make bench"
+	}
+	return "bash bench/run.sh " + strings.Join(os.Args[1:], " ")
+}
+
+// commit is the checked-out commit (with "+dirty" for local changes).
+func commit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+		c += "+dirty"
+	}
+	return c
 }

@@ -38,16 +38,37 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
-// memory is a process's resident and proportional set size in bytes.
-type memory struct{ RSS, PSS int64 }
+// memory is a process's resident (now and peak) and proportional set size
+// in bytes.
+type memory struct{ RSS, PeakRSS, PSS int64 }
 
 func memUsage(pid int) (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	var m memory
+	if err := scanKB(fmt.Sprintf("/proc/%d/status", pid), func(key string, kb int64) {
+		if key == "VmHWM:" {
+			m.PeakRSS = kb * 1024
+		}
+	}); err != nil {
+		return m, err
+	}
+	err := scanKB(fmt.Sprintf("/proc/%d/smaps_rollup", pid), func(key string, kb int64) {
+		switch key {
+		case "Rss:":
+			m.RSS = kb * 1024
+		case "Pss:":
+			m.PSS = kb * 1024
+		}
+	})
+	return m, err
+}
+
+// scanKB calls fn with the key and number of every "Key: N kB" line.
+func scanKB(path string, fn func(key string, kb int64)) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return memory{}, err
+		return err
 	}
 	defer f.Close()
-	var m memory
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
@@ -58,14 +79,22 @@ func memUsage(pid int) (memory, error) {
 		if err != nil {
 			continue
 		}
-		switch fs[0] {
-		case "Rss:":
-			m.RSS = kb * 1024
-		case "Pss:":
-			m.PSS = kb * 1024
-		}
+		fn(fs[0], kb)
 	}
-	return m, sc.Err()
+	return sc.Err()
+}
+
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // machine describes this machine for the results table.

@@ -14,12 +14,17 @@ type result struct {
 	Cameras int
 	Elapsed time.Duration // measurement window
 	CPU     time.Duration // CPU used by the generator in the window
-	RSS     int64         // generator resident memory at the end (bytes)
+	RSS     int64         // generator resident memory at the window's end (bytes)
+	PeakRSS int64         // generator peak resident memory (VmHWM, bytes)
 	PSS     int64         // generator proportional set size (bytes)
 	// From fleetsim's own report (zero for ffmpeg).
 	LagP50, LagP99, LagMax time.Duration
 	Sent, Delivered        int64
+	InFlight               int64 // still in a slice or an upload when the run ended
+	Failed                 int64 // dropped on the device + lost in the network + rejected by the cloud
 	Note                   string
+	// Skipped says why the configuration could not be measured.
+	Skipped string
 }
 
 // CPUPerCamSecond is generator CPU per camera per second of stream.
@@ -40,16 +45,22 @@ func (r result) perCam(b int64) float64 {
 func numCPU() int { return runtime.NumCPU() }
 
 func writeTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | in flight | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
-		lag, del := "–", "–"
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
+			continue
+		}
+		lag, del, failed, inflight := "–", "–", "–", "–"
 		if r.Sent > 0 {
 			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
 			del = fmt.Sprintf("%d / %d", r.Delivered, r.Sent)
+			failed = fmt.Sprint(r.Failed)
+			inflight = fmt.Sprint(r.InFlight)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
-			us(r.CPUPerCamSecond()), size(r.perCam(r.RSS)), size(r.perCam(r.PSS)), lag, del, r.Note)
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
+			us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), size(r.perCam(r.PSS)), lag, del, failed, inflight, r.Note)
 	}
 }
 

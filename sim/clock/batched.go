@@ -135,6 +135,26 @@ func (b *Batched) Pending() int {
 	return n
 }
 
+// BatchedStats are a Batched clock's counters since it started.
+type BatchedStats struct {
+	Fires    uint64 // callbacks run and channel values sent
+	Wakeups  uint64 // runtime-timer wake-ups of the shard workers
+	Handoffs uint64 // shards given a fresh worker past a long callback
+}
+
+// Stats reads the clock's counters (tests, tuning, run metrics).
+func (b *Batched) Stats() BatchedStats {
+	var st BatchedStats
+	for _, s := range b.shards {
+		s.mu.Lock()
+		st.Fires += s.fires
+		st.Wakeups += s.wakeups
+		st.Handoffs += s.handoffs
+		s.mu.Unlock()
+	}
+	return st
+}
+
 // AfterFunc calls f once, d from now, in a worker of the clock.
 func (b *Batched) AfterFunc(d time.Duration, f func()) Timer {
 	t := &batchedTimer{s: b.pick(), fn: f, index: -1}

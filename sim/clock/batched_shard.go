@@ -22,6 +22,8 @@ type shard struct {
 	gen     uint64 // the current worker's generation; older workers exit
 	runSeq  uint64 // ids of callbacks, for the monitor
 	closed  bool
+	// counters (Stats)
+	fires, wakeups, handoffs uint64
 
 	running atomic.Uint64 // id of the callback the current worker runs; 0: none
 }
@@ -53,6 +55,7 @@ func (s *shard) runDue(gen uint64) bool {
 	s.mu.Lock()
 	s.busy = true
 	s.armedAt = 0 // wake has fired (or never was armed)
+	s.wakeups++
 	now := s.b.mono()
 	for {
 		if s.closed || s.gen != gen {
@@ -85,6 +88,7 @@ func (s *shard) runDue(gen uint64) bool {
 			t.seq = s.seq
 			s.push(t)
 		}
+		s.fires++
 		if t.fn == nil {
 			select {
 			case t.ch <- s.b.base.Add(time.Duration(now)):
@@ -111,6 +115,7 @@ func (s *shard) handoff(id uint64) {
 		return
 	}
 	s.gen++
+	s.handoffs++
 	s.running.Store(0)
 	s.busy = true
 	s.b.wg.Add(1)

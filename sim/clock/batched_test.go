@@ -339,6 +339,9 @@ func TestBatchedHandoffFromBlockedCallback(t *testing.T) {
 	mu.Unlock()
 	waitFor(t, "self re-arming timer", func() bool { return n.Load() == 10 })
 	close(release)
+	if st := b.Stats(); st.Handoffs == 0 || st.Fires < 12 {
+		t.Errorf("stats %+v: want a handoff and at least 12 fires", st)
+	}
 }
 
 func TestBatchedClose(t *testing.T) {
