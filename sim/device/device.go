@@ -4,9 +4,16 @@
 // the fleet plan; tests drive Devices on clock.Fake against in-memory clouds.
 //
 // Frame flow: source → Device.frame (generator-lag observation) → SDK
-// (cloud-storage PushStream). Firmware hooks (motion, live view, plan polls,
-// reboots, Wi-Fi drops, clock corrections) become SDK calls, source changes
-// and link actions.
+// (cloud-storage PushStream, or the RTMP push SDK's SendFrame) and, during
+// a live-view session, the RTP sender. Firmware hooks (motion, live view,
+// plan polls, reboots, Wi-Fi drops, clock corrections) become SDK calls,
+// source changes and link actions.
+//
+// With the push SDK (Config.Push) the firmware keeps one connection per
+// camera: it reconnects after a failed connect or a send failure with
+// jittered exponential backoff (RP7), and pushes either one continuous
+// segment per connection (base stations) or one segment per motion event
+// (RP4); a live-view session changes the segment's trigger (RP8 type 7).
 package device
 
 import (
@@ -23,6 +30,8 @@ import (
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/device/cstorage"
 	"github.com/fleetsim/fleetsim/sim/device/firmware"
+	"github.com/fleetsim/fleetsim/sim/device/liveview"
+	"github.com/fleetsim/fleetsim/sim/device/push"
 	"github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/rng"
@@ -40,6 +49,9 @@ type Config struct {
 	// CloudStorage configures the cloud-storage SDK (iv_cs); nil: none.
 	// Its Device/DeviceIndex are set from ID/Index.
 	CloudStorage *cstorage.Config
+	// Push configures the RTMP live-push SDK (SVCloudPush); nil: none.
+	// A device has one of CloudStorage and Push.
+	Push *PushConfig
 	// PlanQueryTimeout bounds a firmware-triggered plan query (5 s).
 	PlanQueryTimeout time.Duration
 }
@@ -60,6 +72,18 @@ type Deps struct {
 	Muxers cstorage.Muxers
 	// Link is the device's link (nil: Wi-Fi drops only observed).
 	Link Link
+	// PushDial opens the push SDK's TCP connections (the link's Dial; nil:
+	// a net.Dialer). Tokens is the push token server (RP2). Receipts
+	// decides the frames lost on dead push connections (the embedded
+	// cloud; nil: they stay in flight).
+	PushDial push.Dial
+	Tokens   cloudapi.Tokens
+	Receipts push.Receipts
+	// LiveView opens live-view sessions at the cloud and DialUDP opens the
+	// datagram socket to its relay (the link's Dial); without them
+	// live-view requests are only observed.
+	LiveView LiveViewService
+	DialUDP  UDPDial
 }
 
 // Device is one virtual camera.
@@ -79,6 +103,9 @@ type Device struct {
 	wg       sync.WaitGroup
 	bootTmr  clock.Timer
 	rebooted int
+	ps       *pushState
+	lv       *liveview.Session
+	lvGen    int
 }
 
 // New makes a device; Start runs it.
@@ -86,8 +113,13 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	if cfg.Media == nil {
 		return nil, errors.New("device: no media profile")
 	}
-	if cfg.CloudStorage == nil {
-		return nil, errors.New("device: no SDK configured")
+	if (cfg.CloudStorage == nil) == (cfg.Push == nil) {
+		return nil, errors.New("device: configure one SDK: cloud-storage or push")
+	}
+	if cfg.Push != nil {
+		pc := *cfg.Push
+		pc.defaults()
+		cfg.Push = &pc
 	}
 	if deps.Clock == nil || deps.Sink == nil {
 		return nil, errors.New("device: clock and sink are required")
@@ -151,6 +183,11 @@ func (d *Device) bootLocked() error {
 		}
 		d.cs = sdk
 	}
+	if d.cfg.Push != nil {
+		if err := d.bootPushLocked(); err != nil {
+			return fmt.Errorf("device %s: push init: %w", d.cfg.ID, err)
+		}
+	}
 	channels := 1
 	if d.cfg.CloudStorage != nil && len(d.cfg.CloudStorage.Channels) > 0 {
 		channels = len(d.cfg.CloudStorage.Channels)
@@ -201,6 +238,20 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		// account: it observes FrameSent and the drop with its reason
 		_ = cs.PushStream(ch, f)
 	}
+	if ch != 0 {
+		return
+	}
+	if d.cfg.Push != nil {
+		d.pushFrame(f)
+	}
+	if f.Codec.IsVideo() {
+		d.mu.Lock()
+		lv := d.lv
+		d.mu.Unlock()
+		if lv != nil {
+			lv.Frame(f)
+		}
+	}
 }
 
 // Close stops the device at the end of a run: capture, firmware and SDKs.
@@ -224,10 +275,24 @@ func (d *Device) Close() error {
 	}
 	cs := d.cs
 	d.cs = nil
+	ps := d.stopPushLocked()
+	lv := d.lv
+	d.lv = nil
+	d.lvGen++
 	d.mu.Unlock()
 	var err error
 	if cs != nil {
 		err = cs.Detach()
+	}
+	if ps != nil {
+		// frames the SDK holds, or wrote without the cloud accounting them
+		// yet, stay in flight: the run ends
+		if e := ps.Detach(); e != nil && err == nil {
+			err = e
+		}
+	}
+	if lv != nil {
+		lv.Stop()
 	}
 	d.cancel()
 	d.wg.Wait()
@@ -257,6 +322,9 @@ func (d *Device) StopCapture() {
 func (d *Device) Busy() bool {
 	if cs := d.CloudStorage(); cs != nil {
 		return cs.Busy()
+	}
+	if p := d.Push(); p != nil {
+		return p.Busy()
 	}
 	return false
 }
@@ -295,6 +363,17 @@ func (d *Device) CorrectClock(delta time.Duration) {
 type hooks struct{ d *Device }
 
 func (h hooks) EventStart(id int, pre time.Duration) {
+	if h.d.cfg.Push != nil {
+		if !h.d.cfg.Push.Continuous {
+			h.d.mu.Lock()
+			if len(h.d.sources) > 0 {
+				h.d.sources[0].RequestKeyFrame() // the event's clip starts with an IDR
+			}
+			h.d.mu.Unlock()
+		}
+		h.d.startSegment(h.d.cfg.Push.MotionTrigger, !h.d.cfg.Push.Continuous)
+		return
+	}
 	cs := h.d.CloudStorage()
 	if cs == nil {
 		return
@@ -311,6 +390,12 @@ func (h hooks) EventStart(id int, pre time.Duration) {
 }
 
 func (h hooks) EventStop(id int) {
+	if h.d.cfg.Push != nil {
+		if !h.d.cfg.Push.Continuous {
+			h.d.endSegment(true)
+		}
+		return
+	}
 	if cs := h.d.CloudStorage(); cs != nil {
 		_ = cs.EventStop(0, id, "")
 	}
@@ -325,12 +410,9 @@ func (h hooks) Motion(on bool) {
 	}
 }
 
-// LiveView sessions need the live-view path, which this device model does
-// not have yet; they are observed so a scenario shows they happened.
-func (h hooks) LiveView(on bool, trigger int) {
-	h.d.deps.Sink.Observe(observe.Observation{At: h.d.deps.Clock.Now(), Kind: observe.LiveViewReport,
-		Device: h.d.cfg.Index, Code: trigger, OK: on, Reason: "live_view_not_modelled"})
-}
+// LiveView starts or ends a live-view session over RTP (package liveview);
+// without a live-view service the request is only observed.
+func (h hooks) LiveView(on bool, trigger int) { h.d.liveView(on, trigger) }
 
 func (h hooks) PollPlan() {
 	d := h.d
@@ -364,9 +446,19 @@ func (h hooks) Reboot(down time.Duration) {
 	}
 	cs := d.cs
 	d.cs = nil
+	ps := d.stopPushLocked()
+	lv := d.lv
+	d.lv = nil
+	d.lvGen++
 	d.mu.Unlock()
 	if cs != nil {
 		_ = cs.Exit() // a reboot loses what the SDK held: it drops them with a reason
+	}
+	if ps != nil {
+		_ = ps.Uninitialize() // queued frames dropped; written ones decided after the grace period
+	}
+	if lv != nil {
+		lv.Stop()
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
