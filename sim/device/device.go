@@ -52,6 +52,8 @@ type Config struct {
 	// Push configures the RTMP live-push SDK (SVCloudPush); nil: none.
 	// A device has one of CloudStorage and Push.
 	Push *PushConfig
+	// LiveView is how live-view sessions send (zero: the defaults).
+	LiveView LiveViewConfig
 	// PlanQueryTimeout bounds a firmware-triggered plan query (5 s).
 	PlanQueryTimeout time.Duration
 }

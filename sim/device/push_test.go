@@ -212,7 +212,7 @@ func noLeaks(t *testing.T) {
 
 func TestPushContinuousDeliversItsStream(t *testing.T) {
 	noLeaks(t)
-	r := newPushRig(t, PushConfig{Continuous: true}, firmware.Config{}, 1, time.Now().Truncate(time.Second))
+	r := newPushRig(t, PushConfig{Continuous: true, ContinuousTrigger: push.TriggerDefault}, firmware.Config{}, 1, time.Now().Truncate(time.Second))
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,8 @@ type PushConfig struct {
 	Options push.Options
 	// Continuous keeps one segment open for the whole connection (a base
 	// station's live push, trigger ContinuousTrigger); otherwise each
-	// motion event is a segment with MotionTrigger (RP4).
+	// motion event is a segment with MotionTrigger (RP4). The zero
+	// trigger is 0, human.
 	Continuous        bool
 	ContinuousTrigger push.Trigger
 	MotionTrigger     push.Trigger
@@ -97,15 +98,6 @@ func (p *PushConfig) defaults() {
 	}
 	if p.Connect == "" {
 		p.Connect = ConnectURL
-	}
-	if p.ContinuousTrigger == 0 && !p.Continuous {
-		p.ContinuousTrigger = push.TriggerDefault
-	}
-	if p.Continuous && p.ContinuousTrigger == 0 {
-		p.ContinuousTrigger = push.TriggerDefault
-	}
-	if p.MotionTrigger == 0 {
-		p.MotionTrigger = push.TriggerMoveDetect
 	}
 	p.Reconnect.defaults()
 }
@@ -385,6 +377,9 @@ func (d *Device) liveView(on bool, trigger int) {
 		d.mu.Unlock()
 		return
 	}
+	if on && !push.Trigger(trigger).Live() {
+		trigger = int(push.TriggerLiveWeb) // a viewer without a trigger type: the web app
+	}
 	var change func()
 	if ps := d.ps; ps != nil && ps.sdk != nil {
 		// the push stream's trigger follows the viewer (RP8 type 7)
@@ -456,13 +451,21 @@ func (d *Device) openLiveView(trigger int) (*liveview.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := liveview.Start(liveview.Config{Device: d.cfg.Index, Codec: d.cfg.Media.Profile.Video.Codec, SSRC: rep.SSRC, Trigger: trigger},
+	s, err := liveview.Start(liveview.Config{Device: d.cfg.Index, Codec: d.cfg.Media.Profile.Video.Codec, SSRC: rep.SSRC, Trigger: trigger,
+		MTU: d.cfg.LiveView.MTU, ReportInterval: d.cfg.LiveView.ReportInterval},
 		liveview.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("liveview-%d", d.lvGen)), Sink: d.deps.Sink, Conn: conn})
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// LiveViewConfig is how the device sends live view (scenario profile
+// live_view).
+type LiveViewConfig struct {
+	MTU            int           // largest RTP packet (1200)
+	ReportInterval time.Duration // RTCP sender reports (1 s)
 }
 
 // UDPDial opens a datagram socket (a link's Dial).
