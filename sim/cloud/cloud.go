@@ -69,7 +69,7 @@ func New(cfg Config, clk clock.Clock, sink observe.Sink) *Cloud {
 	}
 	c := &Cloud{cfg: cfg, clk: clk, sink: sink}
 	c.plans = newPlans(clk, cfg.DefaultPlan)
-	c.index = newStorageIndex()
+	c.index = newStorageIndex(cfg.IndexRetention)
 	c.faults = &faults{rnd: rng.New(cfg.Seed, "cloud", "faults")}
 	c.gate = newGate(clk, c.faults)
 	c.tokens = newTokenStore(clk, rng.New(cfg.Seed, "cloud", "tokens"), cfg.TokenTTL)

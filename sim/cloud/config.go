@@ -84,6 +84,11 @@ type Config struct {
 	// BackfillWindow is how old (by the cloud's clock, from the slice's UTC
 	// end) a backfilled slice may be (default 30 min, CS16).
 	BackfillWindow time.Duration
+	// IndexRetention is how far behind a channel's newest stored slice the
+	// storage index keeps ranges for overlap detection (default 6 h; CS17
+	// clock corrections are seconds to hours). It bounds the index's memory
+	// in soak runs.
+	IndexRetention time.Duration
 	// TokenTTL is how long a token of the token server is valid (default 1 h).
 	TokenTTL time.Duration
 
@@ -126,6 +131,9 @@ func (c *Config) defaults() {
 	}
 	if c.BackfillWindow <= 0 {
 		c.BackfillWindow = 30 * time.Minute
+	}
+	if c.IndexRetention <= 0 {
+		c.IndexRetention = 6 * time.Hour
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = time.Hour

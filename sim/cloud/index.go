@@ -19,10 +19,14 @@ type storageIndex struct {
 	mu    sync.Mutex
 	byCh  map[chanKey][]storedSlice // sorted by start, non-overlapping
 	bytes int64
+	// retention: ranges that ended this long before a channel's newest
+	// range are forgotten (0: kept for ever), which bounds memory in soak
+	// runs; overlaps further back than that go undetected.
+	retention time.Duration
 }
 
-func newStorageIndex() *storageIndex {
-	return &storageIndex{byCh: make(map[chanKey][]storedSlice)}
+func newStorageIndex(retention time.Duration) *storageIndex {
+	return &storageIndex{byCh: make(map[chanKey][]storedSlice), retention: retention}
 }
 
 // Put stores s and returns the stored slices whose ranges it overlapped.
@@ -68,6 +72,16 @@ func (x *storageIndex) Put(k chanKey, s storedSlice) (overwritten []storedSlice)
 	out = append(out, list[:i]...)
 	out = append(out, repl...)
 	out = append(out, list[j:]...)
+	if x.retention > 0 && len(out) > 1 {
+		newest := out[len(out)-1].end
+		drop := 0
+		for drop < len(out)-1 && newest.Sub(out[drop].end) > x.retention {
+			drop++
+		}
+		if drop > 0 {
+			out = append(out[:0:0], out[drop:]...)
+		}
+	}
 	x.byCh[k] = out
 	x.bytes += s.size
 	return overwritten

@@ -27,7 +27,7 @@ func TestStorageIndexOverlap(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x := newStorageIndex()
+			x := newStorageIndex(0)
 			k := chanKey{"cam-1", 0}
 			for i, p := range c.puts {
 				over := x.Put(k, storedSlice{start: at(p.start), end: at(p.end), seq: uint64(i)})
@@ -52,7 +52,7 @@ func TestStorageIndexOverlap(t *testing.T) {
 }
 
 func TestStorageIndexDelete(t *testing.T) {
-	x := newStorageIndex()
+	x := newStorageIndex(0)
 	x.Put(chanKey{"a", 0}, storedSlice{start: at(0), end: at(10)})
 	x.Put(chanKey{"a", 1}, storedSlice{start: at(0), end: at(10)})
 	x.Put(chanKey{"b", 0}, storedSlice{start: at(0), end: at(10)})
@@ -61,5 +61,21 @@ func TestStorageIndexDelete(t *testing.T) {
 	}
 	if len(x.Ranges(chanKey{"b", 0})) != 1 {
 		t.Fatal("b lost its range")
+	}
+}
+
+func TestStorageIndexRetention(t *testing.T) {
+	x := newStorageIndex(time.Minute)
+	k := chanKey{"cam-1", 0}
+	for i := 0; i < 20; i++ { // 10 s slices
+		x.Put(k, storedSlice{start: at(i * 10), end: at(i*10 + 10)})
+	}
+	got := x.Ranges(k)
+	if len(got) != 7 || !got[0].end.Equal(at(140)) {
+		t.Fatalf("kept %d ranges from %v", len(got), got[0].start)
+	}
+	// an overlap within the retention is still seen
+	if over := x.Put(k, storedSlice{start: at(185), end: at(195)}); len(over) != 2 {
+		t.Fatalf("overlap within retention: %d", len(over))
 	}
 }

@@ -82,29 +82,49 @@ func VerifySlice(s *cloudapi.SliceUpload, in *SliceInfo) error {
 	return nil
 }
 
-// sliceLedger remembers which slices were stored, so that a re-upload of
-// the same slice (a retry after a lost reply) is idempotent: stored again,
-// but neither counted as an overwrite nor delivering its frames twice.
+// sliceLedger remembers the recent slices of every channel, so that a
+// re-upload of the same slice (a retry after a lost reply) is idempotent:
+// stored again, but neither counted as an overwrite nor delivering its
+// frames twice. It keeps the last ledgerSize slices per channel (retries
+// and backfills of older slices than that are treated as new uploads).
 type sliceLedger struct {
 	mu sync.Mutex
-	m  map[chanKey]map[uint64]time.Time // slice seq → UTC start
+	m  map[chanKey]*ledgerRing
+}
+
+// ledgerSize covers 30 min of 10 s slices (the backfill window) with room.
+const ledgerSize = 256
+
+type ledgerEntry struct {
+	seq   uint64
+	start int64 // UTC start, Unix ns
+	used  bool
+}
+
+type ledgerRing struct {
+	e    [ledgerSize]ledgerEntry
+	next int
 }
 
 func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
-		l.m = make(map[chanKey]map[uint64]time.Time)
+		l.m = make(map[chanKey]*ledgerRing)
 	}
-	s := l.m[k]
-	if s == nil {
-		s = make(map[uint64]time.Time)
-		l.m[k] = s
+	r := l.m[k]
+	if r == nil {
+		r = &ledgerRing{}
+		l.m[k] = r
 	}
-	if t, ok := s[seq]; ok && t.Equal(start) {
-		return true
+	st := start.UnixNano()
+	for i := range r.e {
+		if e := &r.e[i]; e.used && e.seq == seq && e.start == st {
+			return true
+		}
 	}
-	s[seq] = start
+	r.e[r.next] = ledgerEntry{seq: seq, start: st, used: true}
+	r.next = (r.next + 1) % ledgerSize
 	return false
 }
 
