@@ -281,3 +281,21 @@ func TestSeqWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestPublishInjectedFault(t *testing.T) {
+	c := New(Config{Seed: 3}, clock.NewFake(clock.Epoch()), observe.Discard{})
+	in := newIngest(c)
+	c.SetErrorRate(RoutePublish, 1)
+	if _, st := in.publish("live", "cam-1", nil, "x:1", nil); st != IngestUnavailable {
+		t.Fatalf("error rate 1: %v", st)
+	}
+	c.SetErrorRate(RoutePublish, 0)
+	c.SetErrorRate(RouteAll, 1) // every route without its own rate…
+	c.SetErrorRate(RoutePublish, 0)
+	if _, st := in.publish("live", "cam-1", nil, "x:1", nil); st != rtmp.IngestSuccess {
+		t.Fatalf("publish with its own rate 0 under * = 1: %v", st)
+	}
+	if s := c.Snapshot(); s.RefusedByStatus["6/0 Service Unavailable"] != 1 || s.InjectedErrors != 1 {
+		t.Fatalf("snapshot %+v", s)
+	}
+}
