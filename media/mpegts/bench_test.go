@@ -51,6 +51,28 @@ func BenchmarkVerifySlice(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyReaderSlice verifies the same slice as it is read, in
+// 1448-byte pieces (one TCP segment each), without holding it.
+func BenchmarkVerifyReaderSlice(b *testing.B) {
+	c := sliceCases[0]
+	slice := muxAll(b, c.cfg, c.profile.frames())
+	v := NewVerifier(Limits{})
+	r := bytes.NewReader(slice)
+	b.SetBytes(int64(len(slice)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(slice)
+		if _, err := v.VerifyReader(segmentReader{r}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// segmentReader returns at most one TCP segment per Read.
+type segmentReader struct{ r *bytes.Reader }
+
+func (s segmentReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), 1448)]) }
+
 // BenchmarkAstitsMuxSlice muxes the same slice with
 // github.com/asticode/go-astits (tables before key frames, PCR on video,
 // Annex-B with AUD and ADTS built into reused buffers), for comparison

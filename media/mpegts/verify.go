@@ -67,6 +67,7 @@ type Verifier struct {
 	audio pesBuf
 	nalus [][]byte
 	info  Info
+	rbuf  []byte // VerifyReader's read buffer
 
 	pmtPID                uint16
 	videoPID, audioPID    uint16
@@ -121,6 +122,11 @@ func (v *Verifier) Verify(slice []byte) (Info, error) {
 			return v.info, fmt.Errorf("packet %d: %w", off/PacketSize, err)
 		}
 	}
+	return v.finish()
+}
+
+// finish flushes the last PES packets and completes the Info.
+func (v *Verifier) finish() (Info, error) {
 	if err := v.flush(&v.video, true); err != nil {
 		return v.info, err
 	}

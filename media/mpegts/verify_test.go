@@ -20,35 +20,40 @@ func smallSlice(t testing.TB, codec av.Codec) []byte {
 
 func corrupt(b []byte, f func(b []byte) []byte) []byte { return f(bytes.Clone(b)) }
 
-func TestVerifyMalformed(t *testing.T) {
+// malformedCase is a broken slice and the error class it must give; the
+// table drives Verify, VerifyReader and the fuzz seeds.
+type malformedCase struct {
+	name string
+	b    []byte
+	want error
+	lim  Limits
+}
+
+func malformedCases(t testing.TB) []malformedCase {
 	good := smallSlice(t, av.H264)
 	pkt := func(i int) int { return i * PacketSize }
-	cases := []struct {
-		name string
-		b    []byte
-		want error
-	}{
-		{"empty", nil, ErrTruncated},
-		{"partial-packet", good[:len(good)-1], ErrTruncated},
-		{"lost-sync", corrupt(good, func(b []byte) []byte { b[pkt(3)] = 0x48; return b }), ErrMalformed},
-		{"pat-crc", corrupt(good, func(b []byte) []byte { b[pkt(0)+10] ^= 1; return b }), ErrMalformed},
-		{"pmt-crc", corrupt(good, func(b []byte) []byte { b[pkt(1)+20] ^= 1; return b }), ErrMalformed},
-		{"no-tables", withoutPIDs(good, PIDPAT, PIDPMT), ErrMalformed},
-		{"no-pmt", withoutPIDs(good, PIDPMT), ErrMalformed},
-		{"cc-gap", append(bytes.Clone(good[:pkt(3)]), good[pkt(4):]...), ErrMalformed},
-		{"pes-start-code", corrupt(good, func(b []byte) []byte { b[pkt(2)+12] = 0x55; return b }), ErrMalformed},
-		{"transport-error", corrupt(good, func(b []byte) []byte { b[pkt(2)+1] |= 0x80; return b }), ErrMalformed},
-		{"scrambled", corrupt(good, func(b []byte) []byte { b[pkt(2)+3] |= 0x80; return b }), ErrMalformed},
-		{"af-length", corrupt(good, func(b []byte) []byte { b[pkt(2)+4] = 190; return b }), ErrMalformed},
-		{"too-large", good, ErrTooLarge},
+	return []malformedCase{
+		{"empty", nil, ErrTruncated, Limits{}},
+		{"partial-packet", good[:len(good)-1], ErrTruncated, Limits{}},
+		{"lost-sync", corrupt(good, func(b []byte) []byte { b[pkt(3)] = 0x48; return b }), ErrMalformed, Limits{}},
+		{"pat-crc", corrupt(good, func(b []byte) []byte { b[pkt(0)+10] ^= 1; return b }), ErrMalformed, Limits{}},
+		{"pmt-crc", corrupt(good, func(b []byte) []byte { b[pkt(1)+20] ^= 1; return b }), ErrMalformed, Limits{}},
+		{"no-tables", withoutPIDs(good, PIDPAT, PIDPMT), ErrMalformed, Limits{}},
+		{"no-pmt", withoutPIDs(good, PIDPMT), ErrMalformed, Limits{}},
+		{"cc-gap", append(bytes.Clone(good[:pkt(3)]), good[pkt(4):]...), ErrMalformed, Limits{}},
+		{"pes-start-code", corrupt(good, func(b []byte) []byte { b[pkt(2)+12] = 0x55; return b }), ErrMalformed, Limits{}},
+		{"transport-error", corrupt(good, func(b []byte) []byte { b[pkt(2)+1] |= 0x80; return b }), ErrMalformed, Limits{}},
+		{"scrambled", corrupt(good, func(b []byte) []byte { b[pkt(2)+3] |= 0x80; return b }), ErrMalformed, Limits{}},
+		{"af-length", corrupt(good, func(b []byte) []byte { b[pkt(2)+4] = 190; return b }), ErrMalformed, Limits{}},
+		{"too-large", good, ErrTooLarge, Limits{MaxSliceSize: len(good) - PacketSize}},
 	}
+}
+
+func TestVerifyMalformed(t *testing.T) {
+	cases := malformedCases(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lim := Limits{}
-			if c.name == "too-large" {
-				lim.MaxSliceSize = len(good) - PacketSize
-			}
-			_, err := NewVerifier(lim).Verify(c.b)
+			_, err := NewVerifier(c.lim).Verify(c.b)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
