@@ -130,6 +130,9 @@ func (s *rtpStats) judgeFrames(flush bool) {
 	for len(s.marked) > keep {
 		f := s.marked[0]
 		s.marked = s.marked[1:]
+		// the frame starts after the previous frame's marker; when that
+		// marker was lost, which frame the lost packet belonged to cannot
+		// be told, and both frames count as incomplete
 		start := f.minSeq
 		if s.haveLastEnd {
 			start = s.lastEnd + 1

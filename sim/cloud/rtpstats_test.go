@@ -57,7 +57,9 @@ func TestRTPStats(t *testing.T) {
 	}{
 		{"clean", clean, 30, 0, 0, 10, 0, 0, time.Microsecond},
 		{"one lost mid-frame", drop(clean, 4), 29, 1, 0, 9, 1, 0, time.Microsecond},
-		{"marker lost", drop(clean, 5), 29, 1, 0, 8, 2, 0, time.Microsecond},
+		{"marker lost", drop(clean, 5), 29, 1, 0, 8, 2, 0, time.Microsecond}, // the lost packet could be either frame's
+		{"first packet of a frame lost", drop(clean, 6), 29, 1, 0, 9, 1, 0, time.Microsecond},
+		{"marker and next first lost", drop(clean, 5, 6), 28, 2, 0, 8, 2, 0, time.Microsecond},
 		{"reordered in frame", swap(clean, 3, 4), 30, 0, 1, 10, 0, 0, time.Microsecond},
 		{"reordered across frames", swap(clean, 5, 6), 30, 0, 1, 10, 0, 0, time.Microsecond},
 		{"jitter", jittered, 30, 0, 0, 10, 0, time.Millisecond, 10 * time.Millisecond},
