@@ -73,7 +73,7 @@ func (cr *cloudRig) connect() {
 
 // fates checks the accounting identity: every frame sent has at most one
 // fate, and the number without one is returned.
-func fates(t testing.TB, obs []observe.Observation) (sent, delivered, dropped, lost, rejected, inFlight int) {
+func fates(t tLike, obs []observe.Observation) (sent, delivered, dropped, lost, rejected, inFlight int) {
 	t.Helper()
 	type key struct {
 		s   observe.Stream

@@ -445,9 +445,8 @@ func (c *conn) scheduleLostLocked() {
 			return // detached meanwhile
 		}
 		delete(s.timers, lc)
-		c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
 		at := s.deps.Clock.Now()
-		for _, r := range c.led.pending() {
+		for _, r := range c.led.unaccounted(s.deps.Receipts, s.opts.Device, s.opts.Channel) {
 			s.observe(observe.Observation{At: at, Kind: observe.FrameLost, Stream: r.stream, Seq: r.seq, Reason: observe.ReasonConnReset})
 		}
 		c.led = ledger{}

@@ -34,9 +34,11 @@
 // to a connection that later died are decided by Receipts, the cloud's
 // record of the frames it gave a fate: LostGrace after the death, every
 // frame written on that connection that the cloud has not accounted is
-// FrameLost (connection_lost). The ingest handles a connection's messages in
-// order, so the accounted frames are a prefix of the written ones; the SDK
-// finds the boundary by binary search and forgets the prefix as it goes.
+// FrameLost (connection_lost). While the connection lives, the SDK forgets
+// the leading written frames the cloud has accounted, so what it keeps is
+// the unacknowledged tail. The grace period must cover the time the ingest
+// takes to handle what reached it (2 s of the real clock is ample; tests on
+// a fake clock wait for the ingest to end the stream before passing it).
 // Without Receipts (a real target) written frames are left to whoever
 // watches the cloud and stay in flight otherwise.
 //

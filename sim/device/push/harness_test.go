@@ -184,7 +184,14 @@ func (c *callbacks) has(ev Event) bool {
 
 // waitFor polls cond (real time: the SDK's goroutines and the in-memory
 // peer run on their own); it fails the test after a generous bound.
-func waitFor(t testing.TB, what string, cond func() bool) {
+// tLike is what the helpers need of *testing.T and *rapid.T.
+type tLike interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func waitFor(t tLike, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -196,20 +203,20 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // quickstart is the 512 kbps H.264 15 fps + AAC 16 kHz camera.
-func quickstart(t testing.TB, codec av.Codec) *source.Shared {
+func quickstart(t tLike, codec av.Codec) *source.Shared {
 	t.Helper()
 	sh, err := source.NewShared(source.Profile{
 		Video: source.VideoConfig{Codec: codec, Width: 640, Height: 360, FPS: 15, GOP: 30, Bitrate: 512 * units.Kbps, IPRatio: 10, Variance: 0.2},
 		Audio: source.AudioConfig{Codec: av.AAC, SampleRate: 16000, Channels: 1, Bitrate: 32 * units.Kbps},
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
 	}
 	return sh
 }
 
 // frames generates d of a device's frames on a private fake clock.
-func frames(t testing.TB, sh *source.Shared, device uint64, seed uint64, d time.Duration) []*av.Frame {
+func frames(t tLike, sh *source.Shared, device uint64, seed uint64, d time.Duration) []*av.Frame {
 	t.Helper()
 	clk := clock.NewFake(clock.Epoch())
 	var out []*av.Frame

@@ -1,10 +1,6 @@
 package push
 
-import (
-	"sort"
-
-	"github.com/fleetsim/fleetsim/sim/observe"
-)
+import "github.com/fleetsim/fleetsim/sim/observe"
 
 // frameRef names one frame written to a connection.
 type frameRef struct {
@@ -27,13 +23,17 @@ func (l *ledger) add(r frameRef) { l.refs = append(l.refs, r) }
 
 func (l *ledger) pending() []frameRef { return l.refs[l.head:] }
 
-// settle forgets the frames the cloud has accounted. The ingest handles a
-// connection's messages in order and gives every frame its fate as it
-// arrives, so the accounted frames are a prefix of the written ones: the
-// boundary is found by binary search.
+// settle forgets the leading frames the cloud has accounted. Fates do not
+// come strictly in write order across streams (the ingest holds audio until
+// the next stamped video frame times it, and never times it when that video
+// is refused), so every frame is asked for, in order, and the first one
+// without a fate stops the walk.
 func (l *ledger) settle(rc Receipts, device, channel int) {
 	p := l.pending()
-	k := sort.Search(len(p), func(i int) bool { return !rc.HasFate(device, channel, p[i].stream, p[i].seq) })
+	k := 0
+	for k < len(p) && rc.HasFate(device, channel, p[k].stream, p[k].seq) {
+		k++
+	}
 	l.head += k
 	switch {
 	case l.head == len(l.refs):
@@ -42,4 +42,15 @@ func (l *ledger) settle(rc Receipts, device, channel int) {
 		n := copy(l.refs, l.refs[l.head:])
 		l.refs, l.head = l.refs[:n], 0
 	}
+}
+
+// unaccounted returns the frames the cloud has not accounted.
+func (l *ledger) unaccounted(rc Receipts, device, channel int) []frameRef {
+	var out []frameRef
+	for _, r := range l.pending() {
+		if !rc.HasFate(device, channel, r.stream, r.seq) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -430,6 +430,19 @@ func (s *SDK) Busy() bool {
 	return false
 }
 
+// openConns is the number of connections not yet ended.
+func (s *SDK) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.conns {
+		if !c.ended {
+			n++
+		}
+	}
+	return n
+}
+
 // Uninitialize ends every connection at once (a reboot): queued frames are
 // dropped (connection_lost) and written ones are decided after LostGrace.
 // It waits for the connections' goroutines.
