@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/flv"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/device"
 	"github.com/fleetsim/fleetsim/sim/device/cstorage"
 	"github.com/fleetsim/fleetsim/sim/device/firmware"
+	"github.com/fleetsim/fleetsim/sim/device/push"
 	"github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/scenarios"
 	"github.com/fleetsim/fleetsim/sim/units"
@@ -121,6 +124,41 @@ func firmwareConfig(g *scenarios.Group, d *scenarios.Device) firmware.Config {
 	}
 	fw.Clock = firmware.ClockConfig{Skew: d.ClockSkew}
 	return fw
+}
+
+// pushConfig maps a profile's rtmp-push SDK and the group's motion to the
+// push SDK's configuration: groups with motion push one segment per event
+// with the group's trigger, the others one continuous segment (a base
+// station's live push).
+func pushConfig(p *scenarios.Profile, g *scenarios.Group, url string) device.PushConfig {
+	sdk := p.SDK
+	pc := device.PushConfig{
+		PoolSize: sdk.PoolSize, MaxConnections: sdk.MaxConnections, Connect: sdk.Connect, URL: url,
+		Options:           push.Options{Heartbeat: sdk.Heartbeat.D()},
+		Continuous:        g.Motion == nil,
+		ContinuousTrigger: push.TriggerDefault,
+	}
+	if sdk.HEVC == "legacy" {
+		pc.Options.HEVC = flv.HEVCLegacy
+	} else {
+		pc.Options.HEVC = flv.HEVCEnhanced
+	}
+	switch sdk.Encryption {
+	case "key-frames":
+		pc.Encryption = push.EncryptKeyFrame
+	case "all":
+		pc.Encryption = push.EncryptAll
+	}
+	if m := g.Motion; m != nil {
+		pc.MotionTrigger = map[string]push.Trigger{"human": push.TriggerHuman, "motion": push.TriggerDefault,
+			"face": push.TriggerFace, "human-face": push.TriggerHumanAndFace, "move": push.TriggerMoveDetect}[m.Trigger]
+	}
+	return pc
+}
+
+// liveViewConfig maps a profile's live-view settings.
+func liveViewConfig(p *scenarios.Profile) device.LiveViewConfig {
+	return device.LiveViewConfig{MTU: int(p.LiveView.MTU), ReportInterval: p.LiveView.RTCPInterval.D()}
 }
 
 // cloudPlan is the plan the embedded cloud starts a device with.

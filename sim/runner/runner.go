@@ -143,7 +143,7 @@ func newRun(o Options) (*run, error) {
 	r.plan = scenarios.NewFleetPlan(sc)
 	r.devs = r.plan.Shard(o.Shard)
 	for name, p := range sc.Profiles {
-		if p.SDK.Kind != scenarios.SDKCloudStorage {
+		if p.SDK.Kind != scenarios.SDKCloudStorage && p.SDK.Kind != scenarios.SDKRTMPPush {
 			return nil, fmt.Errorf("runner: profile %s: SDK kind %q is not supported by this build yet", name, p.SDK.Kind)
 		}
 		mp, err := mediaProfile(p)

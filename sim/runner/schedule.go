@@ -3,11 +3,13 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/fleetsim/fleetsim/sim/cloud"
 	"github.com/fleetsim/fleetsim/sim/cloudapi/httpapi"
 	"github.com/fleetsim/fleetsim/sim/device"
+	"github.com/fleetsim/fleetsim/sim/device/push"
 	"github.com/fleetsim/fleetsim/sim/network"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/rng"
@@ -57,11 +59,29 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	}
 	dr.client = client
 	media := r.media[d.Profile]
-	cs := cloudStorageConfig(p, g, d, media.Profile.Audio.Codec)
-	dev, err := device.New(device.Config{
-		Index: d.Index, ID: d.ID, RunSeed: r.sc.Seed, Media: media,
-		Firmware: firmwareConfig(g, d), CloudStorage: &cs,
-	}, device.Deps{Clock: r.clk, Sink: r.acc, Storage: client, Link: link})
+	cfg := device.Config{Index: d.Index, ID: d.ID, RunSeed: r.sc.Seed, Media: media,
+		Firmware: firmwareConfig(g, d), LiveView: liveViewConfig(p)}
+	deps := device.Deps{Clock: r.clk, Sink: r.acc, Storage: client, Link: link, LiveView: client}
+	if dial != nil {
+		deps.DialUDP = device.UDPDial(dial)
+	} else {
+		var nd net.Dialer
+		deps.DialUDP = nd.DialContext
+	}
+	if p.SDK.Kind == scenarios.SDKRTMPPush {
+		// the push SDK publishes to the embedded cloud's RTMP ingest; the
+		// cloud tells which frames it accounted (lost-frame decision)
+		pc := pushConfig(p, g, r.cloud.SignedPublishURL("live", d.ID, r.clk.Now().Add(7*24*time.Hour)))
+		cfg.Push = &pc
+		deps.Storage, deps.Tokens, deps.Receipts = nil, client, r.cloud
+		if dial != nil {
+			deps.PushDial = push.Dial(dial)
+		}
+	} else {
+		cs := cloudStorageConfig(p, g, d, media.Profile.Audio.Codec)
+		cfg.CloudStorage = &cs
+	}
+	dev, err := device.New(cfg, deps)
 	if err != nil {
 		r.deviceFailed(d, err.Error())
 		return
