@@ -165,7 +165,9 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64, needLength bool
 		if errors.As(err, &mbe) {
 			return nil, &apiError{code: cloudapi.CodeTooLarge, msg: fmt.Sprintf("body exceeds %d bytes", max)}
 		}
-		return nil, badRequest("body: %v", err)
+		// the body did not arrive (the client gave up, the link broke, the
+		// read timed out): a transport failure, not a refusal — retryable
+		return nil, &apiError{code: cloudapi.CodeUnavailable, msg: fmt.Sprintf("body: %v", err), status: http.StatusRequestTimeout}
 	}
 	if r.ContentLength >= 0 && int64(len(body)) != r.ContentLength {
 		return nil, badRequest("body of %d bytes, Content-Length %d", len(body), r.ContentLength)
@@ -280,9 +282,13 @@ func (h *httpServer) slice(w http.ResponseWriter, r *http.Request) *apiError {
 	body, e := readBody(w, r, h.c.cfg.MaxSliceBytes, true)
 	if e != nil {
 		h.c.stats.slicesRefused.Add(1)
-		// refused for good: its frames get their fate here (the device
-		// does not retry a 4xx refusal of content)
-		h.c.rejectSlice(&s, e.code)
+		if e.code == cloudapi.CodeTooLarge {
+			// refused for good: its frames get their fate here (the
+			// device does not retry a refusal of content)
+			h.c.rejectSlice(&s, e.code)
+		}
+		// a body that did not arrive whole is the device's to retry: its
+		// frames keep no fate from the cloud (they would get two)
 		return e
 	}
 	s.Body = body
