@@ -313,20 +313,25 @@ func (s *Session) read() {
 			}
 			return
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
+		s.handleRTCP(buf[:n], s.deps.Clock.Now())
+	}
+}
+
+// handleRTCP takes one datagram from the relay: receiver reports about
+// this session's SSRC update its numbers; anything else is ignored. It is
+// outside input: malformed datagrams are dropped, never trusted.
+func (s *Session) handleRTCP(b []byte, now time.Time) {
+	pkts, err := rtcp.Unmarshal(b)
+	if err != nil {
+		return
+	}
+	for _, p := range pkts {
+		rr, ok := p.(*rtcp.ReceiverReport)
+		if !ok {
 			continue
 		}
-		now := s.deps.Clock.Now()
-		for _, p := range pkts {
-			rr, ok := p.(*rtcp.ReceiverReport)
-			if !ok {
-				continue
-			}
-			for _, rep := range rr.Reports {
-				if rep.SSRC != s.cfg.SSRC {
-					continue
-				}
+		for _, rep := range rr.Reports {
+			if rep.SSRC == s.cfg.SSRC {
 				s.receiverReport(rep, now)
 			}
 		}
