@@ -411,3 +411,75 @@ func TestPushSameSeedSameObservations(t *testing.T) {
 		}
 	}
 }
+
+// TestPushLiveView: viewer sessions (firmware live-view process) send the
+// video over RTP to the cloud's relay beside the push stream, and the push
+// segment's trigger follows the viewer (RP8 trigger change).
+func TestPushLiveView(t *testing.T) {
+	noLeaks(t)
+	fw := firmware.Config{LiveView: firmware.LiveViewConfig{Rate: units.Frequency(1.0 / 5), Duration: firmware.Fixed(3 * time.Second), Trigger: int(push.TriggerLiveIOS)}}
+	r := newPushRig(t, PushConfig{Continuous: true, ContinuousTrigger: push.TriggerDefault}, fw, 8, time.Now().Truncate(time.Second))
+	if err := r.dev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	r.run(30*time.Second, 100*time.Millisecond, true)
+	r.run(3*time.Second, 100*time.Millisecond, false) // relay reports
+	var starts, stops, reports int
+	var packets int64
+	r.led.mu.Lock()
+	for _, l := range r.led.log {
+		if !containsKind(l, observe.LiveViewReport) {
+			continue
+		}
+		switch {
+		case indexOf(l, "session_start") >= 0:
+			starts++
+		case indexOf(l, "session_stop") >= 0:
+			stops++
+		default:
+			reports++
+		}
+	}
+	r.led.mu.Unlock()
+	snap := r.cloud.Snapshot()
+	packets = snap.LiveViewPackets
+	if starts == 0 || stops == 0 || reports == 0 || packets == 0 || snap.LiveViewLost != 0 {
+		t.Errorf("live view: %d sessions started, %d stopped, %d relay reports, %d packets, %d lost", starts, stops, reports, packets, snap.LiveViewLost)
+	}
+	if len(snap.Streams) != 1 || snap.Streams[0].MetadataByType[7] == 0 {
+		t.Errorf("no trigger change on the push stream: %+v", snap.Streams)
+	}
+	c := r.identity()
+	if c[observe.FrameDelivered] != c[observe.FrameSent] {
+		t.Errorf("push stream: sent %d delivered %d", c[observe.FrameSent], c[observe.FrameDelivered])
+	}
+}
+
+// TestPushReboot: a reboot ends the SDK (queued frames dropped, written
+// ones decided after the grace period); the device boots a new SDK which
+// reconnects, and its stream continues with media time from where the
+// frame numbers stand.
+func TestPushReboot(t *testing.T) {
+	noLeaks(t)
+	r := newPushRig(t, PushConfig{Continuous: true, ContinuousTrigger: push.TriggerDefault}, firmware.Config{}, 9, time.Now().Truncate(time.Second))
+	if err := r.dev.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	r.run(5*time.Second, 100*time.Millisecond, true)
+	r.dev.Reboot(5 * time.Second)
+	r.run(6*time.Second, 100*time.Millisecond, false)
+	waitFor(t, "reconnected", func() bool { return r.count(observe.ConnUp) == 2 })
+	r.run(5*time.Second, 100*time.Millisecond, true)
+	c := r.identity()
+	if c[observe.Reconnect] != 1 || c[observe.ConnClosed] != 1 {
+		t.Errorf("reconnects %d, closed %d", c[observe.Reconnect], c[observe.ConnClosed])
+	}
+	if c[observe.FrameRejected] != 0 {
+		t.Errorf("the cloud rejected %d frames after the reboot: %v", c[observe.FrameRejected], r.led.drops)
+	}
+	if c[observe.FrameDelivered] < 280 || c[observe.FrameSent] != c[observe.FrameDelivered]+c[observe.FrameDropped]+c[observe.FrameLost] {
+		t.Errorf("sent %d delivered %d: %v", c[observe.FrameSent], c[observe.FrameDelivered], r.led.drops)
+	}
+}
