@@ -79,6 +79,13 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 		"--duration", (total + 2*time.Second).String(), "--grace", o.grace.String(),
 		"--progress", "off", "--out", out}, extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
+	if o.profile {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return res, err
+		}
+		cmd.Env = append(os.Environ(), "FLEETSIM_CPUPROFILE="+filepath.Join(out, "cpu.pprof"),
+			"FLEETSIM_MEMPROFILE="+filepath.Join(out, "heap.pprof"), "FLEETSIM_MEMPROFILE_AFTER="+(o.warmup+o.window).String())
+	}
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -99,8 +106,17 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 		}
 		return res, fmt.Errorf("fleetsim N=%d ended before the measurement window closed (%v)\n%s", n, err, tail(logs.Bytes()))
 	}
-	if err, ended := waitOrExit(ctx, o.warmup, done); ended {
+	pid := cmd.Process.Pid
+	overLimit := func() (result, error) {
+		_ = cmd.Process.Kill()
+		<-done
+		res.Skipped = fmt.Sprintf("stopped: resident memory passed the harness limit of %s (-max-rss)", size(float64(o.maxRSS)))
+		return res, nil
+	}
+	if err, ended, over := waitWatching(ctx, o.warmup, done, pid, o.maxRSS); ended {
 		return early(err)
+	} else if over {
+		return overLimit()
 	} else if err != nil {
 		return fail(err)
 	}
@@ -109,8 +125,10 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 		return fail(err)
 	}
 	start := time.Now()
-	if err, ended := waitOrExit(ctx, o.window, done); ended {
+	if err, ended, over := waitWatching(ctx, o.window, done, pid, o.maxRSS); ended {
 		return early(err)
+	} else if over {
+		return overLimit()
 	} else if err != nil {
 		return fail(err)
 	}
@@ -152,18 +170,31 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 	return res, nil
 }
 
-// waitOrExit waits d; ended reports that the process exited meanwhile
-// (with its Wait error).
-func waitOrExit(ctx context.Context, d time.Duration, done <-chan error) (err error, ended bool) {
+// waitWatching waits d; ended reports that the process exited meanwhile
+// (with its Wait error), over that its resident memory passed limit (read
+// once a second; 0: no limit) so that a fleet too large for the machine is
+// stopped before it pushes the machine into swap or the OOM killer.
+func waitWatching(ctx context.Context, d time.Duration, done <-chan error, pid int, limit int64) (err error, ended, over bool) {
 	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case err := <-done:
-		return err, true
-	case <-t.C:
-		return nil, false
-	case <-ctx.Done():
-		return ctx.Err(), false
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err, true, false
+		case <-t.C:
+			return nil, false, false
+		case <-ctx.Done():
+			return ctx.Err(), false, false
+		case <-tick.C:
+			if limit <= 0 {
+				continue
+			}
+			if m, err := memUsage(pid); err == nil && m.RSS > limit {
+				return nil, false, true
+			}
+		}
 	}
 }
 

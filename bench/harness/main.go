@@ -49,6 +49,8 @@ type options struct {
 	pushScenario         string // nginx-rtmp runs
 	grace                time.Duration
 	loadBefore           string // load average when the harness started
+	maxRSS               int64  // fleetsim runs are stopped past this resident size
+	profile              bool   // fleetsim runs write CPU and heap profiles
 	fleetsimOn, ffmpegOn bool
 }
 
@@ -66,7 +68,10 @@ func main() {
 	flag.StringVar(&o.pushScenario, "push-scenario", "bench/scenarios/push-nginx.yaml", "scenario of fleetsim's nginx-rtmp runs (target.url is set)")
 	flag.DurationVar(&o.grace, "grace", 3*time.Second, "fleetsim --grace: in-flight uploads after the stop (not measured)")
 	tools := flag.String("tools", "fleetsim,ffmpeg", "generators to measure against nginx-rtmp")
+	maxRSS := flag.Int64("max-rss-mb", memAvailableMB()*3/4, "stop a fleetsim run whose resident memory passes this many MB (default 3/4 of MemAvailable at start; 0: no limit)")
+	flag.BoolVar(&o.profile, "profile", false, "fleetsim runs write cpu.pprof and heap.pprof into their output folders (a few % of CPU)")
 	flag.Parse()
+	o.maxRSS = *maxRSS << 20
 	o.fleetsimOn = strings.Contains(*tools, "fleetsim")
 	o.ffmpegOn = strings.Contains(*tools, "ffmpeg")
 	var err error

@@ -124,3 +124,14 @@ func machine() string {
 	}
 	return fmt.Sprintf("%s, %d cores%s%s", model, numCPU(), mem, kernel)
 }
+
+// memAvailableMB is /proc/meminfo's MemAvailable in MB (0 if unknown).
+func memAvailableMB() int64 {
+	var mb int64
+	_ = scanKB("/proc/meminfo", func(key string, kb int64) {
+		if key == "MemAvailable:" {
+			mb = kb >> 10
+		}
+	})
+	return mb
+}
