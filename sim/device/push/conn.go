@@ -385,6 +385,9 @@ func (c *conn) heartbeat() error {
 // anything else a send failure (0x60).
 func (c *conn) finish(err error) {
 	s := c.s
+	if err != nil && c.ctx.Err() != nil {
+		err = errStopped // aborted by Uninitialize: whatever the write said
+	}
 	if err == nil {
 		if cerr := c.rc.Close(); cerr != nil {
 			err = cerr
