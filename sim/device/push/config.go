@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/flv"
+	"github.com/fleetsim/fleetsim/media/ingestauth"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/units"
@@ -71,6 +72,11 @@ type Options struct {
 	// timestamp ÷ frame duration is the audio frame's number, as the ingest
 	// reads it.
 	TimestampBase time.Duration
+	// Signer, when set, signs every connect URL for the ingest's auth
+	// scheme (RP10: Kingsoft t/k, Tencent txSecret/txTime), valid for
+	// SignTTL (1 h) from the connect on the clock.
+	Signer  ingestauth.Signer
+	SignTTL time.Duration
 }
 
 func (o *Options) defaults() {
@@ -82,6 +88,9 @@ func (o *Options) defaults() {
 	}
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.SignTTL == 0 {
+		o.SignTTL = time.Hour
 	}
 	if o.LostGrace == 0 {
 		o.LostGrace = 2 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -193,10 +194,19 @@ func (c *conn) connect() (*rtmp.ClientConn, Event, error) {
 		raw, token = rep.URL, rep.Token
 	}
 	raw = withToken(raw, token)
-	if u, err := rtmp.ParseURL(raw); err != nil {
+	u, err := rtmp.ParseURL(raw)
+	if err != nil {
 		return stage(EventInvalidURL, err)
 	} else if u.Stream == "" {
 		return stage(EventInvalidURL, errors.New("URL without a stream name (rtmp://host:port/$app/$stream/$time)"))
+	}
+	if s.opts.Signer != nil {
+		q, _ := url.ParseQuery(u.RawQuery)
+		for k, v := range s.opts.Signer.Sign(u.Stream, s.deps.Clock.Now().Add(s.opts.SignTTL)) {
+			q[k] = v
+		}
+		u.RawQuery = q.Encode()
+		raw = u.String()
 	}
 	dial := s.deps.Dial
 	if dial == nil {
