@@ -13,7 +13,9 @@
 // camera: it reconnects after a failed connect or a send failure with
 // jittered exponential backoff (RP7), and pushes either one continuous
 // segment per connection (base stations) or one segment per motion event
-// (RP4); a live-view session changes the segment's trigger (RP8 type 7).
+// (RP4, media only inside segments, from their IDR; the connection idles on
+// heartbeats between them); a live-view session changes the segment's
+// trigger (RP8 type 7).
 package device
 
 import (

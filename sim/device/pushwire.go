@@ -121,6 +121,7 @@ type pushState struct {
 	trigger   push.Trigger
 	eventAt   time.Time
 	liveTrig  push.Trigger // a live-view trigger in force (0: none)
+	waitKey   bool         // event segments: media waits for the segment's IDR
 	backoff   *rand.Rand
 }
 
@@ -241,7 +242,7 @@ func (d *Device) pushEvent(sdk *push.SDK, id push.ConnID, ev push.Event) {
 		}
 	case ev.IsConnectOutcome(), ev == push.EventInvalidParam && !ps.up,
 		ev == push.EventSendThreadExit, ev == push.EventClose:
-		ps.up, ps.segOpen = false, false
+		ps.up, ps.segOpen, ps.waitKey = false, false, false
 		d.scheduleReconnectLocked()
 	}
 	d.mu.Unlock()
@@ -286,6 +287,10 @@ func (d *Device) startSegment(trigger push.Trigger, event bool) {
 		ps.eventAt = d.deps.Clock.Now()
 	}
 	ps.segOpen, ps.trigger = true, trigger
+	ps.waitKey = !d.cfg.Push.Continuous
+	if len(d.sources) > 0 && ps.waitKey {
+		d.sources[0].RequestKeyFrame()
+	}
 	sdk, id, enc := ps.sdk, ps.id, d.cfg.Push.Encryption
 	d.mu.Unlock()
 	if enc != push.EncryptNone {
@@ -325,7 +330,10 @@ func (d *Device) endSegment(event bool) {
 	_ = sdk.SendMetadata(id, push.MetaStreamEnd, alarm, d.localMillis())
 }
 
-// pushFrame gives a frame of channel 0 to the push SDK.
+// pushFrame gives a frame of channel 0 to the push SDK. With event
+// segments the firmware pushes only inside a segment, from its IDR on;
+// other frames are not recorded (a policy drop, observed here since they
+// never reach the SDK), and the idle connection keeps alive on heartbeats.
 func (d *Device) pushFrame(f *av.Frame) {
 	d.mu.Lock()
 	ps := d.ps
@@ -333,6 +341,22 @@ func (d *Device) pushFrame(f *av.Frame) {
 	var id push.ConnID
 	if ps != nil {
 		sdk, id = ps.sdk, ps.id
+		if sdk != nil && ps.up && !d.cfg.Push.Continuous {
+			if ps.waitKey && f.Codec.IsVideo() && f.Key && ps.segOpen {
+				ps.waitKey = false
+			}
+			if !ps.segOpen || ps.waitKey {
+				d.mu.Unlock()
+				st := observe.Audio
+				if f.Codec.IsVideo() {
+					st = observe.Video
+				}
+				now := d.deps.Clock.Now()
+				d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Size: int64(f.Size())})
+				d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Reason: observe.ReasonNotRecording})
+				return
+			}
+		}
 	}
 	d.mu.Unlock()
 	if sdk != nil {
