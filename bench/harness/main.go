@@ -174,6 +174,9 @@ func writeResults(o options, rs []result) error {
 	fmt.Fprintf(f, "# fleetsim benchmark results\n\n")
 	fmt.Fprintf(f, "Machine: %s. Load average %s before, %s after (other work on the machine inflates CPU and lag).\n\n", machine(), o.loadBefore, loadAverage())
 	fmt.Fprintf(f, "Measured %s at commit %s with %s. Warm-up %v, window %v.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), commit(), runtime.Version(), o.warmup, o.window)
+	if o.fleetsim != "" {
+		fmt.Fprintf(f, "fleetsim binary: %s, prebuilt (the commit above is the working tree's, not necessarily the binary's).\n\n", o.fleetsim)
+	}
 	fmt.Fprintf(f, "Reproduce: `%s`\n\n", reproduce())
 	writeTable(f, rs)
 	fmt.Fprintf(f, "\nCPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
