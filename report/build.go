@@ -84,12 +84,14 @@ func (s *state) build() *Report {
 	if !haveDevices {
 		r.Devices.Connected = peak
 	}
+	r.Devices.ConnectedRatio = ratioPtr(r.Devices.Connected, r.Devices.Planned)
 	for _, g := range s.groups {
 		if g.planned == 0 && g.c == (counters{}) {
 			continue
 		}
 		gr := GroupReport{Name: g.name, Blocks: blocks(g)}
 		gr.Devices.Connected = connectedBy[g.name]
+		gr.Devices.ConnectedRatio = ratioPtr(gr.Devices.Connected, gr.Devices.Planned)
 		r.Groups = append(r.Groups, gr)
 		for m := range numMetrics {
 			if g.hist[m] != nil && g.hist[m].TotalCount() > 0 {

@@ -58,6 +58,9 @@ type Devices struct {
 	Connected int64 `json:"connected"`
 	// PeakConnected is the most devices connected at a window's end.
 	PeakConnected int64 `json:"peak_connected"`
+	// ConnectedRatio is Connected over Planned: a threshold that holds
+	// whatever --devices scales the fleet to.
+	ConnectedRatio *float64 `json:"connected_ratio"`
 }
 
 type Frames struct {

@@ -15,7 +15,7 @@ var testMetrics = map[string]bool{}
 
 func init() {
 	for _, k := range strings.Fields(`
-		devices.planned devices.connected
+		devices.planned devices.connected devices.connected_ratio
 		frames.sent frames.delivered frames.dropped_device frames.lost_network frames.rejected_cloud frames.in_flight
 		frames.loss_ratio frames.delivered_ratio
 		events.started events.reported_ok events.reported_fail events.report_fail_ratio
