@@ -80,13 +80,23 @@ func cpuTime() time.Duration {
 // the real-clock timer that flushes), the share of two cores that 5,000
 // such links need in real time, and the heap per link with one open
 // connection. Run it with -benchtime=1x.
+// Sub-benchmarks: on Real (a runtime timer and a goroutine per flush) and
+// on clock.Batched (sharded heaps, flushes run in the shard workers).
 func BenchmarkFleet(b *testing.B) {
+	b.Run("real", func(b *testing.B) { benchFleet(b, clock.NewReal()) })
+	b.Run("batched", func(b *testing.B) {
+		clk := clock.NewBatched(clock.BatchedConfig{})
+		defer clk.Close()
+		benchFleet(b, clk)
+	})
+}
+
+func benchFleet(b *testing.B, clk clock.Clock) {
 	const links = 5000
 	const seconds = 2
 	runtime.GC()
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
-	clk := clock.NewReal()
 	conns := make([]net.Conn, links)
 	ls := make([]*Link, links)
 	for i := range conns {

@@ -45,6 +45,7 @@ type Conn struct {
 	closed     bool  // Close was called
 	wdl        time.Time
 	wake       chan struct{} // space freed or state changed (cap 1)
+	blind      bool          // a writer waits without knowing which ack frees its space
 	done       chan struct{} // closed when the connection ends
 	reset      clock.Timer
 	bufs       net.Buffers
@@ -118,17 +119,21 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		c.reapLocked(c.l.clk.Now())
 		space := c.sndbuf - c.queued
-		if space <= 0 {
+		// Like a kernel socket, a blocked writer wakes when a third of
+		// the buffer is free (or its whole rest fits), not for every
+		// acknowledged segment: fewer, larger chunks, one wait per third.
+		if need := min(len(b)-n, max(1, c.sndbuf/3)); space < need {
 			dl := c.wdl
-			var next time.Time
-			if c.ackHead < len(c.acks) {
-				next = c.acks[c.ackHead].at
-			}
+			next := c.ackFreeingLocked(need - space)
+			c.blind = next.IsZero()
 			c.mu.Unlock()
-			if err := c.waitSpace(dl, next); err != nil {
+			err := c.waitSpace(dl, next)
+			c.mu.Lock()
+			c.blind = false
+			if err != nil {
+				c.mu.Unlock()
 				return n, err
 			}
-			c.mu.Lock()
 			continue
 		}
 		k := min(space, len(b)-n)
@@ -140,6 +145,19 @@ func (c *Conn) Write(b []byte) (int, error) {
 	}
 	c.mu.Unlock()
 	return n, nil
+}
+
+// ackFreeingLocked is when the acknowledgements known so far free at
+// least n more bytes (zero: not before more data is written out). c.mu
+// held.
+func (c *Conn) ackFreeingLocked(n int) time.Time {
+	freed := 0
+	for _, a := range c.acks[c.ackHead:] {
+		if freed += a.n; freed >= n {
+			return a.at
+		}
+	}
+	return time.Time{}
 }
 
 // waitSpace waits for send-buffer space: an acknowledgement due at next
@@ -312,9 +330,11 @@ func (c *Conn) flush() {
 			c.acks = append(c.acks, ackRec{at: lastDue.Add(c.ackDelay), n: bytes})
 			c.reapLocked(c.l.clk.Now())
 		}
-		select {
-		case c.wake <- struct{}{}:
-		default:
+		if c.blind { // a writer waits for acknowledgements not known until now
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
 		}
 		if err == nil && fatal {
 			c.l.count(func(s *Stats) { s.StallResets++ })
