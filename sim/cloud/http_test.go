@@ -37,6 +37,39 @@ func newClient(t testing.TB, c *Cloud) *httpapi.Client {
 	return cl
 }
 
+// TestRetryOfAStoredSliceStaysStored: a slice whose reply was lost is
+// retried — or backfilled — after the plan ended and past the window; it is
+// stored already, so it is answered stored, with no observation: a refusal
+// would give its delivered frames a second fate on the device.
+func TestRetryOfAStoredSliceStaysStored(t *testing.T) {
+	clk := clock.NewFake(clock.Epoch().Add(time.Hour))
+	rec := &recorder{}
+	c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off"}, clk, rec)
+	cl := newClient(t, c)
+	m := newTestMedia(t)
+	ctx := context.Background()
+	good := sliceFor(t, m, "cam-7", 1, 0, 30, 0, 2)
+	if r, err := cl.UploadSlice(ctx, good); err != nil || !r.Stored {
+		t.Fatalf("first upload: %+v %v", r, err)
+	}
+	n0 := len(rec.all())
+	c.SetPlan("cam-7", 0, cloudapi.Plan{Kind: cloudapi.PlanNone})
+	clk.Advance(2 * time.Hour)
+	late := good
+	late.Backfill = true
+	if r, err := cl.UploadSlice(ctx, late); err != nil || !r.Stored || r.Frames != 30 {
+		t.Fatalf("retry after the plan ended and past the window: %+v %v", r, err)
+	}
+	if n := len(rec.all()) - n0; n != 0 {
+		t.Fatalf("the retry emitted %d observations", n)
+	}
+	// a slice never stored is still refused
+	other := sliceFor(t, m, "cam-7", 2, 30, 30, 2, 4)
+	if _, err := cl.UploadSlice(ctx, other); !cloudapi.IsCode(err, cloudapi.CodeNoService) {
+		t.Fatalf("new slice without a plan: %v", err)
+	}
+}
+
 func TestHTTPSliceUpload(t *testing.T) {
 	clk := clock.NewFake(clock.Epoch().Add(time.Hour))
 	rec := &recorder{}

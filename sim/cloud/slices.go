@@ -128,6 +128,23 @@ func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time) bool {
 	return false
 }
 
+// has reports whether the slice was stored before, without recording it.
+func (l *sliceLedger) has(k chanKey, seq uint64, start time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.m[k]
+	if r == nil {
+		return false
+	}
+	st := start.UnixNano()
+	for i := range r.e {
+		if e := &r.e[i]; e.used && e.seq == seq && e.start == st {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *sliceLedger) forget(device string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -143,6 +160,13 @@ func (l *sliceLedger) forget(device string) {
 func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *apiError) {
 	k := chanKey{s.Device, s.Channel}
 	now := c.clk.Now()
+	if c.ledger.has(k, s.Seq, s.UTCStart) {
+		// A retry or backfill of a slice already stored (its reply was
+		// lost): answer stored whatever the plan or the window say now —
+		// its frames have their fates, a refusal would give them a second.
+		c.stats.slicesStored.Add(1)
+		return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, nil
+	}
 	if p := c.plans.Get(k); !p.Valid || p.Kind == cloudapi.PlanNone {
 		return cloudapi.SliceReceipt{}, &apiError{code: cloudapi.CodeNoService,
 			msg: fmt.Sprintf("no valid plan for %s channel %d (%s)", s.Device, s.Channel, p.Kind)}
