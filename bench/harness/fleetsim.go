@@ -53,6 +53,16 @@ func fleetsimVsNginx(ctx context.Context, o options, ngx *testpeer.Nginx, n int)
 	return r, err
 }
 
+// fleetsimPushEmbedded runs the push scenario against the embedded cloud's
+// RTMP ingest (in the fleetsim process), for builds that cannot target an
+// external RTMP server yet.
+func fleetsimPushEmbedded(ctx context.Context, o options, n int) (result, error) {
+	r, err := fleetsimRun(ctx, o, o.pushScenario, n, []string{"--set", "target={kind: embedded}"})
+	r.Tool = "fleetsim (push SDK)"
+	r.Target = "embedded RTMP ingest"
+	return r, err
+}
+
 func progress(r result) {
 	if r.Skipped != "" {
 		fmt.Fprintf(os.Stderr, "%s N=%d: not measured: %s\n", r.Target, r.Cameras, r.Skipped)
