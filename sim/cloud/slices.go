@@ -98,6 +98,7 @@ const ledgerSize = 256
 type ledgerEntry struct {
 	seq   uint64
 	start int64 // UTC start, Unix ns
+	size  int   // body bytes: a retry sends the same slice
 	used  bool
 }
 
@@ -106,7 +107,7 @@ type ledgerRing struct {
 	next int
 }
 
-func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time) bool {
+func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time, size int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
@@ -123,13 +124,14 @@ func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time) bool {
 			return true
 		}
 	}
-	r.e[r.next] = ledgerEntry{seq: seq, start: st, used: true}
+	r.e[r.next] = ledgerEntry{seq: seq, start: st, size: size, used: true}
 	r.next = (r.next + 1) % ledgerSize
 	return false
 }
 
-// has reports whether the slice was stored before, without recording it.
-func (l *sliceLedger) has(k chanKey, seq uint64, start time.Time) bool {
+// has reports whether this slice (same number, start and size) was stored
+// before, without recording it.
+func (l *sliceLedger) has(k chanKey, seq uint64, start time.Time, size int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.m[k]
@@ -138,7 +140,7 @@ func (l *sliceLedger) has(k chanKey, seq uint64, start time.Time) bool {
 	}
 	st := start.UnixNano()
 	for i := range r.e {
-		if e := &r.e[i]; e.used && e.seq == seq && e.start == st {
+		if e := &r.e[i]; e.used && e.seq == seq && e.start == st && e.size == size {
 			return true
 		}
 	}
@@ -160,7 +162,7 @@ func (l *sliceLedger) forget(device string) {
 func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *apiError) {
 	k := chanKey{s.Device, s.Channel}
 	now := c.clk.Now()
-	if c.ledger.has(k, s.Seq, s.UTCStart) {
+	if c.ledger.has(k, s.Seq, s.UTCStart, len(s.Body)) {
 		// A retry or backfill of a slice already stored (its reply was
 		// lost): answer stored whatever the plan or the window say now —
 		// its frames have their fates, a refusal would give them a second.
@@ -190,7 +192,7 @@ func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *api
 		return cloudapi.SliceReceipt{}, &apiError{code: se.Code, msg: se.Msg}
 	}
 	rec := cloudapi.SliceReceipt{Stored: true, Frames: info.VideoFrames}
-	if c.ledger.seen(k, s.Seq, s.UTCStart) {
+	if c.ledger.seen(k, s.Seq, s.UTCStart, len(s.Body)) {
 		c.stats.slicesStored.Add(1)
 		return rec, nil // the same slice again: already stored and delivered
 	}
