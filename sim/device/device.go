@@ -102,6 +102,7 @@ type Device struct {
 	running  bool
 	down     bool // rebooting
 	sources  []*source.Source
+	awaitIDR []bool // per channel: push-start asked for an IDR, audio waits for it
 	fw       *firmware.Firmware
 	cs       *cstorage.SDK
 	wg       sync.WaitGroup
@@ -203,6 +204,7 @@ func (d *Device) bootLocked() error {
 				source.SinkFunc(func(f *av.Frame, lag time.Duration) { d.frame(ch, f, lag) }))
 			d.sources = append(d.sources, src)
 		}
+		d.awaitIDR = make([]bool, len(d.sources))
 	}
 	for _, s := range d.sources {
 		s.Start(d.ctx)
@@ -220,6 +222,7 @@ func (d *Device) callbacks() cstorage.Callbacks {
 			defer d.mu.Unlock()
 			if ch < len(d.sources) {
 				d.sources[ch].RequestKeyFrame()
+				d.awaitIDR[ch] = true
 			}
 		},
 		EventReportResult: func(int, cstorage.EventResult) {},
@@ -238,9 +241,18 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	cs := d.cs
 	d.mu.Unlock()
 	if cs != nil {
-		// refusals (no plan, not yet an IDR, buffer full…) are the SDK's to
-		// account: it observes FrameSent and the drop with its reason
-		_ = cs.PushStream(ch, f)
+		if d.holdAudio(ch, f) {
+			// the firmware pushes no audio between push-start and the IDR
+			// it asked for (the SDK would refuse it, CS10): a drop by design
+			d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.FrameSent, Device: d.cfg.Index,
+				Channel: ch, Stream: stream, Seq: f.Seq, Size: int64(f.Size())})
+			d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.FrameDropped, Device: d.cfg.Index,
+				Channel: ch, Stream: stream, Seq: f.Seq, Reason: observe.ReasonAwaitIDR})
+		} else {
+			// refusals (no plan, buffer full…) are the SDK's to account: it
+			// observes FrameSent and the drop with its reason
+			_ = cs.PushStream(ch, f)
+		}
 	}
 	if ch != 0 {
 		return
@@ -256,6 +268,23 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 			lv.Frame(f)
 		}
 	}
+}
+
+// holdAudio reports whether f is audio of a channel waiting for the IDR
+// asked for at push-start; a video key frame ends the wait.
+func (d *Device) holdAudio(ch int, f *av.Frame) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ch >= len(d.awaitIDR) || !d.awaitIDR[ch] {
+		return false
+	}
+	if f.Codec.IsVideo() {
+		if f.Key {
+			d.awaitIDR[ch] = false
+		}
+		return false
+	}
+	return true
 }
 
 // Close stops the device at the end of a run: capture, firmware and SDKs.

@@ -181,6 +181,7 @@ const (
 	ReasonRejectedAuth  = "auth_failed"
 	ReasonBadMedia      = "bad_media"
 	ReasonNotRecording  = "not_recording" // the plan records only events, and none is open (CS4)
+	ReasonAwaitIDR      = "awaiting_idr"  // audio held back until a recording's first IDR (firmware, CS10)
 )
 
 // ByPolicy reports whether a FrameDropped reason is the device doing what its
@@ -190,7 +191,7 @@ const (
 // out of loss ratios.
 func ByPolicy(reason string) bool {
 	switch reason {
-	case ReasonNotRecording, ReasonNoService, ReasonIdle:
+	case ReasonNotRecording, ReasonNoService, ReasonIdle, ReasonAwaitIDR:
 		return true
 	}
 	return false
