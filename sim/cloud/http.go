@@ -21,8 +21,9 @@ import (
 
 // httpServer serves the cloud-storage API of API.md.
 type httpServer struct {
-	c   *Cloud
-	srv *http.Server
+	c      *Cloud
+	srv    *http.Server
+	bodies bodyPool // slice bodies
 }
 
 func newHTTPServer(c *Cloud) *httpServer {
@@ -279,7 +280,7 @@ func (h *httpServer) slice(w http.ResponseWriter, r *http.Request) *apiError {
 		return badRequest("%v", err)
 	}
 	s.Device, s.Channel = dev, ch
-	body, e := readBody(w, r, h.c.cfg.MaxSliceBytes, true)
+	body, e := h.bodies.readSliceBody(r, h.c.cfg.MaxSliceBytes)
 	if e != nil {
 		h.c.stats.slicesRefused.Add(1)
 		if e.code == cloudapi.CodeTooLarge {
@@ -293,6 +294,7 @@ func (h *httpServer) slice(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	s.Body = body
 	rec, e := h.c.storeSlice(&s)
+	h.bodies.put(body)
 	if e != nil {
 		h.c.stats.slicesRefused.Add(1)
 		return e
