@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -206,18 +207,72 @@ func TestSameSeedSameObservations(t *testing.T) {
 	}
 }
 
+// BenchmarkDeviceCameraSecond is one camera-second of the quickstart camera
+// on a fake clock: source, firmware, cloud-storage SDK and TS muxing, with
+// an in-memory cloud that stores slices without parsing them ("device"), or
+// parses and verifies every frame as the mock cloud does ("with-cloud").
 func BenchmarkDeviceCameraSecond(b *testing.B) {
-	r := newRig(b, cloudapi.PlanFullTime, firmware.Config{}, 1)
-	if err := r.dev.Start(context.Background()); err != nil {
-		b.Fatal(err)
+	for _, bc := range []struct {
+		name   string
+		parser fakecloud.Parser
+	}{{"device", nil}, {"with-cloud", fakecloud.MediaParser()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			clk := clock.NewFake(clock.Epoch())
+			cloud := fakecloud.New(clk, fakecloud.Config{Sink: observe.Discard{}, Parser: bc.parser, Seed: 1})
+			cloud.SetPlan("cam-0007", 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true, Version: 1})
+			cs := cstorage.DefaultConfig("", 0)
+			dev, err := New(Config{Index: 7, ID: "cam-0007", RunSeed: 1, Media: quickstartMedia(b), CloudStorage: &cs},
+				Deps{Clock: clk, Sink: observe.Discard{}, Storage: cloud})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := dev.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			clk.Advance(20 * time.Second) // steady state
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				clk.Advance(time.Second)
+			}
+			b.StopTimer()
+			_ = dev.Close()
+		})
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
+}
+
+// BenchmarkIdleDeviceHeap measures the heap one started device holds (no
+// media flowing yet: its SDK initialised, firmware armed) across many.
+func BenchmarkIdleDeviceHeap(b *testing.B) {
+	const n = 500
+	clk := clock.NewFake(clock.Epoch())
+	cloud := fakecloud.New(clk, fakecloud.Config{Sink: observe.Discard{}, Seed: 1})
+	media := quickstartMedia(b)
 	for i := 0; i < b.N; i++ {
-		r.clk.Advance(time.Second)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		devs := make([]*Device, n)
+		for j := range devs {
+			cs := cstorage.DefaultConfig("", 0)
+			id := fmt.Sprintf("cam-%05d", j)
+			d, err := New(Config{Index: j, ID: id, RunSeed: 1, Media: media, CloudStorage: &cs},
+				Deps{Clock: clk, Sink: observe.Discard{}, Storage: cloud})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := d.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			devs[j] = d
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/device")
+		for _, d := range devs {
+			_ = d.Close()
+		}
 	}
-	b.StopTimer()
-	_ = r.dev.Close()
 }
 
 // expSampler draws exponential durations with the given mean.

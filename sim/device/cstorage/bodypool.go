@@ -59,6 +59,16 @@ func (s *SDK) muxBody(sl *slice) error {
 		return errNoMuxer
 	}
 	dst := s.bodies.get()
+	// TS adds ~2 % packet headers plus PES/PAT/PMT and adaptation fields;
+	// reserve enough that the muxer never grows (and copies) the body
+	var media int
+	for _, f := range sl.frames {
+		media += f.Size() + 64
+	}
+	if hint := media + media/16 + 4096; cap(dst) < hint {
+		s.bodies.put(dst)
+		dst = make([]byte, 0, hint)
+	}
 	b, err := m.AppendSlice(dst, sl.frames)
 	if err != nil {
 		s.bodies.put(dst)
