@@ -109,6 +109,10 @@ type streamVerifier struct {
 	emit     func(observe.Observation)
 	fates    func(fateKey, uint64) bool // false: the frame already has a fate
 	onReject func(reason string)
+	// joined: the stream was joined mid-way (a player playing it again):
+	// frames before the first IDR get no fate here, the player missed
+	// what they depend on
+	joined bool
 
 	vt flv.VideoTag
 	at flv.AudioTag
@@ -172,6 +176,10 @@ func (v *streamVerifier) video(body []byte, ts time.Duration, now time.Time) {
 	if v.device < 0 {
 		v.device = stamp.Device
 		v.st.Device = stamp.Device
+	}
+	if v.joined && !v.sawIDR && !v.vt.Key {
+		v.st.Unattributed++
+		return
 	}
 	o := observe.Observation{At: now, Device: v.device, Channel: v.channel, Stream: observe.Video,
 		Seq: stamp.Seq, Size: int64(len(body))}
