@@ -28,6 +28,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/device"
 	"github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/network"
+	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/scenarios"
 )
 
@@ -60,6 +61,9 @@ type Options struct {
 	Clock clock.Clock
 	// Getenv reads environment variables (auth keys).
 	Getenv func(string) string
+	// Sink, when set, receives every observation too (after the report's
+	// accumulator).
+	Sink observe.Sink
 }
 
 // Result is what a run produced.
@@ -86,9 +90,16 @@ type run struct {
 	devs []scenarios.Device // this shard's
 
 	acc     *report.Accumulator
+	sink    observe.Sink // the accumulator, tee'd with Options.Sink
 	results *bufio.Writer
 	resFile *os.File
-	cloud   *cloud.Cloud
+	cloud   *cloud.Cloud // nil when an external target needs none
+
+	// external RTMP target: the devices played back and their probes
+	probeSet     map[int]bool
+	probes       map[int]*cloud.Probe
+	probeCtx     context.Context
+	cancelProbes context.CancelFunc
 
 	media    map[string]*source.Shared // by profile name
 	networks map[string]network.Profile
@@ -135,12 +146,16 @@ func newRun(o Options) (*run, error) {
 		o.OutDir = filepath.Join("out", sanitize(o.Scenario.Name)+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
 	sc := o.Scenario
-	if sc.Target.Kind != "" && sc.Target.Kind != scenarios.TargetEmbedded {
-		return nil, fmt.Errorf("runner: target kind %q is not supported by this build yet (only the embedded cloud)", sc.Target.Kind)
+	if err := checkExternal(sc, o.Getenv); err != nil {
+		return nil, err
 	}
 	r := &run{o: o, sc: sc, clk: o.Clock, running: map[int]*deviceRun{},
-		media: map[string]*source.Shared{}, networks: map[string]network.Profile{}}
+		media: map[string]*source.Shared{}, networks: map[string]network.Profile{},
+		probes: map[int]*cloud.Probe{}}
 	r.plan = scenarios.NewFleetPlan(sc)
+	if r.external() {
+		r.probeSet = probed(sc, r.plan)
+	}
 	r.devs = r.plan.Shard(o.Shard)
 	for name, p := range sc.Profiles {
 		if p.SDK.Kind != scenarios.SDKCloudStorage && p.SDK.Kind != scenarios.SDKRTMPPush {
@@ -185,18 +200,26 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
+	r.sink = r.acc
+	if o.Sink != nil {
+		r.sink = teeSink{r.acc, o.Sink}
+	}
 
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
+	r.probeCtx, r.cancelProbes = context.WithCancel(ctx)
+	defer r.cancelProbes()
 	var bg sync.WaitGroup
 	defer bg.Wait()
 	bg.Add(1)
 	go func() { defer bg.Done(); _ = r.acc.Run(runCtx) }()
 
-	if err := r.startCloud(runCtx); err != nil {
-		return nil, err
+	if r.needCloud() {
+		if err := r.startCloud(runCtx); err != nil {
+			return nil, err
+		}
+		defer r.cloud.Close()
 	}
-	defer r.cloud.Close()
 
 	if o.MetricsAddr != "" {
 		srv := &http.Server{Addr: o.MetricsAddr, Handler: metricsMux(r.acc), ReadHeaderTimeout: 5 * time.Second}
@@ -227,6 +250,7 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	}
 	interrupted := r.wait(ctx, sc.Duration.D(), abort)
 	r.stop(interrupted)
+	r.drainProbes()
 	cancelRun()
 
 	rep, err := r.acc.Finish(report.FinishInfo{Interrupted: interrupted, Generator: report.ProcessStats()})
@@ -383,6 +407,20 @@ func (r *run) runInfo() (report.RunInfo, error) {
 }
 
 func (r *run) targetDescription() string {
+	if r.external() {
+		n := 0
+		for _, d := range r.devs {
+			if r.probeSet[d.Index] {
+				n++
+			}
+		}
+		s := fmt.Sprintf("the RTMP target %s (auth %s; %d of %d devices played back by probes, the others' frames stay in flight",
+			r.sc.Target.URL, authName(r.sc.Target.Auth), n, len(r.devs))
+		if r.cloud != nil {
+			s += "; live view via the embedded relay " + r.cloud.HTTPAddr()
+		}
+		return s + ")"
+	}
 	return "the embedded mock cloud (http " + r.cloud.HTTPAddr() + ", rtmp " + r.cloud.RTMPAddr() + ")"
 }
 
@@ -400,7 +438,7 @@ func (r *run) startCloud(ctx context.Context) error {
 			}
 			return -1
 		},
-	}, r.clk, r.acc)
+	}, r.clk, r.sink)
 	if err := c.Start(ctx); err != nil {
 		return fmt.Errorf("runner: embedded cloud: %w", err)
 	}

@@ -52,23 +52,42 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 		}
 		dr.link, dial, link = l, l.Dial, l
 	}
-	client, err := httpapi.New(r.cloud.BaseURL(), httpapi.Options{Dial: dial})
-	if err != nil {
-		r.deviceFailed(d, "client: "+err.Error())
-		return
-	}
-	dr.client = client
 	media := r.media[d.Profile]
 	cfg := device.Config{Index: d.Index, ID: d.ID, RunSeed: r.sc.Seed, Media: media,
 		Firmware: firmwareConfig(g, d), LiveView: liveViewConfig(p)}
-	deps := device.Deps{Clock: r.clk, Sink: r.acc, Storage: client, Link: link, LiveView: client}
+	deps := device.Deps{Clock: r.clk, Sink: r.sink, Link: link}
+	var client *httpapi.Client
+	if r.cloud != nil {
+		c, err := httpapi.New(r.cloud.BaseURL(), httpapi.Options{Dial: dial})
+		if err != nil {
+			r.deviceFailed(d, "client: "+err.Error())
+			return
+		}
+		client, dr.client = c, c
+		deps.Storage, deps.LiveView = c, c
+	}
 	if dial != nil {
 		deps.DialUDP = device.UDPDial(dial)
 	} else {
 		var nd net.Dialer
 		deps.DialUDP = nd.DialContext
 	}
-	if p.SDK.Kind == scenarios.SDKRTMPPush {
+	switch {
+	case r.external():
+		// the push SDK publishes to the target; its probe (if any) tells
+		// which frames the target passed on
+		pc := pushConfig(p, g, publishURL(r.sc.Target, d))
+		pc.Options.Signer = signer(r.sc.Target.Auth, r.o.Getenv)
+		pc.Options.SignTTL = r.sc.Target.Auth.TTL.D()
+		cfg.Push = &pc
+		deps.Storage = nil
+		if pr := r.startProbe(d); pr != nil {
+			deps.Receipts = pr
+		}
+		if dial != nil {
+			deps.PushDial = push.Dial(dial)
+		}
+	case p.SDK.Kind == scenarios.SDKRTMPPush:
 		// the push SDK publishes to the embedded cloud's RTMP ingest; the
 		// cloud tells which frames it accounted (lost-frame decision)
 		pc := pushConfig(p, g, r.cloud.SignedPublishURL("live", d.ID, r.clk.Now().Add(7*24*time.Hour)))
@@ -77,7 +96,7 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 		if dial != nil {
 			deps.PushDial = push.Dial(dial)
 		}
-	} else {
+	default:
 		cs := cloudStorageConfig(p, g, d, media.Profile.Audio.Codec)
 		cfg.CloudStorage = &cs
 	}
@@ -101,7 +120,7 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 
 // deviceFailed records a device that could not start: failures are data.
 func (r *run) deviceFailed(d *scenarios.Device, why string) {
-	r.acc.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.DeviceStopped, Device: d.Index, Reason: "start_failed: " + why})
+	r.sink.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.DeviceStopped, Device: d.Index, Reason: "start_failed: " + why})
 	fmt.Fprintf(r.o.Out, "fleetsim: device %s did not start: %s\n", d.ID, why)
 }
 
@@ -142,6 +161,8 @@ func (r *run) apply(entry int, e *scenarios.Event) {
 				_ = dr.link.SetProfile(*prof)
 			}
 		}
+	case e.Cloud != nil && r.cloud == nil, e.Plan != nil && r.cloud == nil:
+		fmt.Fprintf(r.o.Out, "fleetsim: timeline entry %d acts on the embedded cloud, which this run (target %s) does not use: ignored\n", entry, r.sc.Target.Kind)
 	case e.Cloud != nil:
 		r.applyCloud(e.Cloud)
 	case e.Plan != nil:
