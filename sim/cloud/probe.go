@@ -55,6 +55,7 @@ type Probe struct {
 	stats ProbeStats
 	last  time.Time // last media message
 	conn  *rtmp.ClientConn
+	cur   *streamVerifier // the play in progress (its counters join stats at its end)
 }
 
 // ProbeStats is what a probe saw.
@@ -110,7 +111,11 @@ func (p *Probe) LastMedia() time.Time {
 func (p *Probe) Stats() ProbeStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stats
+	s := p.stats
+	if p.cur != nil {
+		s.Stream.add(&p.cur.st)
+	}
+	return s
 }
 
 // HasFate reports whether the probe gave the frame its fate (delivered
@@ -193,11 +198,8 @@ func (p *Probe) play(ctx context.Context, again bool, started func()) error {
 		}
 		return err
 	}
-	p.mu.Lock()
-	p.stats.Plays++
-	p.mu.Unlock()
 	started()
-	v := streamVerifier{
+	v := &streamVerifier{
 		st:       StreamStats{Stream: c.URL().StreamName(), Device: p.cfg.Device},
 		device:   p.cfg.Device,
 		channel:  p.cfg.Channel,
@@ -207,10 +209,14 @@ func (p *Probe) play(ctx context.Context, again bool, started func()) error {
 		onReject: func(string) {},
 		joined:   again,
 	}
+	p.mu.Lock()
+	p.stats.Plays++
+	p.cur = v
+	p.mu.Unlock()
 	defer func() {
-		v.end()
 		p.mu.Lock()
-		p.conn = nil
+		v.end()
+		p.conn, p.cur = nil, nil
 		p.stats.Stream.add(&v.st)
 		p.mu.Unlock()
 		_ = c.Close()
@@ -221,19 +227,17 @@ func (p *Probe) play(ctx context.Context, again bool, started func()) error {
 			return err
 		}
 		now := p.cfg.Clock.Now()
+		p.mu.Lock() // uncontended but for Stats
 		switch m.Type {
 		case chunk.TypeVideo:
 			v.video(m.Payload, m.Timestamp.Duration(), now)
+			p.last = now
 		case chunk.TypeAudio:
 			v.audio(m.Payload, m.Timestamp.Duration(), now)
+			p.last = now
 		case chunk.TypeDataAMF0:
 			_, _ = v.metadata(m.Payload)
-			continue
-		default:
-			continue
 		}
-		p.mu.Lock()
-		p.last = now
 		p.mu.Unlock()
 	}
 }
