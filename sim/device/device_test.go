@@ -145,6 +145,9 @@ func TestEventPlanMotionMakesReportedEvents(t *testing.T) {
 	if k[observe.EventStarted] < 8 || k[observe.EventReported] < k[observe.EventStarted]-1 {
 		t.Fatalf("events started %d reported %d", k[observe.EventStarted], k[observe.EventReported])
 	}
+	if k[observe.EventFirstFrame] == 0 || k[observe.EventFirstFrame] > k[observe.EventStarted] {
+		t.Fatalf("%d event-first-frame observations for %d events", k[observe.EventFirstFrame], k[observe.EventStarted])
+	}
 	if k[observe.FrameDelivered] == 0 || k[observe.FrameDelivered] >= k[observe.FrameSent] {
 		t.Fatalf("event plan delivered %d of %d frames: want only event video", k[observe.FrameDelivered], k[observe.FrameSent])
 	}

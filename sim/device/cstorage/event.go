@@ -21,6 +21,7 @@ type event struct {
 	ch, id     int
 	info       string
 	start, end time.Time // device UTC
+	began      time.Time // true time of the start call (for event_first_frame)
 	stopped    bool
 	pending    int // slices holding the event, not yet resolved
 	videoOK    bool
@@ -121,7 +122,7 @@ func (s *SDK) startLocked(op string, ch, id int, info string, ext bool, evStart,
 		return newErr(op, CodeNoService, "no valid plan")
 	}
 	first := len(c.events) == 0 && !c.pushing
-	ev := &event{ch: ch, id: id, info: info, start: start.Truncate(time.Second)}
+	ev := &event{ch: ch, id: id, info: info, start: start.Truncate(time.Second), began: s.clk.Now()}
 	c.events[id] = ev
 	s.emit(observe.Observation{Kind: observe.EventStarted, Channel: ch, Seq: uint64(id)})
 	// CS6: capture-picture, then push-start.
@@ -272,7 +273,15 @@ func (s *SDK) resolve(sl *slice, ok bool) {
 	sl.events = nil
 	for _, ev := range evs {
 		ev.pending--
-		if ok {
+		if ok && !ev.videoOK {
+			// the event's first video is in the cloud: latency from the
+			// event's start (report latency_ms.event_first_frame)
+			if !ev.began.IsZero() {
+				s.emit(observe.Observation{Kind: observe.EventFirstFrame, Channel: ev.ch, Seq: uint64(ev.id),
+					Value: s.clk.Now().Sub(ev.began)})
+			}
+			ev.videoOK = true
+		} else if ok {
 			ev.videoOK = true
 		}
 		s.maybeReport(ev)
