@@ -3,12 +3,14 @@
 #                (real-peer tests included) and a short run of every fuzz target
 #   make fuzz    only the short fuzz runs (FUZZTIME=3s each by default)
 #   make bench   the benchmark harness (see bench/README.md)
+#   make nginx   nginx-rtmp in the foreground on 127.0.0.1:1935 (PORT=…) for
+#                scenarios/rtmp-nginx-loopback.yaml, recording every stream
 
 GO       ?= go
 FUZZTIME ?= 3s
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test deps vet unit fuzz bench build
+.PHONY: test deps vet unit fuzz bench build nginx
 
 build:
 	$(GO) build ./...
@@ -37,3 +39,6 @@ fuzz:
 
 bench:
 	bash bench/run.sh
+
+nginx:
+	bash scripts/nginx-rtmp.sh
