@@ -276,6 +276,11 @@ func TestRP4DeviceMotionSegments(t *testing.T) {
 	if c[observe.ConnUp] != 1 {
 		t.Errorf("%d connections: want one long-lived", c[observe.ConnUp])
 	}
+	// the event funnel: every motion event started, its first frame seen
+	// arriving at the cloud, and reported when it ended
+	if c[observe.EventStarted] < 2 || c[observe.EventFirstFrame] < c[observe.EventStarted]-1 || c[observe.EventReported] < c[observe.EventStarted]-1 {
+		t.Errorf("events: %d started, %d first frames, %d reported", c[observe.EventStarted], c[observe.EventFirstFrame], c[observe.EventReported])
+	}
 	// media only inside segments: the rest is not recorded (policy)
 	r.led.mu.Lock()
 	notRec := r.led.drops["frame_dropped:"+observe.ReasonNotRecording]

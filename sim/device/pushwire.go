@@ -123,6 +123,12 @@ type pushState struct {
 	liveTrig  push.Trigger // a live-view trigger in force (0: none)
 	waitKey   bool         // event segments: media waits for the segment's IDR
 	backoff   *rand.Rand
+
+	// the motion event in progress, for the report's event funnel
+	events     uint64    // motion events started (their Seq)
+	firstSeq   uint64    // the event segment's first video frame
+	firstWait  bool      // its arrival in the cloud not yet confirmed
+	firstKnown bool      // it arrived (the event counts as reported)
 }
 
 // bootPushLocked makes and starts the push SDK (d.mu held).
@@ -275,6 +281,9 @@ func (d *Device) startSegment(trigger push.Trigger, event bool) {
 	}
 	if event {
 		ps.eventAt = d.deps.Clock.Now()
+		ps.events++
+		ps.firstWait, ps.firstKnown = false, false
+		d.deps.Sink.Observe(observe.Observation{At: ps.eventAt, Kind: observe.EventStarted, Device: d.cfg.Index, Seq: ps.events})
 	}
 	if ps.segOpen || !ps.up {
 		d.mu.Unlock()
@@ -316,8 +325,12 @@ func (d *Device) endSegment(event bool) {
 		return
 	}
 	at := ps.eventAt
-	if event {
+	if event && !at.IsZero() {
 		ps.eventAt = time.Time{}
+		d.checkFirstLocked(ps)
+		d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.EventReported, Device: d.cfg.Index,
+			Seq: ps.events, OK: ps.firstKnown})
+		ps.firstWait = false
 	}
 	if !ps.segOpen {
 		d.mu.Unlock()
@@ -344,7 +357,11 @@ func (d *Device) pushFrame(f *av.Frame) {
 		if sdk != nil && ps.up && !d.cfg.Push.Continuous {
 			if ps.waitKey && f.Codec.IsVideo() && f.Key && ps.segOpen {
 				ps.waitKey = false
+				if !ps.eventAt.IsZero() && !ps.firstKnown {
+					ps.firstSeq, ps.firstWait = f.Seq, true
+				}
 			}
+			d.checkFirstLocked(ps)
 			if !ps.segOpen || ps.waitKey {
 				d.mu.Unlock()
 				st := observe.Audio
@@ -363,6 +380,21 @@ func (d *Device) pushFrame(f *av.Frame) {
 		// refusals (not connected, paused, bad media) are the SDK's to
 		// account: it observes FrameSent and the drop with its reason
 		_ = sdk.SendFrame(id, f)
+	}
+}
+
+// checkFirstLocked emits EventFirstFrame once the cloud holds the motion
+// event's first video frame (d.mu held). It asks the cloud's receipts, so
+// it is measured where the frame arrived, not where it was written.
+func (d *Device) checkFirstLocked(ps *pushState) {
+	if !ps.firstWait || d.deps.Receipts == nil || ps.eventAt.IsZero() {
+		return
+	}
+	if d.deps.Receipts.HasFate(d.cfg.Index, 0, observe.Video, ps.firstSeq) {
+		now := d.deps.Clock.Now()
+		d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.EventFirstFrame, Device: d.cfg.Index,
+			Seq: ps.events, Value: now.Sub(ps.eventAt)})
+		ps.firstWait, ps.firstKnown = false, true
 	}
 }
 
