@@ -125,10 +125,10 @@ type pushState struct {
 	backoff   *rand.Rand
 
 	// the motion event in progress, for the report's event funnel
-	events     uint64    // motion events started (their Seq)
-	firstSeq   uint64    // the event segment's first video frame
-	firstWait  bool      // its arrival in the cloud not yet confirmed
-	firstKnown bool      // it arrived (the event counts as reported)
+	events     uint64 // motion events started (their Seq)
+	firstSeq   uint64 // the event segment's first video frame
+	firstWait  bool   // its arrival in the cloud not yet confirmed
+	firstKnown bool   // it arrived (the event counts as reported)
 }
 
 // bootPushLocked makes and starts the push SDK (d.mu held).
