@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/internal/testpeer"
+	"github.com/fleetsim/fleetsim/media/ingestauth"
 	"github.com/fleetsim/fleetsim/report"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/scenarios"
@@ -136,4 +139,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return string(s.b)
+}
+
+// TestExternalSignedPublish: with target.auth kingsoft, every device's
+// publish carries t/k signed with the key from the environment, and
+// nginx-rtmp's on_publish callback — checking it with the ingest's own
+// verifier — accepts each; a wrong signature would be refused (403).
+func TestExternalSignedPublish(t *testing.T) {
+	testpeer.Require(t, "nginx")
+	if testing.Short() {
+		t.Skip("run against nginx")
+	}
+	const key = "s3cret-ingest-key"
+	var mu sync.Mutex
+	var accepted, refused []string
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if err := req.ParseForm(); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		name := req.PostForm.Get("name")
+		err := ingestauth.Kingsoft{Key: key}.Verify(name, req.PostForm, time.Now())
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			refused = append(refused, name+": "+err.Error())
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		accepted = append(accepted, name)
+	}))
+	defer auth.Close()
+	ngx := testpeer.StartNginxRTMP(t, testpeer.NginxOptions{App: "live", Quiet: true, OnPublish: auth.URL + "/on_publish"})
+	sc, err := scenarios.LoadFile(filepath.Join("..", "..", "scenarios", "rtmp-nginx-loopback.yaml"), scenarios.Options{
+		Set: []string{"target.url=rtmp://" + ngx.Addr + "/live/{device}", "target.probe=100%",
+			"target.auth.scheme=kingsoft", "target.auth.key_env=INGEST_KEY", "fleet.1.count=0"},
+		Devices:  2,
+		Duration: 6 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := &frameCounter{delivered: map[observe.Stream]int{}, byDevice: map[int]int{}}
+	var log syncBuffer
+	res, err := Run(context.Background(), Options{Scenario: sc, OutDir: t.TempDir(), Out: &log, Progress: "off",
+		Grace: 3 * time.Second, Sink: count,
+		Getenv: func(k string) string { return map[string]string{"INGEST_KEY": key}[k] }})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(refused) > 0 || len(accepted) != 2 {
+		t.Fatalf("on_publish accepted %v, refused %v\n%s", accepted, refused, log.String())
+	}
+	if len(count.byDevice) != 2 || res.Report.Frames.RejectedCloud != 0 {
+		t.Fatalf("delivered video by device %v; report %+v", count.byDevice, res.Report.Frames)
+	}
 }
