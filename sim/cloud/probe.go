@@ -226,19 +226,23 @@ func (p *Probe) play(ctx context.Context, again bool, started func()) error {
 		if err != nil {
 			return err
 		}
-		now := p.cfg.Clock.Now()
-		p.mu.Lock() // uncontended but for Stats
-		switch m.Type {
-		case chunk.TypeVideo:
-			v.video(m.Payload, m.Timestamp.Duration(), now)
-			p.last = now
-		case chunk.TypeAudio:
-			v.audio(m.Payload, m.Timestamp.Duration(), now)
-			p.last = now
-		case chunk.TypeDataAMF0:
-			_, _ = v.metadata(m.Payload)
-		}
-		p.mu.Unlock()
+		p.take(v, m.Type, m.Payload, m.Timestamp.Duration(), p.cfg.Clock.Now())
+	}
+}
+
+// take verifies one received message.
+func (p *Probe) take(v *streamVerifier, typ chunk.TypeID, body []byte, ts time.Duration, now time.Time) {
+	p.mu.Lock() // uncontended but for Stats
+	defer p.mu.Unlock()
+	switch typ {
+	case chunk.TypeVideo:
+		v.video(body, ts, now)
+		p.last = now
+	case chunk.TypeAudio:
+		v.audio(body, ts, now)
+		p.last = now
+	case chunk.TypeDataAMF0:
+		_, _ = v.metadata(body)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/internal/testpeer"
+	"github.com/fleetsim/fleetsim/media/rtmp/chunk"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloud/loadgen"
 	"github.com/fleetsim/fleetsim/sim/device/source"
@@ -175,6 +176,39 @@ func TestNewProbeRefusesBadConfig(t *testing.T) {
 	} {
 		if _, err := NewProbe(cfg); err == nil {
 			t.Errorf("NewProbe(%+v) accepted", cfg)
+		}
+	}
+}
+
+// BenchmarkProbeFrames: the probe's per-message cost past the RTMP read
+// (FLV parse, stamp, checks, fate window, stats lock) for the quickstart
+// mix; one op is one message. Compare BenchmarkIngestFrames.
+func BenchmarkProbeFrames(b *testing.B) {
+	m := newTestMedia(b)
+	msgs := stampedStream(b, m, 1, 0, 300, true)
+	p, err := NewProbe(ProbeConfig{URL: "rtmp://127.0.0.1/live/cam-1", Device: 1, Sink: observe.Discard{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	newV := func() *streamVerifier {
+		p.fates = map[fateKey]*seqWindow{}
+		return &streamVerifier{device: 1, stamp: readNALUStamp, emit: observe.Discard{}.Observe, fates: p.mark,
+			onReject: func(string) {}}
+	}
+	v := newV()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(msgs)
+		if k == 0 && i > 0 {
+			v = newV() // a fresh stream each round
+		}
+		switch msg := msgs[k]; msg.kind {
+		case "video":
+			p.take(v, chunk.TypeVideo, msg.body, msg.ts, now)
+		case "audio":
+			p.take(v, chunk.TypeAudio, msg.body, msg.ts, now)
 		}
 	}
 }
