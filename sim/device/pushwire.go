@@ -328,8 +328,12 @@ func (d *Device) endSegment(event bool) {
 	if event && !at.IsZero() {
 		ps.eventAt = time.Time{}
 		d.checkFirstLocked(ps)
-		d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.EventReported, Device: d.cfg.Index,
-			Seq: ps.events, OK: ps.firstKnown})
+		// without the target's receipts (an unprobed external stream) the
+		// outcome is unknown: the event stays unreported rather than failed
+		if d.deps.Receipts != nil {
+			d.deps.Sink.Observe(observe.Observation{At: d.deps.Clock.Now(), Kind: observe.EventReported, Device: d.cfg.Index,
+				Seq: ps.events, OK: ps.firstKnown})
+		}
 		ps.firstWait = false
 	}
 	if !ps.segOpen {
