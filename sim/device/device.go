@@ -270,6 +270,22 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	}
 }
 
+// takeDownLocked stops capture and takes the SDKs and the live-view
+// session away (d.mu held); the caller ends them outside the lock — Detach
+// at the end of a run, Exit/Uninitialize on a reboot.
+func (d *Device) takeDownLocked() (*cstorage.SDK, *push.SDK, *liveview.Session) {
+	for _, s := range d.sources {
+		s.Stop()
+	}
+	cs := d.cs
+	d.cs = nil
+	ps := d.stopPushLocked()
+	lv := d.lv
+	d.lv = nil
+	d.lvGen++
+	return cs, ps, lv
+}
+
 // holdAudio reports whether f is audio of a channel waiting for the IDR
 // asked for at push-start; a video key frame ends the wait.
 func (d *Device) holdAudio(ch int, f *av.Frame) bool {
@@ -303,15 +319,7 @@ func (d *Device) Close() error {
 	d.mu.Unlock()
 	fw.Stop()
 	d.mu.Lock()
-	for _, s := range d.sources {
-		s.Stop()
-	}
-	cs := d.cs
-	d.cs = nil
-	ps := d.stopPushLocked()
-	lv := d.lv
-	d.lv = nil
-	d.lvGen++
+	cs, ps, lv := d.takeDownLocked()
 	d.mu.Unlock()
 	var err error
 	if cs != nil {
@@ -474,15 +482,7 @@ func (h hooks) Reboot(down time.Duration) {
 	}
 	d.down = true
 	d.rebooted++
-	for _, s := range d.sources {
-		s.Stop()
-	}
-	cs := d.cs
-	d.cs = nil
-	ps := d.stopPushLocked()
-	lv := d.lv
-	d.lv = nil
-	d.lvGen++
+	cs, ps, lv := d.takeDownLocked()
 	d.mu.Unlock()
 	if cs != nil {
 		_ = cs.Exit() // a reboot loses what the SDK held: it drops them with a reason

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"net"
 	"time"
 
@@ -166,13 +167,9 @@ func (r *run) apply(entry int, e *scenarios.Event) {
 	case e.Cloud != nil:
 		r.applyCloud(e.Cloud)
 	case e.Plan != nil:
-		var kinds map[int]string
+		var kinds map[int]cloudapi.PlanKind
 		if len(e.Plan.Set) > 0 {
-			dealt := r.plan.DealPlans(e.Plan.Set, selected, entry)
-			kinds = make(map[int]string, len(dealt))
-			for i, k := range dealt {
-				kinds[i] = string(k)
-			}
+			kinds = r.plan.DealPlans(e.Plan.Set, selected, entry)
 		}
 		for _, idx := range selected {
 			if !r.o.Shard.Has(idx) {
@@ -183,7 +180,7 @@ func (r *run) apply(entry int, e *scenarios.Event) {
 			for ch := 0; ch < max(1, p.Channels); ch++ {
 				cur := r.cloud.Plan(d.ID, ch)
 				if k, ok := kinds[idx]; ok {
-					cur = cloudPlan(cloudPlanKind(k), r.sc.Group(d.Group).FreeTrial.D())
+					cur = cloudPlan(k, r.sc.Group(d.Group).FreeTrial.D())
 				}
 				if e.Plan.Expire {
 					cur.Valid = false
