@@ -95,6 +95,8 @@ type run struct {
 	resFile *os.File
 	cloud   *cloud.Cloud // nil when an external target needs none
 
+	planOnce sync.Once // the HTTP target's refusal of plans, said once
+
 	// external RTMP target: the devices played back and their probes
 	probeSet     map[int]bool
 	probes       map[int]*cloud.Probe
@@ -407,6 +409,9 @@ func (r *run) runInfo() (report.RunInfo, error) {
 }
 
 func (r *run) targetDescription() string {
+	if r.httpTarget() {
+		return "the HTTP API " + r.sc.Target.URL + " (frames accounted from its receipts)"
+	}
 	if r.external() {
 		n := 0
 		for _, d := range r.devs {

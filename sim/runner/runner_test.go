@@ -1,10 +1,15 @@
 package runner
 
 import (
+	"sync/atomic"
+
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/cloud"
+	"github.com/fleetsim/fleetsim/sim/observe"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,4 +200,56 @@ func TestAbortOnFailStopsEarly(t *testing.T) {
 	if res.Report.Pass || !res.Interrupted || !strings.Contains(out.String(), "aborting: threshold slices.uploaded") {
 		t.Fatalf("pass=%v interrupted=%v\n%s", res.Report.Pass, res.Interrupted, out.String())
 	}
+}
+
+// TestHTTPTargetAccountsFromReceipts runs cloud-storage cameras against an
+// "external" HTTP API — a mock cloud in this process that reports its frame
+// fates to its own sink only — and checks that the frames the run counts as
+// delivered, from the API's receipts, are exactly the frames the API says
+// it stored.
+func TestHTTPTargetAccountsFromReceipts(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var apiDelivered atomic.Int64
+	// the API knows the devices by the fleet plan's ids (their stamps carry
+	// the fleet index)
+	index := map[string]int{}
+	for _, d := range scenarios.NewFleetPlan(load(t, small)).Devices {
+		index[d.ID] = d.Index
+	}
+	apiCfg := cloud.Config{RTMPAddr: "off", RTPAddr: "off", DeviceIndex: func(id string) int {
+		if i, ok := index[id]; ok {
+			return i
+		}
+		return -1
+	}}
+	api := cloud.New(apiCfg, clock.NewReal(), observe.SinkFunc(func(o observe.Observation) {
+		if o.Kind == observe.FrameDelivered {
+			apiDelivered.Add(1)
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := api.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	src := strings.Replace(small, "name: runner-test\n", "name: runner-test\ntarget: {kind: http, url: \""+api.BaseURL()+"\"}\n", 1)
+	sc := load(t, src)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{Scenario: sc, OutDir: dir, Out: &out, Progress: "off", Grace: 3 * time.Second})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	rep := res.Report
+	if !rep.Pass || rep.Frames.Delivered == 0 {
+		t.Fatalf("pass=%v delivered=%d\n%s", rep.Pass, rep.Frames.Delivered, out.String())
+	}
+	if got, want := rep.Frames.Delivered, apiDelivered.Load(); got != want {
+		t.Fatalf("run counts %d frames delivered from receipts, the API stored %d", got, want)
+	}
+	if !strings.Contains(out.String(), "the HTTP API "+api.BaseURL()) {
+		t.Fatalf("plan line does not name the target:\n%s", out.String())
+	}
+	checkIdentity(t, rep, deviceRows(t, dir), 6)
 }

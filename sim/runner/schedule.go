@@ -58,14 +58,20 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 		Firmware: firmwareConfig(g, d), LiveView: liveViewConfig(p)}
 	deps := device.Deps{Clock: r.clk, Sink: r.sink, Link: link}
 	var client *httpapi.Client
-	if r.cloud != nil {
-		c, err := httpapi.New(r.cloud.BaseURL(), httpapi.Options{Dial: dial})
+	if base := r.apiBase(); base != "" {
+		c, err := httpapi.New(base, httpapi.Options{Dial: dial})
 		if err != nil {
 			r.deviceFailed(d, "client: "+err.Error())
 			return
 		}
 		client, dr.client = c, c
 		deps.Storage, deps.LiveView = c, c
+		if r.httpTarget() && r.cloud != nil {
+			// live view still goes to the embedded relay
+			if lc, err := httpapi.New(r.cloud.BaseURL(), httpapi.Options{Dial: dial}); err == nil {
+				deps.LiveView = lc
+			}
+		}
 	}
 	if dial != nil {
 		deps.DialUDP = device.UDPDial(dial)
@@ -99,6 +105,12 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 		}
 	default:
 		cs := cloudStorageConfig(p, g, d, media.Profile.Audio.Codec)
+		if r.httpTarget() {
+			// an external API reports no frame fates: the SDK takes them
+			// from its receipts; the device's plan is asked for there
+			cs.AccountOnReceipt = true
+			r.offerPlan(client, d, max(1, p.Channels))
+		}
 		cfg.CloudStorage = &cs
 	}
 	dev, err := device.New(cfg, deps)
@@ -116,6 +128,39 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	r.mu.Unlock()
 	if err := dev.Start(ctx); err != nil {
 		r.deviceFailed(d, err.Error())
+	}
+}
+
+// apiBase is the cloud-storage API the devices use: the external target's
+// or the embedded cloud's ("" when there is neither).
+func (r *run) apiBase() string {
+	if r.httpTarget() {
+		return r.sc.Target.URL
+	}
+	if r.cloud != nil {
+		return r.cloud.BaseURL()
+	}
+	return ""
+}
+
+// offerPlan asks an external API to give the device its planned plan (the
+// mock cloud's PUT plan route, API.md). A backend without the route keeps
+// its own plans: the refusal is reported once per run, not per device.
+func (r *run) offerPlan(c *httpapi.Client, d *scenarios.Device, channels int) {
+	if c == nil {
+		return
+	}
+	kind := d.Plan
+	for ch := 0; ch < channels; ch++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := c.SetPlan(ctx, d.ID, ch, httpapi.PlanBody{Kind: kind, Valid: kind != cloudapi.PlanNone})
+		cancel()
+		if err != nil {
+			r.planOnce.Do(func() {
+				fmt.Fprintf(r.o.Out, "fleetsim: the HTTP target did not take the planned plans (%v); devices keep the plans it has\n", err)
+			})
+			return
+		}
 	}
 }
 

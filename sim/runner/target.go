@@ -39,7 +39,7 @@ func checkExternal(sc *scenarios.Scenario, getenv func(string) string) error {
 	case "", scenarios.TargetEmbedded:
 		return nil
 	case "http":
-		return fmt.Errorf("runner: target kind http is not supported by this build: plans cannot be set at an external API, and the frames of stored slices cannot be accounted exactly from its receipts; use kind embedded, or kind rtmp for push devices")
+		return checkHTTPTarget(sc)
 	case "rtmp":
 	default:
 		return fmt.Errorf("runner: target kind %q is not supported", t.Kind)
@@ -70,7 +70,7 @@ func checkExternal(sc *scenarios.Scenario, getenv func(string) string) error {
 // needCloud tells whether the run starts the embedded cloud: always for
 // the embedded target; for an RTMP target only as the live-view relay.
 func (r *run) needCloud() bool {
-	if !r.external() {
+	if !r.external() && !r.httpTarget() {
 		return true
 	}
 	for i := range r.sc.Fleet {
@@ -82,6 +82,29 @@ func (r *run) needCloud() bool {
 }
 
 func (r *run) external() bool { return r.sc.Target.Kind == "rtmp" }
+
+// httpTarget: cloud-storage devices upload to an external API (sim/cloud/
+// API.md) at target.url; the SDK accounts frames from its receipts.
+func (r *run) httpTarget() bool { return r.sc.Target.Kind == "http" }
+
+// checkHTTPTarget refuses an HTTP target the run cannot use.
+func checkHTTPTarget(sc *scenarios.Scenario) error {
+	u, err := url.Parse(sc.Target.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("runner: target.url %q: an HTTP target needs the API's base URL, http(s)://host:port", sc.Target.URL)
+	}
+	names := make([]string, 0, len(sc.Profiles))
+	for name := range sc.Profiles {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if k := sc.Profiles[name].SDK.Kind; k != scenarios.SDKCloudStorage {
+			return fmt.Errorf("runner: profile %s: SDK kind %q cannot use an HTTP target (only cloud-storage)", name, k)
+		}
+	}
+	return nil
+}
 
 // publishURL is a device's stream URL from the template.
 func publishURL(t scenarios.Target, d *scenarios.Device) string {

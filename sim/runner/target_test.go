@@ -56,10 +56,19 @@ func TestCheckExternalRefuses(t *testing.T) {
 			}
 		})
 	}
+	// an HTTP target needs a base URL and cloud-storage devices
 	sc := pushScenario(t, "", "")
 	sc.Target.Kind = "http"
-	if err := checkExternal(sc, env); err == nil || !strings.Contains(err.Error(), "http is not supported") {
-		t.Fatalf("http: %v", err)
+	if err := checkExternal(sc, env); err == nil || !strings.Contains(err.Error(), "needs the API's base URL") {
+		t.Fatalf("http with an rtmp URL: %v", err)
+	}
+	sc.Target.URL = "http://127.0.0.1:8080"
+	if err := checkExternal(sc, env); err == nil || !strings.Contains(err.Error(), "cannot use an HTTP target") {
+		t.Fatalf("http with push devices: %v", err)
+	}
+	sc.Profiles["p"].SDK.Kind = scenarios.SDKCloudStorage
+	if err := checkExternal(sc, env); err != nil {
+		t.Fatalf("http with cloud-storage devices: %v", err)
 	}
 	sc = pushScenario(t, "", "")
 	sc.Profiles["p"].SDK.Kind = scenarios.SDKCloudStorage

@@ -162,7 +162,7 @@ func (s *SDK) bfResult(sl *slice, rc cloudapi.SliceReceipt, err error) bool {
 	s.emit(observe.Observation{Kind: observe.SliceFailed, Channel: sl.ch, Seq: sl.seq, Size: int64(sl.total), Code: int(CodeHTTPSend), Reason: "backfill_" + reason})
 	switch class {
 	case failContent:
-		sl.frames = nil // rejected by the cloud from the slice's ranges
+		s.contentRefused(sl, reason)
 		return true
 	case failRequest:
 		s.rejectFrames(sl)

@@ -71,7 +71,12 @@ type Config struct {
 	// in observations.
 	Device      string
 	DeviceIndex int
-	Channels    []ChannelConfig // 1..MaxChannels
+	// AccountOnReceipt: the cloud reports no frame fates (an external API,
+	// not the mock cloud), so the SDK gives them from the cloud's answers —
+	// FrameDelivered for the frames of a stored slice (latency: the receipt
+	// against the capture), FrameRejected for a slice refused on content.
+	AccountOnReceipt bool
+	Channels         []ChannelConfig // 1..MaxChannels
 	// MaxEventID is the highest event id (the documents say 32 or 16).
 	MaxEventID int
 	// UploadTimeout and ReplyTimeout are iv_cs_set_trans_time (6000/5000 ms).

@@ -107,7 +107,7 @@ func (s *SDK) uploaded(c *channel, sl *slice, rc cloudapi.SliceReceipt, err erro
 		s.toBackfill(sl)
 	case failContent:
 		s.finishUpload(c, sl, UploadErr)
-		sl.frames = nil // the cloud gave them FrameRejected from the slice's ranges
+		s.contentRefused(sl, reason)
 		s.resolve(sl, false)
 	case failRequest:
 		s.finishUpload(c, sl, UploadErr)
@@ -178,7 +178,28 @@ func (s *SDK) connUp(c *channel) {
 
 // deliveredFrames forgets the frames of an accepted slice: their fate is
 // the cloud's to emit (FrameDelivered or FrameRejected per frame).
-func (s *SDK) deliveredFrames(sl *slice) { sl.frames = nil }
+func (s *SDK) deliveredFrames(sl *slice) {
+	if s.cfg.AccountOnReceipt {
+		now := s.clk.Now()
+		for _, f := range sl.frames {
+			s.emit(observe.Observation{Kind: observe.FrameDelivered, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq,
+				Size: int64(f.Size()), Value: now.Sub(f.Capture), OK: true})
+		}
+	}
+	sl.frames = nil
+}
+
+// contentRefused settles the frames of a slice the cloud refused on its
+// content: the mock cloud rejects them from the slice's ranges itself; with
+// AccountOnReceipt the SDK does.
+func (s *SDK) contentRefused(sl *slice, reason string) {
+	if s.cfg.AccountOnReceipt {
+		for _, f := range sl.frames {
+			s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+		}
+	}
+	sl.frames = nil
+}
 
 // rejectFrames gives every frame of a slice whose request the cloud refused
 // (bad request: it could not read the slice's frame ranges) FrameRejected.
