@@ -10,7 +10,7 @@ import (
 func BenchmarkMuxSlice(b *testing.B) {
 	for _, c := range sliceCases[:2] {
 		b.Run(c.name, func(b *testing.B) {
-			video, audio := split(c.profile.frames())
+			video, audio := split(c.profile.Frames())
 			vc, err := VideoConfigFor(&video[0], time.Second/15)
 			if err != nil {
 				b.Fatal(err)
@@ -36,7 +36,7 @@ func BenchmarkMuxSlice(b *testing.B) {
 func BenchmarkVerifySlice(b *testing.B) {
 	for _, c := range sliceCases[:2] {
 		b.Run(c.name, func(b *testing.B) {
-			slice := muxAll(b, true, c.profile.frames())
+			slice := muxAll(b, true, c.profile.Frames())
 			v := NewVerifier(Limits{})
 			b.SetBytes(int64(len(slice)))
 			b.ReportAllocs()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetsim/fleetsim/internal/testmedia"
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/h264"
 	"github.com/fleetsim/fleetsim/media/stamp"
@@ -15,15 +16,15 @@ import (
 type sliceCase struct {
 	name      string
 	withAudio bool
-	profile   synthProfile
+	profile   testmedia.Profile
 }
 
 var sliceCases = []sliceCase{
-	{"h264-aac-10s", true, subStream.with(av.H264, 10*time.Second)},
-	{"h265-aac-10s", true, subStream.with(av.H265, 10*time.Second)},
-	{"h264-video-only-2s", false, func() synthProfile {
-		p := subStream.with(av.H264, 2*time.Second)
-		p.aacSize = 0
+	{"h264-aac-10s", true, subStream.With(av.H264, 10*time.Second)},
+	{"h265-aac-10s", true, subStream.With(av.H265, 10*time.Second)},
+	{"h264-video-only-2s", false, func() testmedia.Profile {
+		p := subStream.With(av.H264, 2*time.Second)
+		p.AACSize = 0
 		return p
 	}()},
 }
@@ -32,25 +33,25 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 	v := NewVerifier(Limits{})
 	for _, c := range sliceCases {
 		t.Run(c.name, func(t *testing.T) {
-			frames := c.profile.frames()
+			frames := c.profile.Frames()
 			slice := muxAll(t, c.withAudio, frames)
 			info, err := v.Verify(slice)
 			if err != nil {
 				t.Fatal(err)
 			}
 			nv, na := count(frames)
-			frameDur := time.Second / time.Duration(c.profile.fps)
+			frameDur := time.Second / time.Duration(c.profile.FPS)
 			wantAudio := av.CodecUnknown
 			if c.withAudio {
 				wantAudio = av.AAC
 			}
-			if info.VideoCodec != c.profile.codec || info.AudioCodec != wantAudio {
+			if info.VideoCodec != c.profile.Codec || info.AudioCodec != wantAudio {
 				t.Errorf("codecs %v/%v", info.VideoCodec, info.AudioCodec)
 			}
 			if info.VideoFrames != nv || info.AudioFrames != na {
 				t.Errorf("frames %d/%d, want %d/%d", info.VideoFrames, info.AudioFrames, nv, na)
 			}
-			gops := (nv + c.profile.gop - 1) / c.profile.gop
+			gops := (nv + c.profile.GOP - 1) / c.profile.GOP
 			if info.KeyFrames != gops || info.Fragments != gops {
 				t.Errorf("key frames %d, fragments %d, want %d", info.KeyFrames, info.Fragments, gops)
 			}
@@ -64,8 +65,8 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 				}
 			}
 			checkStamps(t, info.Stamps, info.Unstamped, nv)
-			if info.Duration != c.profile.duration {
-				t.Errorf("duration %v, want %v", info.Duration, c.profile.duration)
+			if info.Duration != c.profile.Duration {
+				t.Errorf("duration %v, want %v", info.Duration, c.profile.Duration)
 			}
 		})
 	}
@@ -74,9 +75,9 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 // Samples hold no parameter sets or delimiters (they are in avcC/hvcC),
 // but keep every other NAL unit (stamp SEI, slice, filler) in order.
 func TestSamplesOmitParameterSets(t *testing.T) {
-	p := subStream.with(av.H264, time.Second)
-	p.aacSize = 0
-	frames := p.frames()
+	p := subStream.With(av.H264, time.Second)
+	p.AACSize = 0
+	frames := p.Frames()
 	frames[0].NALUs = append([][]byte{{0x09, 0xF0}}, frames[0].NALUs...) // an AUD
 	slice := muxAll(t, false, frames)
 	var want [][]byte
@@ -105,7 +106,7 @@ func TestSamplesOmitParameterSets(t *testing.T) {
 }
 
 func TestMuxerErrors(t *testing.T) {
-	frames := subStream.with(av.H264, time.Second).frames()
+	frames := subStream.With(av.H264, time.Second).Frames()
 	video, _ := split(frames)
 	vc, err := VideoConfigFor(&video[0], time.Second/15)
 	if err != nil {
@@ -148,7 +149,7 @@ func TestMuxerErrors(t *testing.T) {
 
 func TestMuxerNoAllocs(t *testing.T) {
 	c := sliceCases[0]
-	video, audio := split(c.profile.frames())
+	video, audio := split(c.profile.Frames())
 	vc, err := VideoConfigFor(&video[0], time.Second/15)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestMuxerNoAllocs(t *testing.T) {
 }
 
 func TestVerifyNoAllocs(t *testing.T) {
-	slice := muxAll(t, true, sliceCases[0].profile.frames())
+	slice := muxAll(t, true, sliceCases[0].profile.Frames())
 	v := NewVerifier(Limits{})
 	if _, err := v.Verify(slice); err != nil {
 		t.Fatal(err)
@@ -181,10 +182,10 @@ func TestVerifyNoAllocs(t *testing.T) {
 
 // smallSlice is a short slice for the malformed table and fuzz seeds.
 func smallSlice(t testing.TB, codec av.Codec) []byte {
-	p := subStream.with(codec, 400*time.Millisecond)
-	p.iSize, p.pSize, p.aacSize = 200, 40, 16
-	p.gop = 3
-	return muxAll(t, true, p.frames())
+	p := subStream.With(codec, 400*time.Millisecond)
+	p.ISize, p.PSize, p.AACSize = 200, 40, 16
+	p.GOP = 3
+	return muxAll(t, true, p.Frames())
 }
 
 func TestVerifyMalformed(t *testing.T) {

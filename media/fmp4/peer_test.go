@@ -5,138 +5,24 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/fleetsim/fleetsim/internal/testmedia"
 	"github.com/fleetsim/fleetsim/internal/testpeer"
-	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
-	"github.com/fleetsim/fleetsim/media/h264"
-	"github.com/fleetsim/fleetsim/media/h265"
-	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
-// encodedFrames has ffmpeg encode d of a test pattern (640x360, 15 fps,
-// GOP 30, no B frames, access unit delimiters on) and 16 kHz mono AAC, and
-// returns the frames in generation order with exact media timestamps.
 func encodedFrames(t *testing.T, codec av.Codec, d time.Duration) []av.Frame {
-	t.Helper()
-	testpeer.Require(t, "ffmpeg")
-	dir := t.TempDir()
-	es := filepath.Join(dir, "v.es")
-	adts := filepath.Join(dir, "a.aac")
-	secs := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
-	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15", "-t", secs}
-	if codec == av.H265 {
-		args = append(args, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "aud=1:bframes=0:keyint=30:min-keyint=30:scenecut=0:log-level=error", "-f", "hevc", es)
-	} else {
-		args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-bf", "0", "-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-x264-params", "aud=1", "-f", "h264", es)
-	}
-	args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", secs, "-map", "1:a", "-c:a", "aac", "-ac", "1", "-b:a", "32k", "-f", "adts", adts)
-	if out, err := testpeer.Run(context.Background(), 2*time.Minute, "ffmpeg", args...); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, out)
-	}
-	raw, err := os.ReadFile(es)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nalus, err := h264.SplitAnnexB(nil, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Group NAL units into access units at each delimiter; drop the
-	// delimiters (the muxer writes its own).
-	var video [][][]byte
-	for _, u := range nalus {
-		aud := h264.Type(u) == h264.NALAUD
-		if codec == av.H265 {
-			aud = h265.Type(u) == h265.NALAUD
-		}
-		if aud {
-			video = append(video, nil)
-			continue
-		}
-		if len(video) == 0 {
-			t.Fatal("stream does not start with an access unit delimiter")
-		}
-		video[len(video)-1] = append(video[len(video)-1], u)
-	}
-	rawA, err := os.ReadFile(adts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var audio [][]byte
-	for len(rawA) > 0 {
-		_, payload, rest, err := aac.SplitADTS(rawA)
-		if err != nil {
-			t.Fatal(err)
-		}
-		audio = append(audio, payload)
-		rawA = rest
-	}
-	frameDur := time.Second / 15
-	audioDur := time.Second * aac.SamplesPerFrame / 16000
-	var out []av.Frame
-	ai := 0
-	for i, au := range video {
-		ts := time.Duration(i) * frameDur
-		for ai < len(audio) && time.Duration(ai)*audioDur < ts {
-			at := time.Duration(ai) * audioDur
-			out = append(out, av.Frame{Codec: av.AAC, Seq: uint64(ai), PTS: at, DTS: at, Key: true, Payload: audio[ai]})
-			ai++
-		}
-		key := h264.IsKeyFrame(au)
-		if codec == av.H265 {
-			key = h265.IsKeyFrame(au)
-		}
-		// The stamp SEI goes before the first slice, as the generator puts it.
-		capture := stampEpoch.Add(ts)
-		st := stamp.Append(nil, codec, stamp.New(testDevice, uint64(i), capture))
-		withStamp := make([][]byte, 0, len(au)+1)
-		for j, u := range au {
-			vcl := h264.Type(u).IsVCL()
-			if codec == av.H265 {
-				vcl = h265.Type(u).IsVCL()
-			}
-			if vcl {
-				withStamp = append(append(withStamp, st), au[j:]...)
-				break
-			}
-			withStamp = append(withStamp, u)
-		}
-		out = append(out, av.Frame{Codec: codec, Seq: uint64(i), PTS: ts, DTS: ts, Key: key, NALUs: withStamp, Capture: capture})
-	}
-	for ; ai < len(audio); ai++ {
-		at := time.Duration(ai) * audioDur
-		out = append(out, av.Frame{Codec: av.AAC, Seq: uint64(ai), PTS: at, DTS: at, Key: true, Payload: audio[ai]})
-	}
-	return out
+	return testmedia.EncodedFrames(t, codec, d)
 }
 
 func ffprobeValue(t *testing.T, file string, args ...string) string {
-	t.Helper()
-	args = append([]string{"-v", "error"}, args...)
-	args = append(args, "-of", "default=nokey=1:noprint_wrappers=1", file)
-	out, err := testpeer.Run(context.Background(), time.Minute, "ffprobe", args...)
-	if err != nil {
-		t.Fatalf("ffprobe: %v\n%s", err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return testmedia.FFprobeValue(t, file, args...)
 }
 
-// ffprobeCount decodes every frame of the first stream of a type. (For TS,
-// ffprobe prints each stream twice, once under its program, so
-// testpeer.FFprobeCountFrames cannot parse its output; the first line is
-// the stream's.)
 func ffprobeCount(t *testing.T, file, streamType string) int {
-	t.Helper()
-	v := ffprobeValue(t, file, "-count_frames", "-select_streams", streamType+":0", "-show_entries", "stream=nb_read_frames")
-	n, err := strconv.Atoi(strings.SplitN(v, "\n", 2)[0])
-	if err != nil {
-		t.Fatalf("ffprobe frame count %q: %v", v, err)
-	}
-	return n
+	return testpeer.FFprobeCountFrames(t, file, streamType)
 }
 
 // TestFFmpegAcceptsSlice is evidence 4: a 10 s fMP4 slice (init + one
@@ -231,7 +117,7 @@ func TestFFmpegDecodesSyntheticSlice(t *testing.T) {
 	testpeer.Require(t, "ffmpeg", "ffprobe")
 	for _, c := range sliceCases[:2] {
 		t.Run(c.name, func(t *testing.T) {
-			frames := c.profile.frames()
+			frames := c.profile.Frames()
 			file := filepath.Join(t.TempDir(), "slice.mp4")
 			if err := os.WriteFile(file, muxAll(t, c.withAudio, frames), 0o644); err != nil {
 				t.Fatal(err)

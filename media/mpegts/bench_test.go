@@ -16,7 +16,7 @@ import (
 func BenchmarkMuxSlice(b *testing.B) {
 	for _, c := range sliceCases[:2] {
 		b.Run(c.name, func(b *testing.B) {
-			frames := c.profile.frames()
+			frames := c.profile.Frames()
 			m, err := NewMuxer(c.cfg)
 			if err != nil {
 				b.Fatal(err)
@@ -38,7 +38,7 @@ func BenchmarkMuxSlice(b *testing.B) {
 func BenchmarkVerifySlice(b *testing.B) {
 	for _, c := range sliceCases[:2] {
 		b.Run(c.name, func(b *testing.B) {
-			slice := muxAll(b, c.cfg, c.profile.frames())
+			slice := muxAll(b, c.cfg, c.profile.Frames())
 			v := NewVerifier(Limits{})
 			b.SetBytes(int64(len(slice)))
 			b.ReportAllocs()
@@ -55,7 +55,7 @@ func BenchmarkVerifySlice(b *testing.B) {
 // 1448-byte pieces (one TCP segment each), without holding it.
 func BenchmarkVerifyReaderSlice(b *testing.B) {
 	c := sliceCases[0]
-	slice := muxAll(b, c.cfg, c.profile.frames())
+	slice := muxAll(b, c.cfg, c.profile.Frames())
 	v := NewVerifier(Limits{})
 	r := bytes.NewReader(slice)
 	b.SetBytes(int64(len(slice)))
@@ -79,7 +79,7 @@ func (s segmentReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(
 // with BenchmarkMuxSlice.
 func BenchmarkAstitsMuxSlice(b *testing.B) {
 	c := sliceCases[0]
-	frames := c.profile.frames()
+	frames := c.profile.Frames()
 	var out bytes.Buffer
 	var es []byte
 	aud := []byte{0x09, 0xF0}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/asticode/go-astits"
+	"github.com/fleetsim/fleetsim/internal/testmedia"
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/media/stamp"
 )
@@ -20,15 +21,15 @@ import (
 type sliceCase struct {
 	name    string
 	cfg     Config
-	profile synthProfile
+	profile testmedia.Profile
 }
 
 var sliceCases = []sliceCase{
-	{"h264-aac-10s", Config{Video: av.H264, AAC: aac16k}, subStream.with(av.H264, 10*time.Second)},
-	{"h265-aac-10s", Config{Video: av.H265, AAC: aac16k}, subStream.with(av.H265, 10*time.Second)},
-	{"h264-video-only-2s", Config{Video: av.H264}, func() synthProfile {
-		p := subStream.with(av.H264, 2*time.Second)
-		p.aacSize = 0
+	{"h264-aac-10s", Config{Video: av.H264, AAC: aac16k}, subStream.With(av.H264, 10*time.Second)},
+	{"h265-aac-10s", Config{Video: av.H265, AAC: aac16k}, subStream.With(av.H265, 10*time.Second)},
+	{"h264-video-only-2s", Config{Video: av.H264}, func() testmedia.Profile {
+		p := subStream.With(av.H264, 2*time.Second)
+		p.AACSize = 0
 		return p
 	}()},
 }
@@ -37,7 +38,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 	v := NewVerifier(Limits{})
 	for _, c := range sliceCases {
 		t.Run(c.name, func(t *testing.T) {
-			frames := c.profile.frames()
+			frames := c.profile.Frames()
 			slice := muxAll(t, c.cfg, frames)
 			if len(slice)%PacketSize != 0 {
 				t.Fatalf("slice of %d bytes", len(slice))
@@ -47,7 +48,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			nv, na := count(frames)
-			frameDur := time.Second / time.Duration(c.profile.fps)
+			frameDur := time.Second / time.Duration(c.profile.FPS)
 			wantAudio := av.CodecUnknown
 			if c.cfg.AAC != nil {
 				wantAudio = av.AAC
@@ -58,7 +59,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 			if info.VideoFrames != nv || info.AudioFrames != na {
 				t.Errorf("frames %d/%d, want %d/%d", info.VideoFrames, info.AudioFrames, nv, na)
 			}
-			if want := (nv + c.profile.gop - 1) / c.profile.gop; info.KeyFrames != want {
+			if want := (nv + c.profile.GOP - 1) / c.profile.GOP; info.KeyFrames != want {
 				t.Errorf("key frames %d, want %d", info.KeyFrames, want)
 			}
 			if !info.FirstKeyWithParams {
@@ -68,8 +69,8 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 				t.Errorf("PTS %v..%v", info.FirstPTS, info.LastPTS)
 			}
 			checkStamps(t, info.Stamps, info.Unstamped, nv)
-			if info.Duration != c.profile.duration {
-				t.Errorf("duration %v, want %v", info.Duration, c.profile.duration)
+			if info.Duration != c.profile.Duration {
+				t.Errorf("duration %v, want %v", info.Duration, c.profile.Duration)
 			}
 			if info.Bytes != len(slice) {
 				t.Errorf("bytes %d", info.Bytes)
@@ -84,7 +85,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 func TestAstitsReadsSlice(t *testing.T) {
 	for _, c := range sliceCases {
 		t.Run(c.name, func(t *testing.T) {
-			frames := c.profile.frames()
+			frames := c.profile.Frames()
 			slice := muxAll(t, c.cfg, frames)
 			dmx := astits.NewDemuxer(context.Background(), bytes.NewReader(slice))
 			var gotV, gotA int
@@ -120,11 +121,11 @@ func TestAstitsReadsSlice(t *testing.T) {
 				t.Fatalf("astits read %d/%d PES, want %d/%d", gotV, gotA, nv, na)
 			}
 			for i, p := range vPTS {
-				if want := int64(i) * 90000 / int64(c.profile.fps); p != want {
+				if want := int64(i) * 90000 / int64(c.profile.FPS); p != want {
 					t.Fatalf("PES %d PTS %d, want %d", i, p, want)
 				}
 			}
-			if want := (nv + c.profile.gop - 1) / c.profile.gop; pmts != want {
+			if want := (nv + c.profile.GOP - 1) / c.profile.GOP; pmts != want {
 				t.Errorf("%d PMTs, want one per key frame (%d)", pmts, want)
 			}
 		})
@@ -134,7 +135,7 @@ func TestAstitsReadsSlice(t *testing.T) {
 // TestPacketLayout checks the bytes of the first packets of a slice:
 // PAT, PMT, then the key frame's first packet with PCR and random access.
 func TestPacketLayout(t *testing.T) {
-	frames := sliceCases[0].profile.frames()
+	frames := sliceCases[0].profile.Frames()
 	m, err := NewMuxer(sliceCases[0].cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +209,7 @@ func TestMuxerErrors(t *testing.T) {
 // After warm-up, muxing a frame allocates nothing.
 func TestMuxerNoAllocs(t *testing.T) {
 	c := sliceCases[0]
-	frames := c.profile.frames()
+	frames := c.profile.Frames()
 	m, err := NewMuxer(c.cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ func TestVerifyReaderMatchesVerify(t *testing.T) {
 	}
 	var vecs []vec
 	for _, c := range sliceCases {
-		vecs = append(vecs, vec{name: c.name, b: muxAll(t, c.cfg, c.profile.frames())})
+		vecs = append(vecs, vec{name: c.name, b: muxAll(t, c.cfg, c.profile.Frames())})
 	}
 	for _, c := range []av.Codec{av.H264, av.H265} {
 		vecs = append(vecs, vec{name: "small-" + c.String(), b: smallSlice(t, c)})
@@ -76,7 +76,7 @@ func TestVerifyReaderReadError(t *testing.T) {
 // A warm Verifier reads a whole 10 s slice without allocating, and never
 // holds more than its read buffer of it.
 func TestVerifyReaderNoAllocs(t *testing.T) {
-	slice := muxAll(t, sliceCases[0].cfg, sliceCases[0].profile.frames())
+	slice := muxAll(t, sliceCases[0].cfg, sliceCases[0].profile.Frames())
 	v := NewVerifier(Limits{})
 	r := bytes.NewReader(slice)
 	if _, err := v.VerifyReader(r); err != nil {

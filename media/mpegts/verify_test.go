@@ -12,10 +12,10 @@ import (
 // smallSlice is a short H.264+AAC slice used by the malformed-input table
 // and as a fuzz seed (small, so the fuzzer mutates structure, not filler).
 func smallSlice(t testing.TB, codec av.Codec) []byte {
-	p := subStream.with(codec, 400*time.Millisecond)
-	p.iSize, p.pSize, p.aacSize = 300, 60, 20
-	p.gop = 3
-	return muxAll(t, Config{Video: codec, AAC: aac16k}, p.frames())
+	p := subStream.With(codec, 400*time.Millisecond)
+	p.ISize, p.PSize, p.AACSize = 300, 60, 20
+	p.GOP = 3
+	return muxAll(t, Config{Video: codec, AAC: aac16k}, p.Frames())
 }
 
 func corrupt(b []byte, f func(b []byte) []byte) []byte { return f(bytes.Clone(b)) }
@@ -74,8 +74,8 @@ func TestVerifyLimits(t *testing.T) {
 // A slice whose timestamps cross the 33-bit wrap (26.5 h of media time)
 // still has the right first/last PTS order and duration.
 func TestVerifyPTSWrap(t *testing.T) {
-	p := subStream.with(av.H264, 2*time.Second)
-	frames := p.frames()
+	p := subStream.With(av.H264, 2*time.Second)
+	frames := p.Frames()
 	wrap := time.Duration(tsPeriod) * time.Second / 90000
 	for i := range frames {
 		frames[i].PTS += wrap - time.Second
@@ -93,7 +93,7 @@ func TestVerifyPTSWrap(t *testing.T) {
 // The Verifier reuses its buffers: a warm Verifier allocates nothing per
 // slice.
 func TestVerifyNoAllocs(t *testing.T) {
-	slice := muxAll(t, sliceCases[0].cfg, sliceCases[0].profile.frames())
+	slice := muxAll(t, sliceCases[0].cfg, sliceCases[0].profile.Frames())
 	v := NewVerifier(Limits{})
 	if _, err := v.Verify(slice); err != nil {
 		t.Fatal(err)
