@@ -57,7 +57,8 @@ type Options struct {
 	// Window is the report's timeline resolution (default 10 s); abort-on-
 	// fail thresholds are checked as windows close.
 	Window time.Duration
-	// Clock drives the run (default the wall clock).
+	// Clock drives the run (default a clock.Batched wall clock, closed when
+	// Run returns).
 	Clock clock.Clock
 	// Getenv reads environment variables (auth keys).
 	Getenv func(string) string
@@ -75,6 +76,14 @@ type Result struct {
 
 // Run runs the scenario to its end.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Clock == nil {
+		// A fleet arms ~31 frame timers per camera-second plus link
+		// flushes: the batched clock runs them from a few workers instead
+		// of a runtime timer and a new goroutine per fire (sim/clock).
+		b := clock.NewBatched(clock.BatchedConfig{})
+		defer b.Close()
+		o.Clock = b
+	}
 	r, err := newRun(o)
 	if err != nil {
 		return nil, err
