@@ -3,6 +3,7 @@ package mpegts
 import (
 	"bytes"
 	"context"
+	"io"
 	"testing"
 
 	"github.com/asticode/go-astits"
@@ -119,4 +120,54 @@ func BenchmarkAstitsMuxSlice(b *testing.B) {
 		}
 	}
 	b.SetBytes(int64(out.Len()))
+}
+
+// BenchmarkSliceSize computes the exact TS size of one 10 s slice without
+// writing it (what the camera needs at the cut).
+func BenchmarkSliceSize(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			frames := framePtrs(c.profile.Frames())
+			m, err := NewMuxer(c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.SliceSize(frames); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSliceReader streams one 10 s slice muxed on demand into a
+// reused 32 KiB buffer (what an upload does), for comparison with
+// BenchmarkMuxSlice, which holds the whole slice.
+func BenchmarkSliceReader(b *testing.B) {
+	for _, c := range sliceCases[:2] {
+		b.Run(c.name, func(b *testing.B) {
+			frames := framePtrs(c.profile.Frames())
+			m, err := NewMuxer(c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := m.Cut(frames)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf := make([]byte, 32<<10)
+			b.SetBytes(s.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				r := s.NewReader()
+				for {
+					if _, err := r.Read(buf); err == io.EOF {
+						break
+					}
+				}
+			}
+		})
+	}
 }
