@@ -1,8 +1,9 @@
 package clock
 
 import (
-	"container/heap"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,34 +13,36 @@ import (
 // callbacks run synchronously in the advancing goroutine and may schedule new
 // timers, which fire in the same Advance if they fall due. Fake is safe for
 // concurrent use.
+//
+// Deadlines are int64 nanoseconds since the start time, kept in a 4-ary
+// heap (fake_heap.go); Now reads an atomic offset without locking. Arming,
+// re-arming and stopping a timer allocate nothing.
 type Fake struct {
+	base time.Time    // the start time: Now is base + now
+	now  atomic.Int64 // ns since base; written under mu
+
 	mu   sync.Mutex
-	now  time.Time
 	seq  uint64
-	q    fakeQueue
+	q    fakeHeap
 	busy sync.Mutex // serialises Advance calls
 }
 
 // NewFake returns a Fake clock reading start.
-func NewFake(start time.Time) *Fake { return &Fake{now: start} }
+func NewFake(start time.Time) *Fake { return &Fake{base: start} }
 
 // Epoch is a convenient fixed start time for tests: 2026-01-01T00:00:00Z.
 func Epoch() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
-func (f *Fake) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
+func (f *Fake) Now() time.Time { return f.base.Add(time.Duration(f.now.Load())) }
 
 func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
-	t := &fakeTimer{clk: f, fn: fn}
+	t := &fakeTimer{clk: f, fn: fn, index: -1}
 	f.arm(t, d)
 	return t
 }
 
 func (f *Fake) NewTimer(d time.Duration) Timer {
-	t := &fakeTimer{clk: f, ch: make(chan time.Time, 1)}
+	t := &fakeTimer{clk: f, ch: make(chan time.Time, 1), index: -1}
 	f.arm(t, d)
 	return t
 }
@@ -48,7 +51,7 @@ func (f *Fake) NewTicker(d time.Duration) Ticker {
 	if d <= 0 {
 		panic("clock: non-positive ticker interval")
 	}
-	t := &fakeTimer{clk: f, ch: make(chan time.Time, 1), period: d}
+	t := &fakeTimer{clk: f, ch: make(chan time.Time, 1), period: int64(d), index: -1}
 	f.arm(t, d)
 	return &fakeTicker{t: t}
 }
@@ -67,21 +70,32 @@ func (f *Fake) Next() (time.Time, bool) {
 	if len(f.q) == 0 {
 		return time.Time{}, false
 	}
-	return f.q[0].when, true
+	return f.base.Add(time.Duration(f.q[0].when)), true
 }
 
 // Advance moves the clock forward by d, firing every timer that falls due.
-func (f *Fake) Advance(d time.Duration) { f.AdvanceTo(f.Now().Add(d)) }
+func (f *Fake) Advance(d time.Duration) {
+	limit := addSat(f.now.Load(), d)
+	f.busy.Lock()
+	defer f.busy.Unlock()
+	f.advanceTo(limit)
+}
 
 // AdvanceTo moves the clock to t (never backwards), firing due timers.
 func (f *Fake) AdvanceTo(t time.Time) {
 	f.busy.Lock()
 	defer f.busy.Unlock()
-	for f.fireNext(t) {
+	f.advanceTo(int64(t.Sub(f.base)))
+}
+
+// advanceTo fires every timer due at or before limit, then sets the clock
+// to limit unless it is already later; f.busy held.
+func (f *Fake) advanceTo(limit int64) {
+	for f.fireNext(limit) {
 	}
 	f.mu.Lock()
-	if t.After(f.now) {
-		f.now = t
+	if limit > f.now.Load() {
+		f.now.Store(limit)
 	}
 	f.mu.Unlock()
 }
@@ -92,119 +106,110 @@ func (f *Fake) AdvanceTo(t time.Time) {
 func (f *Fake) Step() bool {
 	f.busy.Lock()
 	defer f.busy.Unlock()
-	next, ok := f.Next()
-	if !ok {
+	f.mu.Lock()
+	if len(f.q) == 0 {
+		f.mu.Unlock()
 		return false
 	}
+	next := f.q[0].when
+	f.mu.Unlock()
 	return f.fireNext(next)
 }
 
 // fireNext fires the earliest timer due at or before limit.
-func (f *Fake) fireNext(limit time.Time) bool {
+func (f *Fake) fireNext(limit int64) bool {
 	f.mu.Lock()
-	if len(f.q) == 0 || f.q[0].when.After(limit) {
+	if len(f.q) == 0 || f.q[0].when > limit {
 		f.mu.Unlock()
 		return false
 	}
-	t := heap.Pop(&f.q).(*fakeTimer)
-	t.index = -1
-	if t.when.After(f.now) {
-		f.now = t.when
+	t := f.q[0]
+	f.q.remove(t)
+	now := f.now.Load()
+	if t.when > now {
+		now = t.when
+		f.now.Store(now)
 	}
-	now := f.now
 	if t.period > 0 {
-		t.when = t.when.Add(t.period)
+		t.when = addSat(t.when, time.Duration(t.period))
 		f.seq++
 		t.order = f.seq
-		heap.Push(&f.q, t)
+		f.q.push(t)
 	}
+	fn, ch := t.fn, t.ch
 	f.mu.Unlock()
-	if t.fn != nil {
-		t.fn()
+	if fn != nil {
+		fn()
 	} else {
 		select {
-		case t.ch <- now:
+		case ch <- f.base.Add(time.Duration(now)):
 		default: // like time.Ticker: a slow reader misses ticks
 		}
 	}
 	return true
 }
 
-func (f *Fake) arm(t *fakeTimer, d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// arm (re)schedules t d from now and reports whether it was pending.
+func (f *Fake) arm(t *fakeTimer, d time.Duration) bool {
 	if d < 0 {
 		d = 0
 	}
-	t.when = f.now.Add(d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t.when = addSat(f.now.Load(), d)
 	f.seq++
 	t.order = f.seq
-	heap.Push(&f.q, t)
+	if t.index >= 0 {
+		f.q.fix(t.index)
+		return true
+	}
+	f.q.push(t)
+	return false
 }
 
 func (f *Fake) disarm(t *fakeTimer) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if t.index < 0 {
-		return false
+	return f.q.remove(t)
+}
+
+// addSat is ns + d, saturating instead of wrapping past the largest
+// deadline (a timer set "forever" must not fire at once).
+func addSat(ns int64, d time.Duration) int64 {
+	if d > 0 && ns > math.MaxInt64-int64(d) {
+		return math.MaxInt64
 	}
-	heap.Remove(&f.q, t.index)
-	t.index = -1
-	return true
+	if d < 0 && ns < math.MinInt64-int64(d) {
+		return math.MinInt64
+	}
+	return ns + int64(d)
 }
 
 type fakeTimer struct {
 	clk    *Fake
-	when   time.Time
+	when   int64 // deadline, ns since clk.base
 	order  uint64
-	index  int
-	period time.Duration
+	index  int   // position in clk.q; -1 when not armed
+	period int64 // tickers, ns
 	fn     func()
 	ch     chan time.Time
 }
 
-func (t *fakeTimer) C() <-chan time.Time { return t.ch }
-func (t *fakeTimer) Stop() bool          { return t.clk.disarm(t) }
-func (t *fakeTimer) Reset(d time.Duration) bool {
-	was := t.clk.disarm(t)
-	t.clk.arm(t, d)
-	return was
-}
+func (t *fakeTimer) C() <-chan time.Time        { return t.ch }
+func (t *fakeTimer) Stop() bool                 { return t.clk.disarm(t) }
+func (t *fakeTimer) Reset(d time.Duration) bool { return t.clk.arm(t, d) }
 
 type fakeTicker struct{ t *fakeTimer }
 
 func (k *fakeTicker) C() <-chan time.Time { return k.t.ch }
 func (k *fakeTicker) Stop()               { k.t.clk.disarm(k.t) }
 func (k *fakeTicker) Reset(d time.Duration) {
-	k.t.clk.disarm(k.t)
-	k.t.period = d
-	k.t.clk.arm(k.t, d)
-}
-
-type fakeQueue []*fakeTimer
-
-func (q fakeQueue) Len() int { return len(q) }
-func (q fakeQueue) Less(i, j int) bool {
-	if !q[i].when.Equal(q[j].when) {
-		return q[i].when.Before(q[j].when)
+	if d <= 0 {
+		panic("clock: non-positive ticker interval")
 	}
-	return q[i].order < q[j].order
-}
-func (q fakeQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
-}
-func (q *fakeQueue) Push(x any) {
-	t := x.(*fakeTimer)
-	t.index = len(*q)
-	*q = append(*q, t)
-}
-func (q *fakeQueue) Pop() any {
-	old := *q
-	n := len(old)
-	t := old[n-1]
-	old[n-1] = nil
-	*q = old[:n-1]
-	return t
+	f := k.t.clk
+	f.mu.Lock()
+	k.t.period = int64(d)
+	f.mu.Unlock()
+	f.arm(k.t, d)
 }

@@ -1,7 +1,11 @@
 package clock
 
 import (
+	"cmp"
 	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -119,4 +123,150 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// TestFakeOrderMatchesSort arms, re-arms and stops many timers at random
+// deadlines (with ties) and checks that they fire in (deadline, last arming)
+// order, each at its deadline, as sorting them says.
+func TestFakeOrderMatchesSort(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		r := rand.New(rand.NewPCG(seed, 0))
+		c := NewFake(Epoch())
+		type armed struct {
+			id    int
+			at    time.Duration
+			order int
+		}
+		var want []armed
+		var got []armed
+		timers := make([]Timer, 200)
+		state := make([]armed, len(timers))
+		live := make([]bool, len(timers))
+		order := 0
+		for i := range timers {
+			i := i
+			d := time.Duration(r.IntN(50)) * time.Millisecond
+			timers[i] = c.AfterFunc(d, func() { got = append(got, armed{id: i, at: c.Now().Sub(Epoch())}) })
+			order++
+			state[i], live[i] = armed{id: i, at: d, order: order}, true
+		}
+		for range 300 {
+			i := r.IntN(len(timers))
+			switch r.IntN(3) {
+			case 0:
+				if timers[i].Stop() != live[i] {
+					t.Fatalf("seed %d: Stop of timer %d reported %v", seed, i, !live[i])
+				}
+				live[i] = false
+			default:
+				d := time.Duration(r.IntN(50)) * time.Millisecond
+				if timers[i].Reset(d) != live[i] {
+					t.Fatalf("seed %d: Reset of timer %d reported %v", seed, i, !live[i])
+				}
+				order++
+				state[i], live[i] = armed{id: i, at: d, order: order}, true
+			}
+		}
+		for i := range timers {
+			if live[i] {
+				want = append(want, state[i])
+			}
+		}
+		slices.SortFunc(want, func(a, b armed) int {
+			if a.at != b.at {
+				return cmp.Compare(a.at, b.at)
+			}
+			return cmp.Compare(a.order, b.order)
+		})
+		if c.Pending() != len(want) {
+			t.Fatalf("seed %d: %d pending, want %d", seed, c.Pending(), len(want))
+		}
+		c.Advance(time.Second)
+		if len(got) != len(want) {
+			t.Fatalf("seed %d: %d fired, want %d", seed, len(got), len(want))
+		}
+		for k := range want {
+			if got[k].id != want[k].id || got[k].at != want[k].at {
+				t.Fatalf("seed %d: fire %d was timer %d at %v, want %d at %v", seed, k, got[k].id, got[k].at, want[k].id, want[k].at)
+			}
+		}
+	}
+}
+
+// TestFakeFarDeadlines: a timer armed (nearly) forever never fires, even
+// when the deadline does not fit after the current time.
+func TestFakeFarDeadlines(t *testing.T) {
+	c := NewFake(Epoch())
+	c.Advance(time.Hour)
+	fired := false
+	c.AfterFunc(time.Duration(math.MaxInt64), func() { fired = true })
+	c.Advance(1000 * time.Hour)
+	if fired {
+		t.Fatal("a timer armed for MaxInt64 fired")
+	}
+	if next, ok := c.Next(); !ok || !next.After(c.Now()) {
+		t.Fatalf("Next = %v, %v", next, ok)
+	}
+}
+
+// TestFakeTickerEveryPeriod: a ticker's callbacks see every period, the
+// channel drops ticks nobody reads, and Reset changes the period.
+func TestFakeTickerEveryPeriod(t *testing.T) {
+	c := NewFake(Epoch())
+	tk := c.NewTicker(10 * time.Millisecond)
+	c.Advance(35 * time.Millisecond)
+	select {
+	case at := <-tk.C():
+		if want := Epoch().Add(10 * time.Millisecond); !at.Equal(want) {
+			t.Fatalf("first tick at %v, want %v", at, want)
+		}
+	default:
+		t.Fatal("no tick")
+	}
+	tk.Reset(time.Second)
+	c.Advance(999 * time.Millisecond)
+	select {
+	case at := <-tk.C():
+		t.Fatalf("tick at %v before the new period", at)
+	default:
+	}
+	c.Advance(time.Millisecond)
+	select {
+	case at := <-tk.C():
+		if want := Epoch().Add(1035 * time.Millisecond); !at.Equal(want) {
+			t.Fatalf("tick at %v, want %v", at, want)
+		}
+	default:
+		t.Fatal("no tick after Reset")
+	}
+}
+
+// TestFakeNoAllocPerRearm: re-arming and firing an AfterFunc timer
+// allocates nothing.
+func TestFakeNoAllocPerRearm(t *testing.T) {
+	c := NewFake(Epoch())
+	var tm Timer
+	tm = c.AfterFunc(time.Millisecond, func() { tm.Reset(time.Millisecond) })
+	for range 8 { // warm the heap
+		c.AfterFunc(time.Hour, func() {})
+	}
+	if n := testing.AllocsPerRun(100, func() { c.Advance(10 * time.Millisecond) }); n != 0 {
+		t.Fatalf("%v allocations per advance of 10 fires", n)
+	}
+}
+
+// BenchmarkFakeRearm is one fire of a self-re-arming timer among 1,000
+// armed ones (a fleet's frame timers on one fake clock).
+func BenchmarkFakeRearm(b *testing.B) {
+	c := NewFake(Epoch())
+	for i := range 1000 {
+		var tm Timer
+		d := time.Duration(1000+i) * time.Microsecond
+		tm = c.AfterFunc(d, func() { tm.Reset(d); _ = c.Now() })
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		c.Step()
+	}
 }
