@@ -66,8 +66,12 @@ type SliceUpload struct {
 	EventID int
 	// Backfill marks a re-upload of a failed slice by the backfill worker.
 	Backfill bool
-	// Body is the whole slice; it is not modified by the callee.
+	// Body is the whole slice; it is not modified by the callee. Exactly
+	// one of Body and Content is set (content.go: BodySize, OpenBody).
 	Body []byte
+	// Content is the slice produced on demand (muxed from its frames as it
+	// is read) instead of held whole.
+	Content Content
 }
 
 // SliceReceipt is the cloud's answer to an accepted slice.

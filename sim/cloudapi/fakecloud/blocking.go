@@ -28,7 +28,7 @@ func (b blocking) QueryPlan(ctx context.Context, device string, channel int, kno
 }
 
 func (b blocking) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloudapi.SliceReceipt, error) {
-	if err := b.wait(ctx, "slice", s.Device, s.Channel, len(s.Body)); err != nil {
+	if err := b.wait(ctx, "slice", s.Device, s.Channel, int(s.BodySize())); err != nil {
 		return cloudapi.SliceReceipt{}, err
 	}
 	return b.c.UploadSlice(ctx, s)

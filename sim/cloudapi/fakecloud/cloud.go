@@ -110,6 +110,7 @@ type Cloud struct {
 	overwritten int
 	calls       map[string]int
 	frames      []Frame
+	body        []byte                           // a streamed slice body read whole, reused
 	stored      map[chanKey]map[uint64]time.Time // slice seq → UTC start, for idempotent retries
 }
 
@@ -236,6 +237,16 @@ func (c *Cloud) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (clouda
 	c.calls["slice"]++
 	if c.faults.Offline {
 		return cloudapi.SliceReceipt{}, ErrOffline
+	}
+	if s.Content != nil {
+		// A streamed body is read whole here, as a server reads a request:
+		// a reader that fails or is short is a transport error.
+		body, err := s.ReadBody(c.body)
+		if err != nil {
+			return cloudapi.SliceReceipt{}, err
+		}
+		c.body = body[:0]
+		s.Body, s.Content = body, nil
 	}
 	k := chanKey{s.Device, s.Channel}
 	if t, ok := c.stored[k][s.Seq]; ok && t.Equal(s.UTCStart) {

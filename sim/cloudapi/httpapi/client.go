@@ -89,6 +89,29 @@ func (c *Client) do(ctx context.Context, method, path string, h http.Header, bod
 	if err != nil {
 		return err
 	}
+	return c.roundTrip(req, path, h, out)
+}
+
+// send is do with a body produced on demand: it is read as the request is
+// written, with its exact size as Content-Length, and opened again should
+// the transport need to resend it.
+func (c *Client) send(ctx context.Context, method, path string, h http.Header, body cloudapi.Content, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, http.NoBody)
+	if err != nil {
+		return err
+	}
+	if n := body.Size(); n > 0 {
+		req.ContentLength = n
+		req.Body = io.NopCloser(body.Open())
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Open()), nil }
+	}
+	return c.roundTrip(req, path, h, out)
+}
+
+// roundTrip sends req with the headers h and decodes a 2xx JSON reply into
+// out (nil: discard).
+func (c *Client) roundTrip(req *http.Request, path string, h http.Header, out any) error {
+	method := req.Method
 	for k, v := range h {
 		req.Header[k] = v
 	}
@@ -156,7 +179,13 @@ func (c *Client) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloud
 	var r cloudapi.SliceReceipt
 	h := http.Header{}
 	SetSliceHeader(h, &s)
-	err := c.do(ctx, http.MethodPost, devPath(s.Device, s.Channel, "/slices"), h, s.Body, &r)
+	if s.Content == nil {
+		err := c.do(ctx, http.MethodPost, devPath(s.Device, s.Channel, "/slices"), h, s.Body, &r)
+		return r, err
+	}
+	// A streamed body goes out as it is produced, with its Content-Length:
+	// the client never holds it whole.
+	err := c.send(ctx, http.MethodPost, devPath(s.Device, s.Channel, "/slices"), h, s.Content, &r)
 	return r, err
 }
 
