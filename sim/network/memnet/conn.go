@@ -1,0 +1,247 @@
+package memnet
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Conn is one end of an in-memory stream connection. It is a net.Conn and
+// has the half-close methods of *net.TCPConn (CloseWrite, CloseRead) and
+// SetLinger (0: Close resets the connection, the peer's reads fail with
+// ECONNRESET and unread data is discarded).
+type Conn struct {
+	rd, wr       *pipe // rd carries peer→this end, wr this end→peer
+	laddr, raddr *net.TCPAddr
+
+	rmu, wmu sync.Mutex // one Read and one Write at a time, like a socket
+	rdl, wdl deadline
+
+	closeOnce sync.Once
+	done      chan struct{} // closed by Close
+
+	mu     sync.Mutex
+	linger int // -1: default (graceful); 0: reset on Close
+}
+
+// pair makes the two ends of a connection.
+func pair(pool *sync.Pool, limit int, a, b *net.TCPAddr) (*Conn, *Conn) {
+	ab, ba := newPipe(pool, limit), newPipe(pool, limit)
+	x := &Conn{rd: ba, wr: ab, laddr: a, raddr: b, done: make(chan struct{}), linger: -1}
+	y := &Conn{rd: ab, wr: ba, laddr: b, raddr: a, done: make(chan struct{}), linger: -1}
+	return x, y
+}
+
+// Read reads what is buffered, blocking until something is (or EOF, an
+// error, the read deadline or Close).
+func (c *Conn) Read(b []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	q := c.rd
+	for {
+		if isClosed(c.done) {
+			return 0, c.opErr("read", net.ErrClosed)
+		}
+		dl, expired := c.rdl.state()
+		if expired {
+			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+		}
+		q.mu.Lock()
+		switch {
+		case q.reset:
+			q.mu.Unlock()
+			return 0, c.opErr("read", os.NewSyscallError("read", syscall.ECONNRESET))
+		case q.discard:
+			q.mu.Unlock()
+			return 0, io.EOF
+		case len(b) == 0:
+			q.mu.Unlock()
+			return 0, nil
+		case q.n > 0:
+			k := q.get(b)
+			q.wakeWriter()
+			q.mu.Unlock()
+			return k, nil
+		case q.eof:
+			q.mu.Unlock()
+			return 0, io.EOF
+		}
+		q.rwait = true
+		q.mu.Unlock()
+		select {
+		case <-q.readable:
+		case <-dl:
+		case <-c.done:
+		}
+	}
+}
+
+// Write copies b into the connection, blocking while the buffer towards the
+// peer is full. It returns len(b) or an error.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	q := c.wr
+	done := 0
+	for {
+		if isClosed(c.done) {
+			return done, c.opErr("write", net.ErrClosed)
+		}
+		dl, expired := c.wdl.state()
+		if expired {
+			return done, c.opErr("write", os.ErrDeadlineExceeded)
+		}
+		q.mu.Lock()
+		switch {
+		case q.gone:
+			q.mu.Unlock()
+			return done, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+		case q.eof:
+			q.mu.Unlock()
+			return done, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
+		case q.discard:
+			q.mu.Unlock()
+			return len(b), nil
+		}
+		if k := q.put(b[done:]); k > 0 {
+			done += k
+			q.wakeReader()
+		}
+		if done == len(b) {
+			q.mu.Unlock()
+			return done, nil
+		}
+		q.wwait = true
+		q.mu.Unlock()
+		select {
+		case <-q.writable:
+		case <-dl:
+		case <-c.done:
+		}
+	}
+}
+
+// Close closes this end: its blocked calls return net.ErrClosed, the peer
+// reads what was written and then io.EOF (ECONNRESET after SetLinger(0)),
+// and the peer's writes fail with EPIPE.
+func (c *Conn) Close() error {
+	first := false
+	c.closeOnce.Do(func() { first = true; close(c.done) })
+	if !first {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.mu.Lock()
+	reset := c.linger == 0
+	c.mu.Unlock()
+	q := c.wr
+	q.mu.Lock()
+	q.eof = true
+	if reset {
+		q.reset = true
+		q.release()
+	}
+	q.wakeReader()
+	q.mu.Unlock()
+	q = c.rd
+	q.mu.Lock()
+	q.gone = true
+	q.release()
+	q.wakeWriter()
+	q.mu.Unlock()
+	c.rdl.stop()
+	c.wdl.stop()
+	return nil
+}
+
+// CloseWrite shuts down the sending side: the peer reads io.EOF after what
+// was written; later writes here fail with EPIPE.
+func (c *Conn) CloseWrite() error {
+	if isClosed(c.done) {
+		return c.opErr("close", net.ErrClosed)
+	}
+	q := c.wr
+	q.mu.Lock()
+	q.eof = true
+	q.wakeReader()
+	q.mu.Unlock()
+	return nil
+}
+
+// CloseRead shuts down the receiving side: reads here return io.EOF and
+// what the peer writes from now on is dropped.
+func (c *Conn) CloseRead() error {
+	if isClosed(c.done) {
+		return c.opErr("close", net.ErrClosed)
+	}
+	q := c.rd
+	q.mu.Lock()
+	q.discard = true
+	q.release()
+	q.wakeReader()
+	q.wakeWriter()
+	q.mu.Unlock()
+	return nil
+}
+
+// SetLinger sets the behaviour of Close as *net.TCPConn's does: 0 resets
+// the connection, any other value closes it gracefully.
+func (c *Conn) SetLinger(sec int) error {
+	if isClosed(c.done) {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.mu.Lock()
+	c.linger = sec
+	c.mu.Unlock()
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline (zero: none); a blocked Read
+// follows the change.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if isClosed(c.done) {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.rdl.set(t)
+	q := c.rd
+	q.mu.Lock()
+	q.wakeReader()
+	q.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline (zero: none); a blocked Write
+// follows the change.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if isClosed(c.done) {
+		return c.opErr("set", net.ErrClosed)
+	}
+	c.wdl.set(t)
+	q := c.wr
+	q.mu.Lock()
+	q.wakeWriter()
+	q.mu.Unlock()
+	return nil
+}
+
+// LocalAddr is this end's address (127.0.0.1:PORT).
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// RemoteAddr is the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+func (c *Conn) opErr(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+var _ net.Conn = (*Conn)(nil)

@@ -1,0 +1,120 @@
+package memnet
+
+import "sync"
+
+// chunkSize is the unit of buffer memory: a direction holds
+// ceil(buffered/chunkSize) pooled chunks, none while it is empty.
+const chunkSize = 16 << 10
+
+type chunk [chunkSize]byte
+
+// pipe is one direction of a connection: a bounded byte queue of pooled
+// chunks with the state both ends share. Every field is guarded by mu.
+type pipe struct {
+	mu    sync.Mutex
+	pool  *sync.Pool
+	limit int
+
+	ring        []*chunk // ring of chunks; head is the oldest
+	head, count int
+	r, w        int // read offset in the head chunk, write offset in the tail chunk
+	n           int // bytes buffered
+
+	eof     bool // the writing end shut down: the reader gets io.EOF after the data
+	gone    bool // the reading end closed: writes fail
+	discard bool // the reading end shut down reading: writes are dropped, reads see io.EOF
+	reset   bool // the writing end closed with a reset: reads fail with ECONNRESET
+
+	rwait, wwait       bool          // a reader / writer is blocked
+	readable, writable chan struct{} // capacity 1: wake the blocked reader / writer
+}
+
+func newPipe(pool *sync.Pool, limit int) *pipe {
+	return &pipe{pool: pool, limit: limit,
+		ring:     make([]*chunk, (limit+chunkSize-1)/chunkSize+1),
+		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1)}
+}
+
+// put copies as much of p as the limit allows and returns how much.
+func (q *pipe) put(p []byte) int {
+	total := 0
+	for len(p) > 0 && q.n < q.limit {
+		if q.count == 0 || q.w == chunkSize {
+			q.ring[(q.head+q.count)%len(q.ring)] = q.pool.Get().(*chunk)
+			q.count++
+			q.w = 0
+		}
+		tail := q.ring[(q.head+q.count-1)%len(q.ring)]
+		end := min(chunkSize, q.w+q.limit-q.n)
+		k := copy(tail[q.w:end], p)
+		q.w += k
+		q.n += k
+		total += k
+		p = p[k:]
+	}
+	return total
+}
+
+// get copies buffered bytes into b and returns how many; chunks it empties
+// go back to the pool.
+func (q *pipe) get(b []byte) int {
+	total := 0
+	for len(b) > 0 && q.n > 0 {
+		h := q.ring[q.head]
+		end := chunkSize
+		if q.count == 1 {
+			end = q.w
+		}
+		k := copy(b, h[q.r:end])
+		q.r += k
+		q.n -= k
+		total += k
+		b = b[k:]
+		if q.r == end {
+			q.popHead()
+		}
+	}
+	return total
+}
+
+func (q *pipe) popHead() {
+	q.pool.Put(q.ring[q.head])
+	q.ring[q.head] = nil
+	q.head = (q.head + 1) % len(q.ring)
+	q.count--
+	q.r = 0
+	if q.count == 0 {
+		q.head, q.w = 0, 0
+	}
+}
+
+// release drops whatever is buffered.
+func (q *pipe) release() {
+	for q.count > 0 {
+		q.popHead()
+	}
+	q.n = 0
+}
+
+// wakeReader and wakeWriter hand the blocked reader or writer one token;
+// q.mu held. A token left behind only causes one extra pass of its loop.
+func (q *pipe) wakeReader() {
+	if q.rwait {
+		q.rwait = false
+		signal(q.readable)
+	}
+}
+
+func (q *pipe) wakeWriter() {
+	if q.wwait {
+		q.wwait = false
+		signal(q.writable)
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
