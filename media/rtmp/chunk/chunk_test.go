@@ -396,3 +396,56 @@ func TestReaderAllocationFollowsData(t *testing.T) {
 		t.Errorf("allocated %d bytes for 100 bytes of a 4 MiB message", got)
 	}
 }
+
+// TestWriterPooledBatch: a pooled writer appending a batch that outgrows
+// its resident buffer (audio, then a large video frame, then more audio)
+// writes the same bytes as a plain writer, gives the buffer back after the
+// flush and does not allocate in steady state.
+func TestWriterPooledBatch(t *testing.T) {
+	pool := NewBufferPool()
+	batch := []Message{
+		{CSID: 4, Type: TypeAudio, StreamID: 1, Payload: pat(100, 3)},
+		{CSID: 6, Type: TypeVideo, StreamID: 1, Payload: p5000},
+		{CSID: 4, Type: TypeAudio, StreamID: 1, Payload: pat(100, 3)},
+		{CSID: 6, Type: TypeVideo, StreamID: 1, Payload: bytes.Repeat(p5000, 5)},
+	}
+	var plain, pooled bytes.Buffer
+	wp, wq := NewWriter(&plain), NewWriter(&pooled)
+	wq.UsePool(pool)
+	send := func(w *Writer, lap int) {
+		for i := range batch {
+			m := batch[i]
+			m.Timestamp = Timestamp(lap*66 + i)
+			if err := w.Append(&m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lap := range 3 {
+		send(wp, lap)
+		send(wq, lap)
+	}
+	if !bytes.Equal(plain.Bytes(), pooled.Bytes()) {
+		t.Error("pooled writer wrote different bytes")
+	}
+	if cap(wq.buf) > smallBuffer || wq.bufp != nil {
+		t.Error("pooled writer holds a buffer after flush")
+	}
+	if raceEnabled {
+		return // allocation counts are meaningless under the race detector
+	}
+	w := NewWriter(io.Discard)
+	w.UsePool(pool)
+	lap := 0
+	send(w, lap)
+	allocs := testing.AllocsPerRun(100, func() {
+		lap++
+		send(w, lap)
+	})
+	if allocs != 0 {
+		t.Errorf("allocs per pooled batch = %v", allocs)
+	}
+}

@@ -153,16 +153,8 @@ func (w *Writer) Append(m *Message) error {
 	}
 	st := w.state(m.CSID)
 	length := uint32(len(m.Payload))
-	if w.pool != nil && w.bufp == nil && len(w.buf) == 0 {
-		// Room for the payload and every chunk header (at most 18 bytes).
-		need := len(m.Payload) + (len(m.Payload)/int(w.chunkSize)+1)*18
-		if need > smallBuffer {
-			w.bufp = w.pool.Get(need)
-			w.buf = *w.bufp
-		} else if w.small == nil {
-			w.small = make([]byte, 0, smallBuffer)
-			w.buf = w.small
-		}
+	if w.pool != nil {
+		w.reserve(len(m.Payload))
 	}
 
 	var format byte
@@ -240,6 +232,31 @@ func (w *Writer) Append(m *Message) error {
 	st.field = field
 	st.extended = ext
 	return nil
+}
+
+// reserve makes room in a pooled writer's buffer for one more message of
+// n payload bytes and its chunk headers (at most 18 bytes a chunk): small
+// batches use the resident buffer, larger ones a pooled buffer, moved to a
+// larger one when a batch of several messages outgrows it, so appending
+// never grows a buffer the pool cannot take back.
+func (w *Writer) reserve(n int) {
+	if w.bufp == nil && len(w.buf) == 0 {
+		if w.small == nil {
+			w.small = make([]byte, 0, smallBuffer)
+		}
+		w.buf = w.small[:0]
+	}
+	need := len(w.buf) + n + (n/int(w.chunkSize)+1)*18
+	if need <= cap(w.buf) {
+		return
+	}
+	nb := w.pool.Get(need)
+	*nb = append((*nb)[:0], w.buf...)
+	if w.bufp != nil {
+		*w.bufp = w.buf[:0]
+		w.pool.Put(w.bufp)
+	}
+	w.bufp, w.buf = nb, *nb
 }
 
 func appendBasicHeader(b []byte, format byte, csid uint32) []byte {
