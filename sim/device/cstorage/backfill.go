@@ -85,7 +85,7 @@ func (s *SDK) bfStart(sl *slice) {
 		s.bfNext()
 		return
 	}
-	if err := s.muxBody(sl); err != nil {
+	if err := s.holdBody(sl); err != nil {
 		s.bf.active = nil
 		s.expire(sl)
 		s.bfNext()
@@ -243,18 +243,18 @@ func (s *SDK) UploadBackupVideo(ch int, state DumpState, name string, data []byt
 		s.mu.Unlock()
 		return newErr(op, CodeInvalidParam, "%q is past the %v backfill window", name, s.cfg.Backfill.Window)
 	}
-	if err := s.muxBody(sl); err != nil || m.got != sl.total {
+	if err := s.holdBody(sl); err != nil || m.got != sl.total {
 		s.releaseBody(sl)
 		s.mu.Unlock()
 		return newErr(op, CodeInvalidParam, "%q: got %d of %d bytes; restart it", name, m.got, sl.total)
 	}
-	body := sl.body
+	size := sl.total
 	req := s.request(sl, true)
 	lim := s.trans
 	s.mu.Unlock()
 
 	var rc cloudapi.SliceReceipt
-	err := s.syncCall(OpSlice, ch, len(body), lim.total(), func(ctx context.Context) error {
+	err := s.syncCall(OpSlice, ch, size, lim.total(), func(ctx context.Context) error {
 		var err error
 		rc, err = s.st.UploadSlice(ctx, req)
 		return err

@@ -9,8 +9,9 @@ import (
 // maxPooledBody: larger buffers are left to the garbage collector.
 const maxPooledBody = 8 * units.MiB
 
-// BodyPool lends slice-body buffers. A device holds a body only while its
-// slice is being uploaded or dumped, so one pool shared by a fleet needs
+// BodyPool lends slice-body buffers (for muxers that are not Cutters, and
+// for DumpFile chunks). A device holds a body only while its slice is
+// being uploaded or dumped, so one pool shared by a fleet needs
 // about as many buffers as there are uploads in progress, not one per
 // device. Safe for concurrent use.
 type BodyPool struct{ p sync.Pool }
@@ -31,6 +32,35 @@ func (bp *BodyPool) put(b []byte) {
 	}
 	b = b[:0]
 	bp.p.Put(&b)
+}
+
+// cutBody makes sl's container at its cut and sets sl.total: a Cutter's
+// content, muxed on demand whenever it is read, or else a muxed body in a
+// pooled buffer, referenced once; s.mu held.
+func (s *SDK) cutBody(sl *slice) error {
+	m := s.muxers[s.chans[sl.ch].cfg.Format]
+	if m == nil {
+		return errNoMuxer
+	}
+	if cm, ok := m.(Cutter); ok {
+		c, err := cm.CutSlice(sl.frames)
+		if err != nil {
+			return err
+		}
+		sl.content, sl.total = c, int(c.Size())
+		return nil
+	}
+	return s.muxBody(sl)
+}
+
+// holdBody makes sure sl's container is there for one more holder (an
+// upload, a backfill, a dump), muxing it again when its pooled body was
+// released; a slice with content has nothing to hold. s.mu held.
+func (s *SDK) holdBody(sl *slice) error {
+	if sl.content != nil {
+		return nil
+	}
+	return s.muxBody(sl)
 }
 
 // releaseBody drops one reference to sl's body (the upload's or the dump's)

@@ -11,6 +11,19 @@ type Muxer interface {
 	AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error)
 }
 
+// Cutter is a Muxer that gives a slice's container as content muxed on
+// demand instead of appending it, so that the SDK holds a slice's frames
+// only, never its bytes: every reader of the content (an upload attempt, a
+// retry, a backfill, a dump) muxes the frames again into its own buffer.
+// CutSlice advances the muxer's state across slices (TS continuity
+// counters) as AppendSlice would; the content depends on the frames and
+// that state at the cut only, and must not be affected by later cuts. The
+// muxer itself must not retain the frames.
+type Cutter interface {
+	Muxer
+	CutSlice(frames []*av.Frame) (cloudapi.Content, error)
+}
+
 // MuxerFunc adapts a function to a Muxer.
 type MuxerFunc func(dst []byte, frames []*av.Frame) ([]byte, error)
 

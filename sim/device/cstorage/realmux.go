@@ -12,7 +12,8 @@ import (
 )
 
 // tsMuxer writes a slice as MPEG-TS with media/mpegts (PAT/PMT before each
-// key frame, so a slice starting at an IDR is self-contained).
+// key frame, so a slice starting at an IDR is self-contained). It is a
+// Cutter: the SDK streams its slices.
 type tsMuxer struct{ m *mpegts.Muxer }
 
 // NewTSMuxer returns a Muxer writing TS slices of the given streams.
@@ -33,6 +34,16 @@ func (t *tsMuxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
 		}
 	}
 	return dst, nil
+}
+
+// CutSlice implements Cutter: the TS of frames, muxed as it is read
+// (mpegts.Slice), with the continuity counters of this point of the stream.
+func (t *tsMuxer) CutSlice(frames []*av.Frame) (cloudapi.Content, error) {
+	sl, err := t.m.Cut(frames)
+	if err != nil {
+		return nil, err
+	}
+	return sl, nil
 }
 
 // fmp4Muxer writes a slice as fragmented MP4 with media/fmp4 (init segment,

@@ -3,6 +3,7 @@ package cstorage
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
@@ -31,11 +32,15 @@ type slice struct {
 	media               units.ByteSize // frame bytes
 	events              []*event       // events this slice belongs to
 	cutAt               time.Time      // true clock, for the backfill window
-	body                []byte         // container bytes while being uploaded or dumped
-	bodyRefs            int            // holders of body (upload, dump)
-	total               int            // container size
-	attempts            int
-	started             time.Time // first upload attempt
+	// The container: content muxed on demand by a Cutter (held for the
+	// slice's life: it is the frames), or else body, muxed bytes held
+	// while being uploaded or dumped.
+	content  cloudapi.Content
+	body     []byte
+	bodyRefs int // holders of body (upload, dump)
+	total    int // container size
+	attempts int
+	started  time.Time // first upload attempt
 }
 
 // record is the slice's iv_cs_upload_slice_info_s.
@@ -124,7 +129,7 @@ func (s *SDK) cut(c *channel) {
 	sl.seq = c.sliceSeq
 	sl.cutAt = s.clk.Now()
 	sl.name = fmt.Sprintf("cs_ch%d_%d_%d.%s", c.idx, sl.seq, sl.utcFirst/int64(time.Millisecond), c.cfg.Format)
-	if err := s.muxBody(sl); err != nil {
+	if err := s.cutBody(sl); err != nil {
 		// A slice that cannot be muxed never leaves the device.
 		for _, f := range sl.frames {
 			s.drop(c.idx, f, observe.ReasonBadMedia)
@@ -149,6 +154,32 @@ func (s *SDK) dump(c *channel, sl *slice) {
 	ch, body, chunk := c.idx, sl.body, int(s.cfg.DumpChunk)
 	start, end := time.Unix(0, sl.utcFirst).UTC(), time.Unix(0, sl.utcLast).UTC()
 	name := sl.name
+	if content := sl.content; content != nil {
+		// Muxed again as it is dumped, one chunk at a time into a pooled
+		// buffer (Data is valid only during the callback).
+		bodies := s.bodies
+		s.enqueue(func() {
+			cb(ch, DumpChunk{State: DumpStart, Start: start})
+			buf := bodies.get()
+			if cap(buf) < chunk {
+				buf = make([]byte, chunk)
+			}
+			buf = buf[:chunk]
+			r := content.Open()
+			for {
+				n, err := io.ReadFull(r, buf)
+				if n > 0 {
+					cb(ch, DumpChunk{State: DumpRunning, Start: start, Data: buf[:n]})
+				}
+				if err != nil { // io.EOF, io.ErrUnexpectedEOF: the end
+					break
+				}
+			}
+			bodies.put(buf)
+			cb(ch, DumpChunk{State: DumpEnd, Start: start, End: end, Name: name})
+		})
+		return
+	}
 	sl.bodyRefs++ // the body goes back to the pool once dumped and uploaded
 	s.enqueue(func() {
 		cb(ch, DumpChunk{State: DumpStart, Start: start})
@@ -186,5 +217,6 @@ func (s *SDK) request(sl *slice, backfill bool) cloudapi.SliceUpload {
 		EventID:       ev,
 		Backfill:      backfill,
 		Body:          sl.body,
+		Content:       sl.content,
 	}
 }
