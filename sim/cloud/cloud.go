@@ -131,7 +131,7 @@ func listenAddr(a string) string {
 // listenLocked opens the TCP listeners and starts serving. mu held.
 func (c *Cloud) listenLocked() error {
 	if c.httpAddr != "" {
-		ln, err := net.Listen("tcp", c.httpAddr)
+		ln, err := c.cfg.Listen("tcp", c.httpAddr)
 		if err != nil {
 			return fmt.Errorf("cloud: http listen: %w", err)
 		}
@@ -146,7 +146,7 @@ func (c *Cloud) listenLocked() error {
 		go func() { defer c.wg.Done(); srv.serve(l) }()
 	}
 	if c.rtmpAddr != "" {
-		ln, err := net.Listen("tcp", c.rtmpAddr)
+		ln, err := c.cfg.Listen("tcp", c.rtmpAddr)
 		if err != nil {
 			if c.httpLn != nil {
 				c.httpLn.Close()

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,10 @@ type Config struct {
 	Seed uint64
 	// Node is the node name put in callbacks (default the RTMP address).
 	Node string
+	// Listen opens the HTTP and RTMP listeners, at Start and again when a
+	// restart brings the cloud back (nil: net.Listen). An embedded cloud
+	// listens on an in-memory network through it (sim/network/memnet).
+	Listen func(network, address string) (net.Listener, error)
 
 	// DefaultPlan is the plan of a channel nobody set (default a valid
 	// full-time plan).
@@ -161,6 +166,9 @@ func (c *Config) defaults() {
 	}
 	if c.DeviceIndex == nil {
 		c.DeviceIndex = TrailingIndex
+	}
+	if c.Listen == nil {
+		c.Listen = net.Listen
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
