@@ -42,9 +42,9 @@ type Source struct {
 	running  bool
 	gen      uint64 // bumps on every Start/Stop so that stale ticks do nothing
 	origin   time.Time
-	vNext    time.Time // capture time of the next video frame
-	aNext    time.Time // … of the next audio frame (audio only)
-	vIndex   int64     // video frames since origin
+	vNext    time.Duration // capture time of the next video frame, since origin
+	aNext    time.Duration // … of the next audio frame (audio only)
+	vIndex   int64         // video frames since origin
 	aIndex   int64
 	gopIndex int64
 	posInGOP int
@@ -62,6 +62,13 @@ type Source struct {
 	stamps  []byte
 	nalus   [][]byte
 	aFrames []av.Frame
+	// NAL unit lists: the access unit is built in auNALUs (reused), then
+	// copied into the nalus chunk, which holds about one GOP's lists as the
+	// last GOP used (gopNALUs counts the current GOP's, lastGOPNALUs the
+	// previous one's): no chunk is reserved for more than is used.
+	auNALUs      [][]byte
+	gopNALUs     int
+	lastGOPNALUs int
 }
 
 // New makes the source of one device. device is the stamp's device id (the
@@ -82,7 +89,7 @@ func (s *Source) Start(ctx context.Context) {
 	s.running = true
 	s.gen++
 	now := s.clk.Now()
-	s.origin, s.vNext, s.aNext = now, now, now
+	s.origin, s.vNext, s.aNext = now, 0, 0
 	s.vIndex, s.aIndex, s.posInGOP = 0, 0, 0
 	s.forceIDR = false
 	if s.timer == nil {
@@ -133,25 +140,25 @@ func (s *Source) Sequences() (video, audio uint64) {
 // then re-arms the timer for the next one. Late frames are emitted back to
 // back, never skipped: a real encoder would have produced them; the lag says
 // how late.
+//
+// The timer is re-armed before the last due frame goes to the sink, so the
+// common tick (one frame) takes the source's lock once; a Stop or Start
+// during the sink call stops or re-arms the timer itself.
 func (s *Source) tick() {
 	s.emit.Lock()
 	defer s.emit.Unlock()
 	s.mu.Lock()
 	gen := s.gen
-	for {
-		if !s.running || s.gen != gen {
-			s.mu.Unlock()
-			return
+	for s.running && s.gen == gen {
+		at := s.clk.Now().Sub(s.origin)
+		video := s.nextIsVideo()
+		next := s.vNext
+		if !video {
+			next = s.aNext
 		}
-		now := s.clk.Now()
-		next, video := s.vNext, true
-		if s.sh.audioInterval > 0 && s.aNext.Before(next) {
-			next, video = s.aNext, false
-		}
-		if next.After(now) {
-			s.timer.Reset(next.Sub(now))
-			s.mu.Unlock()
-			return
+		if next > at {
+			s.timer.Reset(next - at)
+			break
 		}
 		var f *av.Frame
 		if video {
@@ -159,11 +166,33 @@ func (s *Source) tick() {
 		} else {
 			f = s.nextAudioLocked()
 		}
-		lag := now.Sub(f.Capture)
+		lag := at - next
+		more := true
+		if after := s.nextDue(); after > at {
+			s.timer.Reset(after - at)
+			more = false
+		}
 		s.mu.Unlock()
 		s.sink.Frame(f, lag)
+		if !more {
+			return
+		}
 		s.mu.Lock()
 	}
+	s.mu.Unlock()
+}
+
+// nextIsVideo reports whether the next frame in capture order is video.
+func (s *Source) nextIsVideo() bool {
+	return s.sh.audioInterval <= 0 || !(s.aNext < s.vNext)
+}
+
+// nextDue is the capture time (since origin) of the next frame of either kind.
+func (s *Source) nextDue() time.Duration {
+	if s.nextIsVideo() {
+		return s.vNext
+	}
+	return s.aNext
 }
 
 func (s *Source) nextVideoLocked() *av.Frame {
@@ -192,19 +221,37 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
 	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
 
-	if cap(s.nalus)-len(s.nalus) < 32 {
-		s.nalus = make([][]byte, 0, v.GOP*8)
-	}
-	start := len(s.nalus)
-	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
-	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
+	s.auNALUs, _ = sh.synth.AppendAccessUnit(s.auNALUs[:0], h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
+	nalus := s.carveNALUs(s.auNALUs, key)
+	clear(s.auNALUs)
 
 	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
 	s.vSeq++
 	s.vIndex++
 	s.posInGOP++
-	s.vNext = s.origin.Add(time.Duration(s.vIndex) * time.Second / time.Duration(v.FPS))
+	s.vNext = time.Duration(s.vIndex) * time.Second / time.Duration(v.FPS)
 	return f
+}
+
+// carveNALUs copies an access unit's NAL unit list into the per-GOP chunk
+// and returns the frame's slice of it (capacity capped: never appended to).
+func (s *Source) carveNALUs(au [][]byte, key bool) [][]byte {
+	if key {
+		s.lastGOPNALUs, s.gopNALUs = s.gopNALUs, 0
+	}
+	s.gopNALUs += len(au)
+	if cap(s.nalus)-len(s.nalus) < len(au) {
+		// the first GOP guesses: a key frame has its parameter sets, stamp,
+		// slice and fillers; a P frame stamp, slice and fillers
+		size := s.sh.Profile.Video.GOP*6 + 8
+		if s.lastGOPNALUs > 0 {
+			size = s.lastGOPNALUs + s.lastGOPNALUs/16
+		}
+		s.nalus = make([][]byte, 0, max(size, len(au)))
+	}
+	start := len(s.nalus)
+	s.nalus = append(s.nalus, au...)
+	return s.nalus[start:len(s.nalus):len(s.nalus)]
 }
 
 // frameSizeLocked draws the size of the next access unit from the model.
@@ -246,6 +293,6 @@ func (s *Source) nextAudioLocked() *av.Frame {
 		Payload: sh.audio, Capture: s.origin.Add(pts)}
 	s.aSeq++
 	s.aIndex++
-	s.aNext = s.origin.Add(time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate)
+	s.aNext = time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate
 	return f
 }
