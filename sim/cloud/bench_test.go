@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -56,6 +57,57 @@ func BenchmarkSliceStore(b *testing.B) {
 		if _, e := c.storeSlice(&s); e != nil {
 			b.Fatal(e)
 		}
+	}
+}
+
+// BenchmarkSliceStoreStream: the same slice verified as it arrives in
+// 1448-byte reads (one TCP segment each), as the HTTP API does for TS,
+// holding 12 KiB instead of the slice; compare BenchmarkSliceStore (body
+// already whole) and BenchmarkSliceStoreReadWhole (read into a pooled
+// buffer first, the fMP4 path).
+func BenchmarkSliceStoreStream(b *testing.B) {
+	m := newTestMedia(b)
+	body, af, an := m.ts(b, 0, 150, true, stampFor(3))
+	c := New(Config{}, clock.NewFake(clock.Epoch().Add(time.Minute)), observe.Discard{})
+	r := &failAfter{}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := cloudapi.SliceUpload{Device: "cam-3", Seq: uint64(i), Format: cloudapi.FormatTS,
+			UTCStart: clock.Epoch().Add(time.Duration(i) * 10 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 10 * time.Second),
+			FrameSeqFirst: 0, FrameSeqLast: 149, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1}
+		r.data = body
+		if _, e := c.storeSliceStream(&s, MediaSliceParser{}, r, int64(len(body))); e != nil {
+			b.Fatal(e)
+		}
+	}
+}
+
+// BenchmarkSliceStoreReadWhole: the slice read in 1448-byte reads into a
+// pooled buffer, then verified whole.
+func BenchmarkSliceStoreReadWhole(b *testing.B) {
+	m := newTestMedia(b)
+	body, af, an := m.ts(b, 0, 150, true, stampFor(3))
+	c := New(Config{}, clock.NewFake(clock.Epoch().Add(time.Minute)), observe.Discard{})
+	var pool bodyPool
+	r := &failAfter{}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := cloudapi.SliceUpload{Device: "cam-3", Seq: uint64(i), Format: cloudapi.FormatTS,
+			UTCStart: clock.Epoch().Add(time.Duration(i) * 10 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 10 * time.Second),
+			FrameSeqFirst: 0, FrameSeqLast: 149, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1}
+		r.data = body
+		s.Body = pool.get(len(body))
+		if _, err := io.ReadFull(r, s.Body); err != nil {
+			b.Fatal(err)
+		}
+		if _, e := c.storeSlice(&s); e != nil {
+			b.Fatal(e)
+		}
+		pool.put(s.Body)
 	}
 }
 

@@ -280,6 +280,9 @@ func (h *httpServer) slice(w http.ResponseWriter, r *http.Request) *apiError {
 		return badRequest("%v", err)
 	}
 	s.Device, s.Channel = dev, ch
+	if p, ok := h.c.parser.(SliceStreamParser); ok && p.StreamsFormat(s.Format) {
+		return h.sliceStream(w, r, &s, p)
+	}
 	body, e := h.bodies.readSliceBody(r, h.c.cfg.MaxSliceBytes)
 	if e != nil {
 		h.c.stats.slicesRefused.Add(1)

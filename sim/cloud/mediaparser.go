@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/fleetsim/fleetsim/media/fmp4"
@@ -19,6 +20,37 @@ var (
 	fmp4Verifiers = sync.Pool{New: func() any { return fmp4.NewVerifier(fmp4.DefaultLimits()) }}
 )
 
+// StreamsFormat implements SliceStreamParser: TS is verified as it is
+// read; fMP4 is verified whole (its boxes are read by size and offset).
+func (MediaSliceParser) StreamsFormat(format cloudapi.Format) bool {
+	return format == cloudapi.FormatTS
+}
+
+// ParseSliceReader implements SliceStreamParser with
+// mpegts.Verifier.VerifyReader (12 KiB held, not the slice).
+func (MediaSliceParser) ParseSliceReader(format cloudapi.Format, r io.Reader) (SliceInfo, error) {
+	if format != cloudapi.FormatTS {
+		return SliceInfo{}, fmt.Errorf("slice format %q is not read as a stream", format)
+	}
+	v := tsVerifiers.Get().(*mpegts.Verifier)
+	defer tsVerifiers.Put(v)
+	in, err := v.VerifyReader(r)
+	if err != nil {
+		return SliceInfo{}, err
+	}
+	return tsInfo(&in), nil
+}
+
+func tsInfo(in *mpegts.Info) SliceInfo {
+	out := SliceInfo{VideoFrames: in.VideoFrames, AudioFrames: in.AudioFrames,
+		FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
+		Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
+	for i, s := range in.Stamps {
+		out.Stamps[i] = fromStamp(s)
+	}
+	return out
+}
+
 // ParseSlice implements SliceParser.
 func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceInfo, error) {
 	switch format {
@@ -29,13 +61,7 @@ func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceIn
 		if err != nil {
 			return SliceInfo{}, err
 		}
-		out := SliceInfo{VideoFrames: in.VideoFrames, AudioFrames: in.AudioFrames,
-			FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
-			Unstamped: in.Unstamped, Stamps: make([]FrameStamp, len(in.Stamps))}
-		for i, s := range in.Stamps {
-			out.Stamps[i] = fromStamp(s)
-		}
-		return out, nil
+		return tsInfo(&in), nil
 	case cloudapi.FormatFMP4:
 		v := fmp4Verifiers.Get().(*fmp4.Verifier)
 		defer fmp4Verifiers.Put(v)

@@ -157,18 +157,36 @@ func (l *sliceLedger) forget(device string) {
 	}
 }
 
-// storeSlice runs the checks of a slice upload, stores it and emits the
-// frames' fates.
+// storeSlice runs the checks of a slice upload whose whole body is in
+// s.Body, stores it and emits the frames' fates.
 func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *apiError) {
+	size := len(s.Body)
+	if rec, ok := c.storedBefore(s, size); ok {
+		return rec, nil
+	}
+	return c.settleSlice(s, size, func() (SliceInfo, error) { return c.parser.ParseSlice(s.Format, s.Body) })
+}
+
+// storedBefore answers a retry or backfill of a slice already stored (same
+// number, start and size; its reply was lost): stored, whatever the plan or
+// the window say now — its frames have their fates, a refusal would give
+// them a second. It is the first check of an upload, before its body is
+// parsed.
+func (c *Cloud) storedBefore(s *cloudapi.SliceUpload, size int) (cloudapi.SliceReceipt, bool) {
+	if !c.ledger.has(chanKey{s.Device, s.Channel}, s.Seq, s.UTCStart, size) {
+		return cloudapi.SliceReceipt{}, false
+	}
+	c.stats.slicesStored.Add(1)
+	return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, true
+}
+
+// settleSlice runs the checks after storedBefore on a slice of size bytes
+// (plan, backfill window, content: parse gives what the body holds; it is
+// called only when the plan and the window pass), stores it and emits the
+// frames' fates.
+func (c *Cloud) settleSlice(s *cloudapi.SliceUpload, size int, parse func() (SliceInfo, error)) (cloudapi.SliceReceipt, *apiError) {
 	k := chanKey{s.Device, s.Channel}
 	now := c.clk.Now()
-	if c.ledger.has(k, s.Seq, s.UTCStart, len(s.Body)) {
-		// A retry or backfill of a slice already stored (its reply was
-		// lost): answer stored whatever the plan or the window say now —
-		// its frames have their fates, a refusal would give them a second.
-		c.stats.slicesStored.Add(1)
-		return cloudapi.SliceReceipt{Stored: true, Frames: int(s.FrameSeqLast - s.FrameSeqFirst + 1)}, nil
-	}
 	if p := c.plans.Get(k); !p.Valid || p.Kind == cloudapi.PlanNone {
 		return cloudapi.SliceReceipt{}, &apiError{code: cloudapi.CodeNoService,
 			msg: fmt.Sprintf("no valid plan for %s channel %d (%s)", s.Device, s.Channel, p.Kind)}
@@ -178,7 +196,7 @@ func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *api
 		return cloudapi.SliceReceipt{}, &apiError{code: cloudapi.CodeExpired,
 			msg: fmt.Sprintf("backfill of a slice that ended %v ago, window %v", now.Sub(s.UTCEnd).Round(time.Second), c.cfg.BackfillWindow)}
 	}
-	info, err := c.parser.ParseSlice(s.Format, s.Body)
+	info, err := parse()
 	if err == nil {
 		err = VerifySlice(s, &info)
 	}
@@ -192,11 +210,11 @@ func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *api
 		return cloudapi.SliceReceipt{}, &apiError{code: se.Code, msg: se.Msg}
 	}
 	rec := cloudapi.SliceReceipt{Stored: true, Frames: info.VideoFrames}
-	if c.ledger.seen(k, s.Seq, s.UTCStart, len(s.Body)) {
+	if c.ledger.seen(k, s.Seq, s.UTCStart, size) {
 		c.stats.slicesStored.Add(1)
 		return rec, nil // the same slice again: already stored and delivered
 	}
-	over := c.index.Put(k, storedSlice{start: s.UTCStart, end: s.UTCEnd, seq: s.Seq, size: int64(len(s.Body))})
+	over := c.index.Put(k, storedSlice{start: s.UTCStart, end: s.UTCEnd, seq: s.Seq, size: int64(size)})
 	idx := c.device(s.Device)
 	for _, o := range over {
 		ov := minTime(o.end, s.UTCEnd).Sub(maxTime(o.start, s.UTCStart))
@@ -206,11 +224,11 @@ func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *api
 	rec.Overwritten = len(over)
 	c.stats.slicesOverwritten.Add(int64(len(over)))
 	c.stats.slicesStored.Add(1)
-	c.stats.sliceBytes.Add(int64(len(s.Body)))
+	c.stats.sliceBytes.Add(int64(size))
 	c.deliverSlice(s, idx, &info, now)
 	if c.cfg.Webhook.Recording {
 		c.hooks.send(Hook{EventType: HookRecording, StreamID: s.Device, ChannelID: s.Device, Device: s.Device,
-			Channel: s.Channel, EventTime: hookTime(now), FileSize: int64(len(s.Body)),
+			Channel: s.Channel, EventTime: hookTime(now), FileSize: int64(size),
 			StartMS: ms(s.UTCStart), EndMS: ms(s.UTCEnd), Node: c.node(),
 			FileID: s.Device + "/" + strconv.Itoa(s.Channel) + "/" + strconv.FormatUint(s.Seq, 10)})
 	}
