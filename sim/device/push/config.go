@@ -77,6 +77,14 @@ type Options struct {
 	// SignTTL (1 h) from the connect on the clock.
 	Signer  ingestauth.Signer
 	SignTTL time.Duration
+	// FlushDelay, when positive, lets the sender gather: a message queued
+	// on an idle connection waits up to FlushDelay on the clock, and
+	// everything queued meanwhile goes out with the same socket write (a
+	// video frame and the audio next to it), at the cost of up to
+	// FlushDelay more latency. The bytes on the wire are the same. 0
+	// writes each message as soon as it is queued, as the SDK does. The
+	// sender writes at once anyway when the pool is a quarter used.
+	FlushDelay time.Duration
 }
 
 func (o *Options) defaults() {

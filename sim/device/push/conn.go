@@ -15,6 +15,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/units"
 )
 
 type connState uint8
@@ -77,8 +78,13 @@ type conn struct {
 	wake chan struct{}
 	hb   chan struct{}
 
+	flushArmed bool        // the flush timer will wake the sender
+	flushTimer clock.Timer // FlushDelay's timer
+
 	// sender goroutine only
 	rc         *rtmp.ClientConn
+	batch      []item   // what the sender is writing
+	starts     []uint64 // stream offset of each batch item
 	buf        []byte
 	hdr        paramCache // parameter sets of the last video sequence header sent
 	sentMeta   bool       // onMetaData sent
@@ -107,6 +113,24 @@ func (c *conn) enqueueLocked(it item) {
 	c.queue = append(c.queue, it)
 	c.qBytes += it.size
 	c.s.used += it.size
+	if d := c.s.opts.FlushDelay; d > 0 && c.s.used <= c.s.pool/4 {
+		// gather: one timer per flush, whatever is queued meanwhile goes
+		// out with the same socket write
+		if !c.flushArmed {
+			c.flushArmed = true
+			if c.flushTimer == nil {
+				c.flushTimer = c.s.deps.Clock.AfterFunc(d, c.signal)
+			} else {
+				c.flushTimer.Reset(d)
+			}
+		}
+		return
+	}
+	c.signal()
+}
+
+// signal wakes the sender (without blocking; one pending wake is enough).
+func (c *conn) signal() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -274,7 +298,11 @@ func (c *conn) dropQueueLocked() {
 	c.queue, c.qHead, c.qBytes = nil, 0, 0
 }
 
-// loop sends queued messages until the connection ends.
+// maxBatch bounds what the sender encodes before one socket write.
+const maxBatch = 256 * int64(units.KiB)
+
+// loop sends queued messages until the connection ends: everything queued
+// when the sender looks (up to maxBatch) goes out with one socket write.
 func (c *conn) loop() {
 	s := c.s
 	for {
@@ -313,26 +341,34 @@ func (c *conn) loop() {
 			}
 			continue
 		}
-		it := c.queue[c.qHead]
-		c.queue[c.qHead] = item{}
-		c.qHead++
-		c.writing = true
+		c.takeBatchLocked()
 		s.mu.Unlock()
 
-		err := c.write(&it)
+		done, err := c.writeBatch()
 
 		s.mu.Lock()
 		c.writing = false
-		c.qBytes -= it.size
-		s.used -= it.size
-		now := s.deps.Clock.Now()
-		c.lastWrite = now
-		if it.kind == itemFrame && it.observed && s.deps.Receipts != nil {
-			c.led.add(frameRef{streamOf(it.f.Codec), it.f.Seq})
-			if len(c.led.pending()) >= settleEvery {
-				c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
+		for i := range c.batch[:done] {
+			it := &c.batch[i]
+			c.qBytes -= it.size
+			s.used -= it.size
+			if it.kind == itemFrame && it.observed && s.deps.Receipts != nil {
+				c.led.add(frameRef{streamOf(it.f.Codec), it.f.Seq})
+				if len(c.led.pending()) >= settleEvery {
+					c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
+				}
 			}
 		}
+		if done < len(c.batch) {
+			// not written (an earlier item failed): back to the queue's
+			// head, where the connection's end gives them their fate
+			rest := make([]item, 0, len(c.batch)-done+len(c.queue)-c.qHead)
+			rest = append(rest, c.batch[done:]...)
+			c.queue, c.qHead = append(rest, c.queue[c.qHead:]...), 0
+		}
+		clear(c.batch)
+		c.batch = c.batch[:0]
+		c.lastWrite = s.deps.Clock.Now()
 		if err == nil && c.paused && (s.pool-s.used > s.pool/3 || c.qHead == len(c.queue)) {
 			c.paused = false
 			s.observe(observe.Observation{Kind: observe.PushResumed, Size: c.qBytes})
@@ -349,6 +385,60 @@ func (c *conn) loop() {
 			return
 		}
 	}
+}
+
+// takeBatchLocked moves the queue's head into the sender's batch: one
+// item when the SDK writes as it goes (FlushDelay 0: a write blocked by the
+// network holds one frame, the rest stay in the pool), else everything
+// queued up to maxBatch bytes. s.mu held.
+func (c *conn) takeBatchLocked() {
+	c.flushArmed = false
+	limit := maxBatch
+	if c.s.opts.FlushDelay <= 0 {
+		limit = 0
+	}
+	var n int64
+	for c.qHead < len(c.queue) && (len(c.batch) == 0 || n+c.queue[c.qHead].size <= limit) {
+		it := &c.queue[c.qHead]
+		n += it.size
+		c.batch = append(c.batch, *it)
+		*it = item{}
+		c.qHead++
+	}
+	c.writing = true
+}
+
+// writeBatch encodes the batch into the send buffer and writes it with one
+// Flush. done counts the items written or tried: the first always (as when
+// items went out one by one), a later one when its bytes started to reach
+// the socket. After a failure the rest never left the device, and go back
+// to the queue (sender goroutine only).
+func (c *conn) writeBatch() (done int, err error) {
+	c.starts = c.starts[:0]
+	for i := range c.batch {
+		c.starts = append(c.starts, c.rc.Offset())
+		if err = c.write(&c.batch[i]); err != nil {
+			if ferr := c.rc.Flush(); ferr != nil {
+				return c.reached(i), ferr
+			}
+			return i + 1, err // the item that failed counts as tried
+		}
+	}
+	if err = c.rc.Flush(); err != nil {
+		return c.reached(len(c.batch)), err
+	}
+	return len(c.batch), nil
+}
+
+// reached is how many of the first n batch items reached the socket after
+// a failure: at least one, then every item whose first byte was written.
+func (c *conn) reached(n int) int {
+	w := c.rc.Written()
+	done := min(1, len(c.batch))
+	for done < n && c.starts[done] < w {
+		done++
+	}
+	return done
 }
 
 func (c *conn) armHeartbeatLocked() {
@@ -412,6 +502,9 @@ func (c *conn) finish(err error) {
 	c.state, c.ended = stateEnded, true
 	if c.hbTimer != nil {
 		c.hbTimer.Stop()
+	}
+	if c.flushTimer != nil {
+		c.flushTimer.Stop()
 	}
 	if !s.detached {
 		reason := "closed"

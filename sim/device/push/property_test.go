@@ -157,8 +157,11 @@ func TestPropertyAccountingAndOrder(t *testing.T) {
 			gmu.Unlock()
 		}
 		pool := units.ByteSize(rapid.SampledFrom([]int{200 << 10, 1 << 20}).Draw(rt2, "pool"))
+		// the sender writes each message as it comes, or gathers for 50 ms
+		// of the clock (batches: one socket write for several frames)
+		flush := rapid.SampledFrom([]time.Duration{0, 50 * time.Millisecond}).Draw(rt2, "flush delay")
 		s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(uint64(run), 9)), Sink: log, Dial: dial, Receipts: c},
-			Options{Device: dev, AudioConfig: sh.AudioConfig, LostGrace: time.Hour, ConnectTimeout: 5 * time.Second})
+			Options{Device: dev, AudioConfig: sh.AudioConfig, LostGrace: time.Hour, ConnectTimeout: 5 * time.Second, FlushDelay: flush})
 		if err := s.Initialize(pool, 2); err != nil {
 			rt2.Fatal(err)
 		}
@@ -220,7 +223,13 @@ func TestPropertyAccountingAndOrder(t *testing.T) {
 		}
 		// end: release stalls, close, let the grace periods pass
 		release()
+		cl.mu.Lock()
+		ids := make([]ConnID, 0, len(cl.evs))
 		for id := range cl.evs {
+			ids = append(ids, id)
+		}
+		cl.mu.Unlock()
+		for _, id := range ids {
 			_ = s.Close(id)
 		}
 		_ = s.Close(cur)

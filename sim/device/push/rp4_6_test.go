@@ -316,7 +316,9 @@ func (g *gatedConn) Write(b []byte) (int, error) {
 
 func (g *gatedConn) hold() {
 	g.mu.Lock()
-	g.held, g.opened = true, make(chan struct{})
+	if !g.held { // a second hold must not strand writers waiting on the first
+		g.held, g.opened = true, make(chan struct{})
+	}
 	g.mu.Unlock()
 }
 

@@ -14,7 +14,8 @@ import (
 	"github.com/fleetsim/fleetsim/sim/observe"
 )
 
-// write sends one queued item (sender goroutine only).
+// write encodes one queued item into the connection's send buffer; the
+// sender's Flush writes the batch (sender goroutine only).
 func (c *conn) write(it *item) error {
 	if it.kind == itemMeta {
 		return c.writeMeta(it)
@@ -33,7 +34,7 @@ func (c *conn) write(it *item) error {
 				return err
 			}
 			c.buf = hdr
-			if err := c.rc.WriteVideo(ts, hdr); err != nil {
+			if err := c.rc.BufferVideo(ts, hdr); err != nil {
 				return err
 			}
 		}
@@ -43,7 +44,7 @@ func (c *conn) write(it *item) error {
 		}
 		c.buf = body
 		c.lastVideo = f.PTS
-		return c.rc.WriteVideo(ts, body)
+		return c.rc.BufferVideo(ts, body)
 	}
 	if f.Codec == av.AAC && c.audioHdr {
 		asc := c.s.opts.AudioConfig
@@ -54,7 +55,7 @@ func (c *conn) write(it *item) error {
 			}
 		}
 		c.buf = flv.AppendAACSequenceHeader(c.buf[:0], asc)
-		if err := c.rc.WriteAudio(ts, c.buf); err != nil {
+		if err := c.rc.BufferAudio(ts, c.buf); err != nil {
 			return err
 		}
 		c.audioHdr = false
@@ -65,7 +66,7 @@ func (c *conn) write(it *item) error {
 	}
 	c.buf = body
 	c.lastAudio = f.PTS
-	return c.rc.WriteAudio(ts, body)
+	return c.rc.BufferAudio(ts, body)
 }
 
 // timestamp is the RTMP timestamp of a media time: PTS from the stream's
@@ -121,7 +122,7 @@ func (c *conn) writeOnMetaData(f *av.Frame) error {
 			amf0.Property{Key: "audiosamplesize", Value: 16.0},
 			amf0.Property{Key: "stereo", Value: cfg.Channels > 1})
 	}
-	return c.rc.WriteMetadata(md)
+	return c.rc.BufferData(0, rtmp.SetDataFrame(md))
 }
 
 // writeMeta sends a control metadata message and keeps the segment state
@@ -129,7 +130,7 @@ func (c *conn) writeOnMetaData(f *av.Frame) error {
 // re-sent for the segment), stream end → SegmentEnded and 0x102.
 func (c *conn) writeMeta(it *item) error {
 	d := metaData(it.meta)
-	if err := c.rc.WriteData(c.lastTS, d); err != nil {
+	if err := c.rc.BufferData(c.lastTS, d); err != nil {
 		return err
 	}
 	s := c.s
