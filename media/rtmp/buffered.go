@@ -56,6 +56,24 @@ func (c *ClientConn) Buffered() int {
 	return c.w.Buffered()
 }
 
+// Offset is the stream offset at which the next buffered message starts:
+// the bytes written to the socket so far plus those buffered.
+func (c *ClientConn) Offset() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.w.Flushed() + uint64(c.w.Buffered())
+}
+
+// Written is the number of bytes the socket accepted so far, including a
+// failed write's partial progress (buffered bytes a failure discarded
+// never count). A message whose Offset was at or beyond Written after a
+// failure never left this end.
+func (c *ClientConn) Written() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.w.Flushed()
+}
+
 func (c *ClientConn) bufferMedia(csid uint32, typ TypeID, ts Timestamp, p []byte) error {
 	m := Message{CSID: csid, Type: typ, StreamID: c.sid, Timestamp: ts, Payload: p}
 	if err := c.buffer(&m); err != nil {

@@ -449,3 +449,43 @@ func TestWriterPooledBatch(t *testing.T) {
 		t.Errorf("allocs per pooled batch = %v", allocs)
 	}
 }
+
+// shortWriter accepts n bytes, then fails.
+type shortWriter struct{ n int }
+
+func (s *shortWriter) Write(p []byte) (int, error) {
+	if len(p) <= s.n {
+		s.n -= len(p)
+		return len(p), nil
+	}
+	k := s.n
+	s.n = 0
+	return k, io.ErrShortWrite
+}
+
+// TestWriterFlushed: Flushed counts the bytes the underlying writer
+// accepted, a failed write's partial progress included; Flushed plus
+// Buffered is the offset of the next message.
+func TestWriterFlushed(t *testing.T) {
+	w := NewWriter(&shortWriter{n: 300})
+	m := Message{CSID: 6, Type: TypeVideo, StreamID: 1, Payload: pat(200, 1)}
+	if err := w.WriteMessage(&m); err != nil {
+		t.Fatal(err)
+	}
+	first := w.Flushed()
+	if first == 0 || w.Buffered() != 0 {
+		t.Fatalf("flushed %d, buffered %d after one message", first, w.Buffered())
+	}
+	if err := w.Append(&m); err != nil {
+		t.Fatal(err)
+	}
+	if off := w.Flushed() + uint64(w.Buffered()); off <= first {
+		t.Fatalf("offset %d after a second message, first ended at %d", off, first)
+	}
+	if err := w.Flush(); err == nil {
+		t.Fatal("flush past the writer's limit succeeded")
+	}
+	if got := w.Flushed(); got != 300 {
+		t.Errorf("flushed %d after a partial write, want 300", got)
+	}
+}

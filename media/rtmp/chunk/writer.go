@@ -20,6 +20,8 @@ type Writer struct {
 	streams map[uint32]*writeState
 	// low keeps the states of the common chunk streams 2..9 out of the map.
 	low [8]writeState
+	// flushed counts the bytes the underlying writer accepted.
+	flushed uint64
 }
 
 type writeState struct {
@@ -102,10 +104,16 @@ func (w *Writer) Flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := w.w.Write(w.buf)
+	n, err := w.w.Write(w.buf)
+	w.flushed += uint64(n)
 	w.release()
 	return err
 }
+
+// Flushed is the number of bytes the underlying writer accepted so far,
+// including those of a failed write's partial progress. Flushed plus
+// Buffered is the stream offset at which the next message starts.
+func (w *Writer) Flushed() uint64 { return w.flushed }
 
 // release empties the buffer and, with a pool, gives it back.
 func (w *Writer) release() {
