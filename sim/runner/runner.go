@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/device"
 	"github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/network"
+	"github.com/fleetsim/fleetsim/sim/network/memnet"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/scenarios"
 )
@@ -65,6 +67,10 @@ type Options struct {
 	// Sink, when set, receives every observation too (after the report's
 	// accumulator).
 	Sink observe.Sink
+	// Transport carries the bytes between the devices and the embedded
+	// cloud: TransportMemory (default) or TransportTCP. External targets
+	// always use real sockets.
+	Transport string
 }
 
 // Result is what a run produced.
@@ -103,6 +109,10 @@ type run struct {
 	results *bufio.Writer
 	resFile *os.File
 	cloud   *cloud.Cloud // nil when an external target needs none
+	// mem is the in-memory network the embedded cloud listens on (nil on
+	// real sockets); dial is the devices' dial to it (nil: net.Dialer).
+	mem  *memnet.Network
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
 
 	planOnce sync.Once // the HTTP target's refusal of plans, said once
 
@@ -157,6 +167,9 @@ func newRun(o Options) (*run, error) {
 		o.OutDir = filepath.Join("out", sanitize(o.Scenario.Name)+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
 	sc := o.Scenario
+	if err := checkTransport(o.Transport); err != nil {
+		return nil, err
+	}
 	if err := checkExternal(sc, o.Getenv); err != nil {
 		return nil, err
 	}
@@ -225,6 +238,12 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	bg.Add(1)
 	go func() { defer bg.Done(); _ = r.acc.Run(runCtx) }()
 
+	if r.needCloud() && r.transport() == TransportMemory {
+		// closed after the cloud (defers run last first)
+		r.mem = memnet.New(memnet.Options{})
+		defer r.mem.Close()
+		r.dial = memoryDial(r.mem)
+	}
 	if r.needCloud() {
 		if err := r.startCloud(runCtx); err != nil {
 			return nil, err
@@ -435,7 +454,12 @@ func (r *run) targetDescription() string {
 		}
 		return s + ")"
 	}
-	return "the embedded mock cloud (http " + r.cloud.HTTPAddr() + ", rtmp " + r.cloud.RTMPAddr() + ")"
+	via := "an in-memory network"
+	if r.mem == nil {
+		via = "loopback TCP"
+	}
+	return "the embedded mock cloud (http " + r.cloud.HTTPAddr() + ", rtmp " + r.cloud.RTMPAddr() +
+		"; transport " + r.transport() + ": " + via + ")"
 }
 
 func (r *run) startCloud(ctx context.Context) error {
@@ -443,7 +467,12 @@ func (r *run) startCloud(ctx context.Context) error {
 	for _, d := range r.plan.Devices {
 		index[d.ID] = d.Index
 	}
+	var listen func(network, address string) (net.Listener, error)
+	if r.mem != nil {
+		listen = r.mem.Listen
+	}
 	c := cloud.New(cloud.Config{
+		Listen:      listen,
 		Seed:        r.sc.Seed,
 		DefaultPlan: cloudapi.Plan{Kind: cloudapi.PlanNone},
 		DeviceIndex: func(id string) int {

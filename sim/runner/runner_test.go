@@ -108,10 +108,22 @@ func checkIdentity(t *testing.T, rep *report.Report, rows []report.DeviceRow, de
 }
 
 func TestRunWritesReportsAndAccountsEveryFrame(t *testing.T) {
+	for _, tc := range []struct{ transport, banner string }{
+		{"", "transport memory"}, // the default
+		{TransportTCP, "transport tcp"},
+	} {
+		t.Run("transport="+tc.transport, func(t *testing.T) {
+			testRunWritesReports(t, tc.transport, tc.banner)
+		})
+	}
+}
+
+func testRunWritesReports(t *testing.T, transport, banner string) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	dir := t.TempDir()
 	var out bytes.Buffer
-	res, err := Run(context.Background(), Options{Scenario: load(t, small), OutDir: dir, Out: &out, Progress: "lines", Grace: 3 * time.Second})
+	res, err := Run(context.Background(), Options{Scenario: load(t, small), OutDir: dir, Out: &out, Progress: "lines", Grace: 3 * time.Second,
+		Transport: transport})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -144,6 +156,9 @@ func TestRunWritesReportsAndAccountsEveryFrame(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "connected") {
 		t.Fatalf("no progress lines:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), banner) {
+		t.Fatalf("the plan line does not say %q:\n%s", banner, out.String())
 	}
 }
 

@@ -42,11 +42,12 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	g := r.sc.Group(d.Group)
 	p := r.sc.Profiles[d.Profile]
 	dr := &deviceRun{spec: d}
-	var dial httpapi.DialFunc
+	// nil dial: real sockets through a net.Dialer
+	var dial httpapi.DialFunc = r.dial
 	var link device.Link
 	if d.Network != "" {
 		l, err := network.New(network.Options{Clock: r.clk, Seed: r.sc.Seed, Device: d.ID, Profile: r.networks[d.Network],
-			Traces: r.traces})
+			Traces: r.traces, Dial: r.dial})
 		if err != nil {
 			r.deviceFailed(d, "link: "+err.Error())
 			return
