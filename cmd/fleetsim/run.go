@@ -21,8 +21,9 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	shard := fs.String("shard", "", "run shard I/N of the fleet (devices with index mod N == I)")
 	progressMode := fs.String("progress", "auto", "progress display: auto, bars, lines or off")
 	grace := fs.Duration("grace", 10*time.Second, "time in-flight uploads get to finish after the stop")
+	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)
@@ -35,6 +36,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	if sf.devices < 0 {
 		fmt.Fprintf(env.stderr, "fleetsim run: --devices %d: expected a positive count\n", sf.devices)
+		return exitBadInput
+	}
+	if *transport != runner.TransportMemory && *transport != runner.TransportTCP {
+		fmt.Fprintf(env.stderr, "fleetsim run: --transport %q: expected memory or tcp\n", *transport)
 		return exitBadInput
 	}
 	var sh scenarios.Shard
@@ -54,6 +59,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	res, err := runner.Run(ctx, runner.Options{
 		Scenario: sc, Shard: sh, OutDir: *out, Out: env.stdout, Progress: *progressMode,
 		Interrupts: env.interrupts, Grace: *grace, MetricsAddr: *metrics, Getenv: env.getenv,
+		Transport: *transport,
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
