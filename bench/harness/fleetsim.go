@@ -68,8 +68,8 @@ func progress(r result) {
 		fmt.Fprintf(os.Stderr, "%s N=%d: not measured: %s\n", r.Target, r.Cameras, r.Skipped)
 		return
 	}
-	fmt.Fprintf(os.Stderr, "%s N=%d: %s %s/cam-s, peak RSS %s/cam, lag p99 %s, delivered %d/%d\n",
-		r.Target, r.Cameras, r.Tool, us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), ms(r.LagP99), r.Delivered, r.Sent)
+	fmt.Fprintf(os.Stderr, "%s N=%d: %s %s/cam-s, peak RSS %s/cam, lag p99 %s, delivered/sent %s\n",
+		r.Target, r.Cameras, r.Tool, us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), ms(r.LagP99), r.deliveredCell())
 }
 
 // fleetsimRun runs `fleetsim run` for warm-up + window, samples its CPU at
@@ -177,6 +177,13 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 	f := rep.Frames
 	res.Sent, res.Delivered, res.InFlight = f.Sent, f.Delivered, f.InFlight
 	res.Failed = f.DroppedDevice + f.LostNetwork + f.RejectedCloud
+	if k, ok := probedDevices(logs.Bytes()); ok {
+		p, err := readProbed(filepath.Join(out, "results.jsonl"), k)
+		if err != nil {
+			return res, err
+		}
+		res.Probe = &p
+	}
 	return res, nil
 }
 

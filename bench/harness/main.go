@@ -195,7 +195,9 @@ func writeResults(o options, rs []result) error {
 	fmt.Fprintf(f, "\nCPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
 		"against the embedded cloud it includes the mock cloud verifying every frame. Peak RSS: VmHWM; PSS: smaps_rollup at the window's end "+
 		"(summed over the processes for ffmpeg). Lag: generator lag from fleetsim's report.json (whole run). "+
-		"Failed: frames dropped on the device, lost in the network or rejected by the cloud; in flight: frames still in a slice or an upload at the end.\n")
+		"Failed: frames dropped on the device, lost in the network or rejected by the cloud; in flight: frames still in a slice or an upload at the end. "+
+		"Against nginx-rtmp only the frames of devices whose stream a probe plays back get a fate (bench/scenarios/push-nginx.yaml probes a small share, "+
+		"their CPU counted in fleetsim's): delivered / sent is over those devices, and the other devices' frames are counted in flight.\n")
 	writeTable(os.Stdout, rs)
 	return nil
 }

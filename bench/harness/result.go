@@ -22,7 +22,10 @@ type result struct {
 	Sent, Delivered        int64
 	InFlight               int64 // still in a slice or an upload when the run ended
 	Failed                 int64 // dropped on the device + lost in the network + rejected by the cloud
-	Note                   string
+	// Probe is what the probe players measured, for runs against an
+	// external RTMP target (nil otherwise).
+	Probe *probed
+	Note  string
 	// Skipped says why the configuration could not be measured.
 	Skipped string
 }
@@ -33,6 +36,15 @@ func (r result) CPUPerCamSecond() time.Duration {
 		return 0
 	}
 	return time.Duration(float64(r.CPU) / (float64(r.Cameras) * r.Elapsed.Seconds()))
+}
+
+// deliveredCell is delivered/sent: over the probed devices when only a
+// probe can tell what an external target did with the frames.
+func (r result) deliveredCell() string {
+	if r.Probe != nil {
+		return r.Probe.String()
+	}
+	return fmt.Sprintf("%d / %d", r.Delivered, r.Sent)
 }
 
 func (r result) perCam(b int64) float64 {
@@ -55,7 +67,7 @@ func writeTable(w io.Writer, rs []result) {
 		lag, del, failed, inflight := "–", "–", "–", "–"
 		if r.Sent > 0 {
 			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
-			del = fmt.Sprintf("%d / %d", r.Delivered, r.Sent)
+			del = r.deliveredCell()
 			failed = fmt.Sprint(r.Failed)
 			inflight = fmt.Sprint(r.InFlight)
 		}
