@@ -229,24 +229,38 @@ func (d *Device) callbacks() cstorage.Callbacks {
 	}
 }
 
-// frame takes one captured frame to the SDKs.
+// frame takes one captured frame to the SDKs. It reads the device's state
+// (SDK, audio hold, live-view session) under one lock.
 func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
+	video := f.Codec.IsVideo()
 	stream := observe.Video
-	if !f.Codec.IsVideo() {
+	if !video {
 		stream = observe.Audio
 	}
-	d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.GeneratorLag, Device: d.cfg.Index,
+	at := f.Capture.Add(lag)
+	d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.GeneratorLag, Device: d.cfg.Index,
 		Channel: ch, Stream: stream, Seq: f.Seq, Value: lag})
 	d.mu.Lock()
 	cs := d.cs
+	hold := cs != nil && d.holdAudioLocked(ch, f)
+	var lv *liveview.Session
+	var pf pushing
+	if ch == 0 {
+		if video {
+			lv = d.lv
+		}
+		if d.cfg.Push != nil {
+			pf = d.pushFrameLocked(f)
+		}
+	}
 	d.mu.Unlock()
 	if cs != nil {
-		if d.holdAudio(ch, f) {
+		if hold {
 			// the firmware pushes no audio between push-start and the IDR
 			// it asked for (the SDK would refuse it, CS10): a drop by design
-			d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.FrameSent, Device: d.cfg.Index,
+			d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.FrameSent, Device: d.cfg.Index,
 				Channel: ch, Stream: stream, Seq: f.Seq, Size: int64(f.Size())})
-			d.deps.Sink.Observe(observe.Observation{At: f.Capture.Add(lag), Kind: observe.FrameDropped, Device: d.cfg.Index,
+			d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.FrameDropped, Device: d.cfg.Index,
 				Channel: ch, Stream: stream, Seq: f.Seq, Reason: observe.ReasonAwaitIDR})
 		} else {
 			// refusals (no plan, buffer full…) are the SDK's to account: it
@@ -258,15 +272,10 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		return
 	}
 	if d.cfg.Push != nil {
-		d.pushFrame(f)
+		pf.send(d, f)
 	}
-	if f.Codec.IsVideo() {
-		d.mu.Lock()
-		lv := d.lv
-		d.mu.Unlock()
-		if lv != nil {
-			lv.Frame(f)
-		}
+	if lv != nil {
+		lv.Frame(f)
 	}
 }
 
@@ -286,11 +295,9 @@ func (d *Device) takeDownLocked() (*cstorage.SDK, *push.SDK, *liveview.Session) 
 	return cs, ps, lv
 }
 
-// holdAudio reports whether f is audio of a channel waiting for the IDR
-// asked for at push-start; a video key frame ends the wait.
-func (d *Device) holdAudio(ch int, f *av.Frame) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// holdAudioLocked reports whether f is audio of a channel waiting for the
+// IDR asked for at push-start; a video key frame ends the wait. d.mu held.
+func (d *Device) holdAudioLocked(ch int, f *av.Frame) bool {
 	if ch >= len(d.awaitIDR) || !d.awaitIDR[ch] {
 		return false
 	}

@@ -87,6 +87,19 @@ func (r *pushRig) cut() {
 	r.conns = nil
 }
 
+// connected: the connection is up and the firmware has had the SDK's
+// connect-success callback. ConnUp is observed before the SDK's goroutine
+// delivers that callback; a frame generated in between would take the
+// not-yet-connected path, and a run would not replay exactly.
+func (r *pushRig) connected() bool {
+	if r.count(observe.ConnUp) != 1 {
+		return false
+	}
+	r.dev.mu.Lock()
+	defer r.dev.mu.Unlock()
+	return r.dev.ps != nil && r.dev.ps.up
+}
+
 func (r *pushRig) count(k observe.Kind) int {
 	r.led.mu.Lock()
 	defer r.led.mu.Unlock()
@@ -217,7 +230,7 @@ func TestPushContinuousDeliversItsStream(t *testing.T) {
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	waitFor(t, "connected", r.connected)
 	r.run(10*time.Second, 100*time.Millisecond, true)
 	c := r.identity()
 	if c[observe.FrameSent] < 300 || c[observe.FrameDelivered] != c[observe.FrameSent] {
@@ -244,7 +257,7 @@ func TestRP4DeviceMotionSegments(t *testing.T) {
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	waitFor(t, "connected", r.connected)
 	r.run(120*time.Second, 100*time.Millisecond, true)
 	c := r.identity()
 	r.led.mu.Lock()
@@ -361,7 +374,7 @@ func TestRP7(t *testing.T) {
 	}
 	r.cloud.RefuseConnections(false)
 	waitFor(t, "connected", func() bool {
-		if r.count(observe.ConnUp) == 1 {
+		if r.connected() {
 			return true
 		}
 		if n, ok := r.clk.Next(); ok {
@@ -402,7 +415,7 @@ func TestPushSameSeedSameObservations(t *testing.T) {
 		if err := r.dev.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+		waitFor(t, "connected", r.connected)
 		r.run(30*time.Second, 100*time.Millisecond, true)
 		if err := r.dev.Close(); err != nil {
 			t.Fatal(err)
@@ -448,7 +461,7 @@ func TestPushLiveView(t *testing.T) {
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	waitFor(t, "connected", r.connected)
 	r.run(30*time.Second, 100*time.Millisecond, true)
 	r.run(3*time.Second, 100*time.Millisecond, false) // relay reports
 	var starts, stops, reports int
@@ -492,7 +505,7 @@ func TestPushReboot(t *testing.T) {
 	if err := r.dev.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "connected", func() bool { return r.count(observe.ConnUp) == 1 })
+	waitFor(t, "connected", r.connected)
 	r.run(5*time.Second, 100*time.Millisecond, true)
 	r.dev.Reboot(5 * time.Second)
 	r.run(6*time.Second, 100*time.Millisecond, false)

@@ -347,43 +347,57 @@ func (d *Device) endSegment(event bool) {
 	_ = sdk.SendMetadata(id, push.MetaStreamEnd, alarm, d.localMillis())
 }
 
-// pushFrame gives a frame of channel 0 to the push SDK. With event
-// segments the firmware pushes only inside a segment, from its IDR on;
-// other frames are not recorded (a policy drop, observed here since they
-// never reach the SDK), and the idle connection keeps alive on heartbeats.
-func (d *Device) pushFrame(f *av.Frame) {
-	d.mu.Lock()
+// pushing is what pushFrameLocked decided for a frame: hand it to sdk on
+// connection id, or (outside a segment) drop it as not recorded.
+type pushing struct {
+	sdk  *push.SDK
+	id   push.ConnID
+	drop bool
+}
+
+// pushFrameLocked decides how a frame of channel 0 goes to the push SDK
+// (d.mu held; Device.frame calls it under the lock it takes anyway, and
+// pushing.send acts on it outside). With event segments the firmware
+// pushes only inside a segment, from its IDR on; other frames are not
+// recorded (a policy drop, observed here since they never reach the SDK),
+// and the idle connection keeps alive on heartbeats.
+func (d *Device) pushFrameLocked(f *av.Frame) pushing {
 	ps := d.ps
-	var sdk *push.SDK
-	var id push.ConnID
-	if ps != nil {
-		sdk, id = ps.sdk, ps.id
-		if sdk != nil && ps.up && !d.cfg.Push.Continuous {
-			if ps.waitKey && f.Codec.IsVideo() && f.Key && ps.segOpen {
-				ps.waitKey = false
-				if !ps.eventAt.IsZero() && !ps.firstKnown {
-					ps.firstSeq, ps.firstWait = f.Seq, true
-				}
-			}
-			d.checkFirstLocked(ps)
-			if !ps.segOpen || ps.waitKey {
-				d.mu.Unlock()
-				st := observe.Audio
-				if f.Codec.IsVideo() {
-					st = observe.Video
-				}
-				now := d.deps.Clock.Now()
-				d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Size: int64(f.Size())})
-				d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Reason: observe.ReasonNotRecording})
-				return
+	if ps == nil {
+		return pushing{}
+	}
+	pf := pushing{sdk: ps.sdk, id: ps.id}
+	if pf.sdk != nil && ps.up && !d.cfg.Push.Continuous {
+		if ps.waitKey && f.Codec.IsVideo() && f.Key && ps.segOpen {
+			ps.waitKey = false
+			if !ps.eventAt.IsZero() && !ps.firstKnown {
+				ps.firstSeq, ps.firstWait = f.Seq, true
 			}
 		}
+		d.checkFirstLocked(ps)
+		if !ps.segOpen || ps.waitKey {
+			return pushing{drop: true}
+		}
 	}
-	d.mu.Unlock()
-	if sdk != nil {
+	return pf
+}
+
+// send carries out the decision, outside d.mu.
+func (pf pushing) send(d *Device, f *av.Frame) {
+	if pf.drop {
+		st := observe.Audio
+		if f.Codec.IsVideo() {
+			st = observe.Video
+		}
+		now := d.deps.Clock.Now()
+		d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Size: int64(f.Size())})
+		d.deps.Sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: d.cfg.Index, Stream: st, Seq: f.Seq, Reason: observe.ReasonNotRecording})
+		return
+	}
+	if pf.sdk != nil {
 		// refusals (not connected, paused, bad media) are the SDK's to
 		// account: it observes FrameSent and the drop with its reason
-		_ = sdk.SendFrame(id, f)
+		_ = pf.sdk.SendFrame(pf.id, f)
 	}
 }
 

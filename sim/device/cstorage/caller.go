@@ -61,8 +61,7 @@ func (s *SDK) after(d time.Duration, f func()) *timer {
 		}
 		delete(s.timers, t)
 		f()
-		s.mu.Unlock()
-		s.flush()
+		s.unlockFlush()
 	})
 	return t
 }

@@ -80,9 +80,12 @@ func streamOf(f *av.Frame) observe.Stream {
 }
 
 // drop emits FrameDropped for f; s.mu held.
-func (s *SDK) drop(ch int, f *av.Frame, reason string) {
+func (s *SDK) drop(ch int, f *av.Frame, reason string) { s.dropAt(s.clk.Now(), ch, f, reason) }
+
+// dropAt is drop at a time the caller read from the clock already.
+func (s *SDK) dropAt(at time.Time, ch int, f *av.Frame, reason string) {
 	s.stats.DroppedFrames[reason]++
-	s.emit(observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+	s.emitAt(at, observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
 }
 
 // PushStream is iv_cs_push_stream for one video or audio frame. The SDK
@@ -95,35 +98,37 @@ func (s *SDK) PushStream(ch int, f *av.Frame) error {
 	}
 	s.mu.Lock()
 	err := s.push(ch, f)
-	s.mu.Unlock()
-	s.flush()
+	s.unlockFlush()
 	return err
 }
 
 func (s *SDK) push(ch int, f *av.Frame) error {
+	// one clock reading stamps the frame's observations, its device time
+	// and the channel's last data
+	now := s.clk.Now()
 	if !s.inited || s.exiting {
-		s.sink.Observe(observe.Observation{At: s.clk.Now(), Kind: observe.FrameSent, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
-		s.sink.Observe(observe.Observation{At: s.clk.Now(), Kind: observe.FrameDropped, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
+		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
 		return newErr("PushStream", CodeNotInit, "not initialised")
 	}
-	s.emit(observe.Observation{Kind: observe.FrameSent, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+	s.emitAt(now, observe.Observation{Kind: observe.FrameSent, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
 	if ch < 0 || ch >= len(s.chans) {
-		s.drop(ch, f, observe.ReasonBadMedia)
+		s.dropAt(now, ch, f, observe.ReasonBadMedia)
 		return newErr("PushStream", CodeInvalidParam, "channel %d of %d", ch, len(s.chans))
 	}
 	if f.Codec == av.CodecUnknown || f.Size() == 0 {
-		s.drop(ch, f, observe.ReasonBadMedia)
+		s.dropAt(now, ch, f, observe.ReasonBadMedia)
 		return newErr("PushStream", CodeInvalidParam, "frame %d: codec %v, %d bytes", f.Seq, f.Codec, f.Size())
 	}
 	c := s.chans[ch]
 	if !c.planOK() {
-		s.drop(ch, f, observe.ReasonNoService)
+		s.dropAt(now, ch, f, observe.ReasonNoService)
 		return newErr("PushStream", CodeNoService, "no valid plan")
 	}
-	utc := s.devNow().UnixNano()
+	utc := now.Add(s.skew).UnixNano()
 	if !c.pushing {
 		if c.cfg.PreRecord <= 0 {
-			s.drop(ch, f, ReasonNotRecording)
+			s.dropAt(now, ch, f, ReasonNotRecording)
 			return nil
 		}
 		c.ring.push(f, utc)
@@ -133,11 +138,11 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 				break
 			}
 			old, _ := c.ring.pop()
-			s.drop(ch, old, ReasonPreRecordOut)
+			s.dropAt(now, ch, old, ReasonPreRecordOut)
 		}
 		return nil
 	}
-	c.lastData = s.clk.Now()
+	c.lastData = now
 	if c.idleTimer == nil {
 		s.armIdle(c, c.cfg.IdleTimeout)
 	}
@@ -147,7 +152,7 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	}
 	if c.needIDR {
 		if !startsStream(f) {
-			s.drop(ch, f, observe.ReasonNotIDR)
+			s.dropAt(now, ch, f, observe.ReasonNotIDR)
 			return newErr("PushStream", CodeFirstNotIDR, "frame %d is not an IDR with parameter sets", f.Seq)
 		}
 		c.needIDR = false
@@ -155,14 +160,14 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	}
 	if c.dropUntilIDR {
 		if !isKeyVideo(f) {
-			s.drop(ch, f, observe.ReasonBufferFull)
+			s.dropAt(now, ch, f, observe.ReasonBufferFull)
 			return newErr("PushStream", CodePushFailed, "dropping until the next IDR")
 		}
 		c.dropUntilIDR = false
 	}
 	if c.buf.bytes+sizeOf(f) > c.cfg.MaxGopSize {
 		c.dropUntilIDR = true
-		s.drop(ch, f, observe.ReasonBufferFull)
+		s.dropAt(now, ch, f, observe.ReasonBufferFull)
 		return newErr("PushStream", CodePushFailed, "send buffer full (%v of %v)", c.buf.bytes, c.cfg.MaxGopSize)
 	}
 	c.buf.push(f, utc)

@@ -264,9 +264,23 @@ func (s *SDK) flush() {
 	s.mu.Unlock()
 }
 
+// unlockFlush releases s.mu and delivers the queued callbacks, if there are
+// any and nobody is delivering already (flush would then return at once):
+// the common frame queues none, and skips flush's second lock.
+func (s *SDK) unlockFlush() {
+	pending := len(s.out) > 0 && !s.delivering
+	s.mu.Unlock()
+	if pending {
+		s.flush()
+	}
+}
+
 // emit sends an observation stamped with the clock and the device; s.mu held.
-func (s *SDK) emit(o observe.Observation) {
-	o.At = s.clk.Now()
+func (s *SDK) emit(o observe.Observation) { s.emitAt(s.clk.Now(), o) }
+
+// emitAt is emit at a time the caller read from the clock already.
+func (s *SDK) emitAt(at time.Time, o observe.Observation) {
+	o.At = at
 	o.Device = s.cfg.DeviceIndex
 	s.sink.Observe(o)
 }
