@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -22,6 +23,7 @@ type Conn struct {
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
+	closed    atomic.Bool   // set by Close before done is closed: the fast check
 
 	mu     sync.Mutex
 	linger int // -1: default (graceful); 0: reset on Close
@@ -42,7 +44,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 	defer c.rmu.Unlock()
 	q := c.rd
 	for {
-		if isClosed(c.done) {
+		if c.closed.Load() {
 			return 0, c.opErr("read", net.ErrClosed)
 		}
 		dl, expired := c.rdl.state()
@@ -87,7 +89,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 	q := c.wr
 	done := 0
 	for {
-		if isClosed(c.done) {
+		if c.closed.Load() {
 			return done, c.opErr("write", net.ErrClosed)
 		}
 		dl, expired := c.wdl.state()
@@ -129,7 +131,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 // and the peer's writes fail with EPIPE.
 func (c *Conn) Close() error {
 	first := false
-	c.closeOnce.Do(func() { first = true; close(c.done) })
+	c.closeOnce.Do(func() { first = true; c.closed.Store(true); close(c.done) })
 	if !first {
 		return c.opErr("close", net.ErrClosed)
 	}
@@ -159,7 +161,7 @@ func (c *Conn) Close() error {
 // CloseWrite shuts down the sending side: the peer reads io.EOF after what
 // was written; later writes here fail with EPIPE.
 func (c *Conn) CloseWrite() error {
-	if isClosed(c.done) {
+	if c.closed.Load() {
 		return c.opErr("close", net.ErrClosed)
 	}
 	q := c.wr
@@ -173,7 +175,7 @@ func (c *Conn) CloseWrite() error {
 // CloseRead shuts down the receiving side: reads here return io.EOF and
 // what the peer writes from now on is dropped.
 func (c *Conn) CloseRead() error {
-	if isClosed(c.done) {
+	if c.closed.Load() {
 		return c.opErr("close", net.ErrClosed)
 	}
 	q := c.rd
@@ -189,7 +191,7 @@ func (c *Conn) CloseRead() error {
 // SetLinger sets the behaviour of Close as *net.TCPConn's does: 0 resets
 // the connection, any other value closes it gracefully.
 func (c *Conn) SetLinger(sec int) error {
-	if isClosed(c.done) {
+	if c.closed.Load() {
 		return c.opErr("set", net.ErrClosed)
 	}
 	c.mu.Lock()
@@ -209,10 +211,10 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // SetReadDeadline sets the read deadline (zero: none); a blocked Read
 // follows the change.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	if isClosed(c.done) {
+	if c.closed.Load() {
 		return c.opErr("set", net.ErrClosed)
 	}
-	c.rdl.set(t)
+	c.rdl.reset(t)
 	q := c.rd
 	q.mu.Lock()
 	q.wakeReader()
@@ -223,10 +225,10 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline sets the write deadline (zero: none); a blocked Write
 // follows the change.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	if isClosed(c.done) {
+	if c.closed.Load() {
 		return c.opErr("set", net.ErrClosed)
 	}
-	c.wdl.set(t)
+	c.wdl.reset(t)
 	q := c.wr
 	q.mu.Lock()
 	q.wakeWriter()

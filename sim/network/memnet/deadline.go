@@ -2,6 +2,7 @@ package memnet
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,11 +16,14 @@ type deadline struct {
 	timer *time.Timer
 	gen   uint64 // bumped by every set: a stale timer closes nothing
 	ch    chan struct{}
+	// set mirrors ch != nil so that I/O without a deadline takes no lock
+	set atomic.Bool
 }
 
-func (d *deadline) set(t time.Time) {
+func (d *deadline) reset(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.set.Store(!t.IsZero())
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()
@@ -50,6 +54,9 @@ func (d *deadline) set(t time.Time) {
 // state returns the channel to select on (nil: no deadline) and whether
 // the deadline has passed.
 func (d *deadline) state() (chan struct{}, bool) {
+	if !d.set.Load() {
+		return nil, false
+	}
 	d.mu.Lock()
 	ch := d.ch
 	d.mu.Unlock()
