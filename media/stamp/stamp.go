@@ -93,25 +93,26 @@ func Append(dst []byte, c av.Codec, s Stamp) []byte {
 }
 
 // The 196-bit string 0000‖Device‖Seq‖Capture is cut into four pieces
-// v0, v1, v2 (56 bits, 8 groups each) and v3 (28 bits, 4 groups).
+// v0, v1, v2 (56 bits, 8 groups each) and v3 (28 bits, 4 groups); each
+// piece is spread into bytes of 7 bits at once (the inverse of pack8).
 func appendGroups(dst []byte, s Stamp) []byte {
 	c := uint64(s.Capture)
-	v := [4]uint64{
-		s.Device >> 12,
-		(s.Device&0xFFF)<<44 | s.Seq>>20,
-		(s.Seq&(1<<20-1))<<36 | c>>28,
-		c & (1<<28 - 1),
-	}
+	const marks = 0x8080808080808080
 	var out [groups]byte
-	for k := 0; k < groups; k++ {
-		piece, g := k/8, uint(k%8)
-		width := uint(56)
-		if piece == 3 {
-			width = 28
-		}
-		out[k] = 0x80 | byte(v[piece]>>(width-7-7*g))&0x7F
-	}
+	binary.BigEndian.PutUint64(out[0:8], spread8(s.Device>>12)|marks)
+	binary.BigEndian.PutUint64(out[8:16], spread8((s.Device&0xFFF)<<44|s.Seq>>20)|marks)
+	binary.BigEndian.PutUint64(out[16:24], spread8((s.Seq&(1<<20-1))<<36|c>>28)|marks)
+	binary.BigEndian.PutUint32(out[24:28], uint32(spread8(c&(1<<28-1)))|0x80808080)
 	return append(dst, out[:]...)
+}
+
+// spread8 cuts the low 56 bits of v into 8 groups of 7 bits, one a byte,
+// most significant first (big endian); bits above 56 are ignored. For
+// v < 1<<28 the low 4 bytes hold its 4 groups.
+func spread8(v uint64) uint64 {
+	x := v&0x000000000FFFFFFF | (v&0x00FFFFFFF0000000)<<4
+	x = x&0x00003FFF00003FFF | (x&0x0FFFC0000FFFC000)<<2
+	return x&0x007F007F007F007F | (x&0x3F803F803F803F80)<<1
 }
 
 // pack8 joins the low 7 bits of 8 bytes (big endian) into 56 bits.
