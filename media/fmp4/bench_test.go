@@ -1,6 +1,7 @@
 package fmp4
 
 import (
+	"io"
 	"testing"
 	"time"
 )
@@ -46,5 +47,57 @@ func BenchmarkVerifySlice(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSliceSize computes the exact fMP4 size of one 10 s slice
+// without writing its samples (what the camera needs at the cut).
+func BenchmarkSliceSize(b *testing.B) {
+	c := sliceCases[0]
+	video, audio := split(c.profile.Frames())
+	vc, err := VideoConfigFor(&video[0], time.Second/15)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewMuxer(Config{Video: vc, AAC: aac16k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	vp, ap := ptrs(video), ptrs(audio)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.SliceSize(vp, ap); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSliceReader streams one 10 s slice muxed on demand into a
+// reused 32 KiB buffer, for comparison with BenchmarkMuxSlice.
+func BenchmarkSliceReader(b *testing.B) {
+	c := sliceCases[0]
+	video, audio := split(c.profile.Frames())
+	vc, err := VideoConfigFor(&video[0], time.Second/15)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewMuxer(Config{Video: vc, AAC: aac16k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := m.Cut(ptrs(video), ptrs(audio))
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 32<<10)
+	b.SetBytes(s.Size())
+	b.ReportAllocs()
+	for b.Loop() {
+		r := s.NewReader()
+		for {
+			if _, err := r.Read(buf); err == io.EOF {
+				break
+			}
+		}
 	}
 }

@@ -31,10 +31,14 @@ const (
 // Muxer writes fragmented MP4 for one camera channel. It numbers fragments
 // (mfhd sequence) across calls. Not safe for concurrent use.
 type Muxer struct {
-	cfg   Config
-	asc   []byte // the AudioSpecificConfig of esds
-	seq   uint32
-	sizes []uint32 // per-sample sizes of the fragment being written, reused
+	cfg    Config
+	asc    []byte // the AudioSpecificConfig of esds
+	seq    uint32
+	sizes  []uint32    // per-sample sizes of the fragment being written, reused
+	vp, ap []*av.Frame // the frames being written, reused
+	frags  []fragRange // the fragments of the slice being written, reused
+	hdr    []byte      // a fragment header being measured, reused
+	init   int         // size of the init segment (0: not measured yet)
 }
 
 // NewMuxer returns a Muxer for cfg.
@@ -65,57 +69,105 @@ func (m *Muxer) Config() Config { return m.cfg }
 // lasts Config.Video.FrameDuration, audio samples AACFrameSamples. On
 // error dst is returned unchanged.
 func (m *Muxer) AppendFragment(dst []byte, video, audio []av.Frame) ([]byte, error) {
+	m.vp, m.ap = framePtrs(m.vp[:0], video), framePtrs(m.ap[:0], audio)
+	dst, err := m.appendFragment(dst, m.vp, m.ap)
+	clear(m.vp)
+	clear(m.ap)
+	return dst, err
+}
+
+// framePtrs appends pointers to frames to dst.
+func framePtrs(dst []*av.Frame, frames []av.Frame) []*av.Frame {
+	for i := range frames {
+		dst = append(dst, &frames[i])
+	}
+	return dst
+}
+
+func (m *Muxer) appendFragment(dst []byte, video, audio []*av.Frame) ([]byte, error) {
+	var f fragment
+	var err error
+	if m.sizes, f, err = m.checkFragment(m.sizes[:0], video, audio); err != nil {
+		return dst, err
+	}
+	m.seq++
+	dst = m.appendFragmentHeader(dst, m.seq, video, audio, m.sizes, f)
+	dst = grow(dst, f.videoBytes+f.audioBytes)
+	for _, v := range video {
+		for _, u := range v.NALUs {
+			if m.keep(u) {
+				dst = appendU32(dst, uint32(len(u)))
+				dst = append(dst, u...)
+			}
+		}
+	}
+	for _, a := range audio {
+		dst = append(dst, a.Payload...)
+	}
+	return dst, nil
+}
+
+// fragment is the mdat payload of one fragment: its video samples' bytes
+// (4-byte lengths and NAL units), then its audio samples' bytes.
+type fragment struct{ videoBytes, audioBytes int }
+
+// checkFragment checks the frames of a fragment and appends the video
+// sample sizes to sizes.
+func (m *Muxer) checkFragment(sizes []uint32, video, audio []*av.Frame) ([]uint32, fragment, error) {
+	var f fragment
 	if len(video) == 0 && len(audio) == 0 {
-		return dst, fmt.Errorf("fmp4: empty fragment")
+		return sizes, f, fmt.Errorf("fmp4: empty fragment")
 	}
 	if len(audio) > 0 && m.cfg.AAC == nil {
-		return dst, fmt.Errorf("fmp4: audio frames for a muxer without audio")
+		return sizes, f, fmt.Errorf("fmp4: audio frames for a muxer without audio")
 	}
-	for i := range video {
-		if video[i].Codec != m.cfg.Video.Codec {
-			return dst, fmt.Errorf("fmp4: video frame codec %v, muxer configured for %v", video[i].Codec, m.cfg.Video.Codec)
+	for _, v := range video {
+		if v.Codec != m.cfg.Video.Codec {
+			return sizes, f, fmt.Errorf("fmp4: video frame codec %v, muxer configured for %v", v.Codec, m.cfg.Video.Codec)
 		}
 	}
-	for i := range audio {
-		if audio[i].Codec != av.AAC {
-			return dst, fmt.Errorf("fmp4: audio frame codec %v", audio[i].Codec)
+	for _, a := range audio {
+		if a.Codec != av.AAC {
+			return sizes, f, fmt.Errorf("fmp4: audio frame codec %v", a.Codec)
 		}
 	}
-	// Sample sizes, computed once and reused when writing trun and mdat.
-	m.sizes = m.sizes[:0]
-	var videoBytes, audioBytes int
-	for i := range video {
+	for _, v := range video {
 		n := 0
-		for _, u := range video[i].NALUs {
+		for _, u := range v.NALUs {
 			if m.keep(u) {
 				n += 4 + len(u)
 			}
 		}
 		if n == 0 || n > maxSampleSize {
-			return dst, fmt.Errorf("fmp4: video frame %d has a sample of %d bytes", video[i].Seq, n)
+			return sizes, f, fmt.Errorf("fmp4: video frame %d has a sample of %d bytes", v.Seq, n)
 		}
-		m.sizes = append(m.sizes, uint32(n))
-		videoBytes += n
+		sizes = append(sizes, uint32(n))
+		f.videoBytes += n
 	}
-	for i := range audio {
-		n := len(audio[i].Payload)
+	for _, a := range audio {
+		n := len(a.Payload)
 		if n == 0 || n > maxSampleSize {
-			return dst, fmt.Errorf("fmp4: audio frame %d of %d bytes", audio[i].Seq, n)
+			return sizes, f, fmt.Errorf("fmp4: audio frame %d of %d bytes", a.Seq, n)
 		}
-		audioBytes += n
+		f.audioBytes += n
 	}
-	if videoBytes+audioBytes > maxFragmentSize {
-		return dst, fmt.Errorf("fmp4: fragment of %d bytes", videoBytes+audioBytes)
+	if f.videoBytes+f.audioBytes > maxFragmentSize {
+		return sizes, f, fmt.Errorf("fmp4: fragment of %d bytes", f.videoBytes+f.audioBytes)
 	}
-	m.seq++
+	return sizes, f, nil
+}
+
+// appendFragmentHeader appends the moof (sequence number seq) of a checked
+// fragment and its mdat header: everything but the samples' bytes.
+func (m *Muxer) appendFragmentHeader(dst []byte, seq uint32, video, audio []*av.Frame, sizes []uint32, f fragment) []byte {
 	start := len(dst)
 	dst, moof := openBox(dst, "moof")
 	dst, mfhd := openFullBox(dst, "mfhd", 0, 0)
-	dst = appendU32(dst, m.seq)
+	dst = appendU32(dst, seq)
 	dst = closeBox(dst, mfhd)
 	var videoOffset, audioOffset int // positions of the trun data_offset fields
 	if len(video) > 0 {
-		dst, videoOffset = m.appendVideoTraf(dst, video)
+		dst, videoOffset = m.appendVideoTraf(dst, video, sizes)
 	}
 	if len(audio) > 0 {
 		dst, audioOffset = m.appendAudioTraf(dst, audio)
@@ -126,24 +178,10 @@ func (m *Muxer) AppendFragment(dst []byte, video, audio []av.Frame) ([]byte, err
 		putU32(dst[videoOffset:], uint32(moofSize+8))
 	}
 	if len(audio) > 0 {
-		putU32(dst[audioOffset:], uint32(moofSize+8+videoBytes))
+		putU32(dst[audioOffset:], uint32(moofSize+8+f.videoBytes))
 	}
-
-	dst = grow(dst, 8+videoBytes+audioBytes)
-	dst = appendU32(dst, uint32(8+videoBytes+audioBytes))
-	dst = append(dst, "mdat"...)
-	for i := range video {
-		for _, u := range video[i].NALUs {
-			if m.keep(u) {
-				dst = appendU32(dst, uint32(len(u)))
-				dst = append(dst, u...)
-			}
-		}
-	}
-	for i := range audio {
-		dst = append(dst, audio[i].Payload...)
-	}
-	return dst, nil
+	dst = appendU32(dst, uint32(8+f.videoBytes+f.audioBytes))
+	return append(dst, "mdat"...)
 }
 
 func grow(b []byte, n int) []byte {
@@ -172,7 +210,7 @@ func ticks(d time.Duration, timescale uint64) uint64 {
 	return q
 }
 
-func (m *Muxer) appendVideoTraf(dst []byte, video []av.Frame) ([]byte, int) {
+func (m *Muxer) appendVideoTraf(dst []byte, video []*av.Frame, sizes []uint32) ([]byte, int) {
 	dst, traf := openBox(dst, "traf")
 	dst, tfhd := openFullBox(dst, "tfhd", 0, tfhdBaseIsMoof)
 	dst = appendU32(dst, VideoTrackID)
@@ -197,14 +235,14 @@ func (m *Muxer) appendVideoTraf(dst []byte, video []av.Frame) ([]byte, int) {
 	dst = appendU32(dst, 0) // data_offset, patched
 	lastDur := ticks(m.cfg.Video.FrameDuration, VideoTimescale)
 	for i := range video {
-		f := &video[i]
+		f := video[i]
 		d0 := ticks(f.DTS, VideoTimescale)
 		dur := lastDur
 		if i+1 < len(video) {
 			dur = ticks(video[i+1].DTS, VideoTimescale) - d0
 		}
 		dst = appendU32(dst, uint32(dur))
-		dst = appendU32(dst, m.sizes[i])
+		dst = appendU32(dst, sizes[i])
 		if f.Key {
 			dst = appendU32(dst, flagsSync)
 		} else {
@@ -218,7 +256,7 @@ func (m *Muxer) appendVideoTraf(dst []byte, video []av.Frame) ([]byte, int) {
 	return closeBox(dst, traf), off
 }
 
-func (m *Muxer) appendAudioTraf(dst []byte, audio []av.Frame) ([]byte, int) {
+func (m *Muxer) appendAudioTraf(dst []byte, audio []*av.Frame) ([]byte, int) {
 	rate := uint64(m.cfg.AAC.SampleRate)
 	dst, traf := openBox(dst, "traf")
 	dst, tfhd := openFullBox(dst, "tfhd", 0, tfhdBaseIsMoof)

@@ -8,8 +8,31 @@ import "github.com/fleetsim/fleetsim/media/av"
 // whose video time span holds its PTS (the first fragment takes earlier
 // audio, the last one later audio). On error dst is returned unchanged.
 func (m *Muxer) AppendSlice(dst []byte, video, audio []av.Frame) ([]byte, error) {
+	m.vp, m.ap = framePtrs(m.vp[:0], video), framePtrs(m.ap[:0], audio)
+	defer func() {
+		clear(m.vp)
+		clear(m.ap)
+	}()
 	n := len(dst)
 	dst = m.AppendInit(dst)
+	m.frags = fragments(m.frags[:0], m.vp, m.ap)
+	for _, fr := range m.frags {
+		var err error
+		dst, err = m.appendFragment(dst, m.vp[fr.v0:fr.v1], m.ap[fr.a0:fr.a1])
+		if err != nil {
+			return dst[:n], err
+		}
+	}
+	return dst, nil
+}
+
+// fragRange is one fragment of a slice: video[v0:v1] and audio[a0:a1].
+type fragRange struct{ v0, v1, a0, a1 int }
+
+// fragments appends the fragments of a slice to dst: one per GOP, each
+// with the audio whose PTS falls before the next GOP's first DTS (the last
+// takes the rest); audio alone makes one fragment.
+func fragments(dst []fragRange, video, audio []*av.Frame) []fragRange {
 	ai := 0
 	for start := 0; start < len(video); {
 		end := start + 1
@@ -23,18 +46,11 @@ func (m *Muxer) AppendSlice(dst []byte, video, audio []av.Frame) ([]byte, error)
 				aEnd++
 			}
 		}
-		var err error
-		dst, err = m.AppendFragment(dst, video[start:end], audio[ai:aEnd])
-		if err != nil {
-			return dst[:n], err
-		}
+		dst = append(dst, fragRange{start, end, ai, aEnd})
 		start, ai = end, aEnd
 	}
 	if len(video) == 0 && len(audio) > 0 {
-		var err error
-		if dst, err = m.AppendFragment(dst, nil, audio); err != nil {
-			return dst[:n], err
-		}
+		dst = append(dst, fragRange{0, 0, 0, len(audio)})
 	}
-	return dst, nil
+	return dst
 }
