@@ -15,6 +15,7 @@ import (
 // SetLinger (0: Close resets the connection, the peer's reads fail with
 // ECONNRESET and unread data is discarded).
 type Conn struct {
+	stats        *counters
 	rd, wr       *pipe // rd carries peer→this end, wr this end→peer
 	laddr, raddr *net.TCPAddr
 
@@ -30,10 +31,10 @@ type Conn struct {
 }
 
 // pair makes the two ends of a connection.
-func pair(pool *sync.Pool, limit int, a, b *net.TCPAddr) (*Conn, *Conn) {
-	ab, ba := newPipe(pool, limit), newPipe(pool, limit)
-	x := &Conn{rd: ba, wr: ab, laddr: a, raddr: b, done: make(chan struct{}), linger: -1}
-	y := &Conn{rd: ab, wr: ba, laddr: b, raddr: a, done: make(chan struct{}), linger: -1}
+func pair(n *Network, a, b *net.TCPAddr) (*Conn, *Conn) {
+	ab, ba := newPipe(&n.pool, n.opt.BufferSize), newPipe(&n.pool, n.opt.BufferSize)
+	x := &Conn{stats: &n.stats, rd: ba, wr: ab, laddr: a, raddr: b, done: make(chan struct{}), linger: -1}
+	y := &Conn{stats: &n.stats, rd: ab, wr: ba, laddr: b, raddr: a, done: make(chan struct{}), linger: -1}
 	return x, y
 }
 
@@ -118,6 +119,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		q.wwait = true
 		q.mu.Unlock()
+		c.stats.writeWaits.Add(1)
 		select {
 		case <-q.writable:
 		case <-dl:

@@ -38,8 +38,9 @@ type Options struct {
 
 // Network is one in-memory host. Its methods are safe for concurrent use.
 type Network struct {
-	opt  Options
-	pool sync.Pool // *chunk
+	opt   Options
+	pool  sync.Pool // *chunk
+	stats counters
 
 	mu        sync.Mutex
 	closed    bool
@@ -149,12 +150,14 @@ func (n *Network) Dial(ctx context.Context, network, address string) (net.Conn, 
 	n.mu.Unlock()
 	refused := os.NewSyscallError("connect", syscall.ECONNREFUSED)
 	if l == nil {
+		n.stats.refused.Add(1)
 		return fail(refused)
 	}
-	cli, srv := pair(&n.pool, n.opt.BufferSize, local, l.addr)
+	cli, srv := pair(n, local, l.addr)
 	select {
 	case l.queue <- srv:
 	case <-l.done:
+		n.stats.refused.Add(1)
 		return fail(refused)
 	case <-ctx.Done():
 		return fail(ctx.Err())
@@ -165,8 +168,10 @@ func (n *Network) Dial(ctx context.Context, network, address string) (net.Conn, 
 		l.drain()
 		cli.SetLinger(0)
 		cli.Close()
+		n.stats.refused.Add(1)
 		return fail(refused)
 	}
+	n.stats.dials.Add(1)
 	return cli, nil
 }
 
