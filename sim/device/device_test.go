@@ -283,6 +283,49 @@ func BenchmarkIdleDeviceHeap(b *testing.B) {
 	}
 }
 
+// BenchmarkActiveDeviceHeap measures the heap per recording device (full-
+// time plan, quickstart camera, 30 s in, starts spread over 10 s): the
+// frames the SDK holds (their headers, NAL unit lists and stamps carved
+// from the source's per-GOP chunks), its slices and buffers, and the
+// bodies of uploads in progress (Bandwidth makes uploads take time).
+func BenchmarkActiveDeviceHeap(b *testing.B) {
+	const n = 200
+	media := quickstartMedia(b)
+	for i := 0; i < b.N; i++ {
+		clk := clock.NewFake(clock.Epoch())
+		cloud := fakecloud.New(clk, fakecloud.Config{Sink: observe.Discard{}, Seed: 1, Bandwidth: 4 * units.Mbps})
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		devs := make([]*Device, n)
+		for j := range devs {
+			id := fmt.Sprintf("cam-%05d", j)
+			cloud.SetPlan(id, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true, Version: 1})
+			cs := cstorage.DefaultConfig("", 0)
+			d, err := New(Config{Index: j, ID: id, RunSeed: 1, Media: media, CloudStorage: &cs},
+				Deps{Clock: clk, Sink: observe.Discard{}, Storage: cloud})
+			if err != nil {
+				b.Fatal(err)
+			}
+			devs[j] = d
+		}
+		for j, d := range devs {
+			clk.AdvanceTo(clock.Epoch().Add(time.Duration(j) * 10 * time.Second / n))
+			if err := d.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		clk.AdvanceTo(clock.Epoch().Add(30 * time.Second))
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/active-device")
+		for _, d := range devs {
+			_ = d.Close()
+		}
+	}
+}
+
 // expSampler draws exponential durations with the given mean.
 type expSampler time.Duration
 

@@ -62,13 +62,11 @@ type Source struct {
 	stamps  []byte
 	nalus   [][]byte
 	aFrames []av.Frame
-	// NAL unit lists: the access unit is built in auNALUs (reused), then
-	// copied into the nalus chunk, which holds about one GOP's lists as the
-	// last GOP used (gopNALUs counts the current GOP's, lastGOPNALUs the
-	// previous one's): no chunk is reserved for more than is used.
-	auNALUs      [][]byte
+	// sizing of the nalus chunk: NAL units of the current GOP's frames and
+	// of the last GOP's, and the longest list of one access unit so far
 	gopNALUs     int
 	lastGOPNALUs int
+	maxAU        int
 }
 
 // New makes the source of one device. device is the stamp's device id (the
@@ -221,9 +219,12 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
 	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
 
-	s.auNALUs, _ = sh.synth.AppendAccessUnit(s.auNALUs[:0], h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
-	nalus := s.carveNALUs(s.auNALUs, key)
-	clear(s.auNALUs)
+	s.reserveNALUs(key)
+	start := len(s.nalus)
+	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
+	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
+	s.gopNALUs += len(nalus)
+	s.maxAU = max(s.maxAU, len(nalus))
 
 	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
 	s.vSeq++
@@ -233,25 +234,25 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	return f
 }
 
-// carveNALUs copies an access unit's NAL unit list into the per-GOP chunk
-// and returns the frame's slice of it (capacity capped: never appended to).
-func (s *Source) carveNALUs(au [][]byte, key bool) [][]byte {
+// reserveNALUs makes room in the NAL unit chunk for the next access unit's
+// list: as many slots as the longest list so far (a longer one regrows the
+// chunk by append, once per new maximum; frames keep their lists). A new
+// chunk holds about what the last GOP used (the first GOP guesses: a key
+// frame carries parameter sets, stamp, slice and fillers, a P frame stamp,
+// slice and fillers).
+func (s *Source) reserveNALUs(key bool) {
 	if key {
 		s.lastGOPNALUs, s.gopNALUs = s.gopNALUs, 0
 	}
-	s.gopNALUs += len(au)
-	if cap(s.nalus)-len(s.nalus) < len(au) {
-		// the first GOP guesses: a key frame has its parameter sets, stamp,
-		// slice and fillers; a P frame stamp, slice and fillers
-		size := s.sh.Profile.Video.GOP*6 + 8
-		if s.lastGOPNALUs > 0 {
-			size = s.lastGOPNALUs + s.lastGOPNALUs/16
-		}
-		s.nalus = make([][]byte, 0, max(size, len(au)))
+	need := max(s.maxAU, 1)
+	if cap(s.nalus)-len(s.nalus) >= need {
+		return
 	}
-	start := len(s.nalus)
-	s.nalus = append(s.nalus, au...)
-	return s.nalus[start:len(s.nalus):len(s.nalus)]
+	size := s.sh.Profile.Video.GOP*6 + 8
+	if s.lastGOPNALUs > 0 {
+		size = s.lastGOPNALUs + s.lastGOPNALUs/16
+	}
+	s.nalus = make([][]byte, 0, max(size, need))
 }
 
 // frameSizeLocked draws the size of the next access unit from the model.
