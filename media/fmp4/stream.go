@@ -71,6 +71,9 @@ func (m *Muxer) Cut(video, audio []*av.Frame) (*Slice, error) {
 // Size is the length of the Slice's fMP4 in bytes.
 func (s *Slice) Size() int64 { return int64(s.size) }
 
+// Frames are the video and audio frame lists of the Slice.
+func (s *Slice) Frames() (video, audio []*av.Frame) { return s.video, s.audio }
+
 // Open returns a new reader of the Slice's bytes from the start.
 func (s *Slice) Open() io.Reader { return s.NewReader() }
 

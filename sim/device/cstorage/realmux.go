@@ -48,7 +48,7 @@ func (t *tsMuxer) CutSlice(frames []*av.Frame) (cloudapi.Content, error) {
 
 // fmp4Muxer writes a slice as fragmented MP4 with media/fmp4 (init segment,
 // then a fragment per GOP). Its video track is configured from the first
-// key frame's parameter sets.
+// key frame's parameter sets. It is a Cutter: the SDK streams its slices.
 type fmp4Muxer struct {
 	aac           *aac.Config
 	frameDuration time.Duration
@@ -66,14 +66,8 @@ func (x *fmp4Muxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) 
 	x.video, x.audio = x.video[:0], x.audio[:0]
 	for _, f := range frames {
 		if f.Codec.IsVideo() {
-			if x.m == nil {
-				vc, err := fmp4.VideoConfigFor(f, x.frameDuration)
-				if err != nil {
-					return dst, fmt.Errorf("fmp4 track from frame %d: %w", f.Seq, err)
-				}
-				if x.m, err = fmp4.NewMuxer(fmp4.Config{Video: vc, AAC: x.aac}); err != nil {
-					return dst, err
-				}
+			if err := x.configure(f); err != nil {
+				return dst, err
 			}
 			x.video = append(x.video, *f)
 		} else if x.aac != nil {
@@ -87,6 +81,54 @@ func (x *fmp4Muxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) 
 	clear(x.video)
 	clear(x.audio)
 	return b, err
+}
+
+// CutSlice implements Cutter: the fMP4 of frames, muxed as it is read
+// (fmp4.Slice), with the fragment sequence of this point of the stream.
+func (x *fmp4Muxer) CutSlice(frames []*av.Frame) (cloudapi.Content, error) {
+	nv := 0
+	for _, f := range frames {
+		if f.Codec.IsVideo() {
+			nv++
+		}
+	}
+	video := make([]*av.Frame, 0, nv)
+	var audio []*av.Frame
+	if x.aac != nil {
+		audio = make([]*av.Frame, 0, len(frames)-nv)
+	}
+	for _, f := range frames {
+		if f.Codec.IsVideo() {
+			if err := x.configure(f); err != nil {
+				return nil, err
+			}
+			video = append(video, f)
+		} else if x.aac != nil {
+			audio = append(audio, f)
+		}
+	}
+	if x.m == nil {
+		return nil, fmt.Errorf("fmp4: slice without video")
+	}
+	sl, err := x.m.Cut(video, audio)
+	if err != nil {
+		return nil, err
+	}
+	return sl, nil
+}
+
+// configure makes the fMP4 muxer from the first video frame's parameter
+// sets (once).
+func (x *fmp4Muxer) configure(f *av.Frame) error {
+	if x.m != nil {
+		return nil
+	}
+	vc, err := fmp4.VideoConfigFor(f, x.frameDuration)
+	if err != nil {
+		return fmt.Errorf("fmp4 track from frame %d: %w", f.Seq, err)
+	}
+	x.m, err = fmp4.NewMuxer(fmp4.Config{Video: vc, AAC: x.aac})
+	return err
 }
 
 // MediaMuxers returns the TS and fMP4 muxers of media/ for a channel's

@@ -3,12 +3,15 @@ package cstorage
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/fmp4"
 	"github.com/fleetsim/fleetsim/media/mpegts"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
@@ -28,8 +31,8 @@ type recordingStorage struct {
 
 	mu       sync.Mutex
 	attempts map[uint64][][]byte
-	frames   map[uint64][]*av.Frame // the TS slice's frames, from its content
-	withBody int                    // uploads that carried Body (not streamed)
+	frames   map[uint64][2][]*av.Frame // the slice's frames (TS: all; fMP4: video, audio), from its content
+	withBody int                       // uploads that carried Body (not streamed)
 }
 
 func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloudapi.SliceReceipt, error) {
@@ -41,8 +44,12 @@ func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUplo
 	if s.Body != nil || s.Content == nil {
 		r.withBody++
 	}
-	if ts, ok := s.Content.(*mpegts.Slice); ok {
-		r.frames[s.Seq] = ts.Frames()
+	switch c := s.Content.(type) {
+	case *mpegts.Slice:
+		r.frames[s.Seq] = [2][]*av.Frame{c.Frames()}
+	case *fmp4.Slice:
+		v, a := c.Frames()
+		r.frames[s.Seq] = [2][]*av.Frame{v, a}
 	}
 	n := len(r.attempts[s.Seq])
 	r.attempts[s.Seq] = append(r.attempts[s.Seq], b)
@@ -53,18 +60,32 @@ func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUplo
 	return r.Cloud.UploadSlice(ctx, s)
 }
 
-// TestCS12StreamedTSSlices: with the TS muxer a slice leaves the camera as
-// content muxed on demand. Every attempt (first upload, retries, the
-// backfill) streams the identical bytes, which are exactly what AppendFrame
-// writes for the slices' frames in order (continuity counters running on
-// across slices), their length is the slice's recorded total size, and the
+// TestCS12StreamedSlices: with the TS and fMP4 muxers a slice leaves the
+// camera as content muxed on demand. Every attempt (first upload, retries,
+// the backfill) streams the identical bytes, which are exactly what
+// AppendFrame (TS) or AppendSlice (fMP4) write for the slices' frames in
+// order (continuity counters and fragment numbers running on across
+// slices), their length is the slice's recorded total size, and the
 // DumpFile export gives the same bytes; the cloud verifies and delivers
 // every frame.
-func TestCS12StreamedTSSlices(t *testing.T) {
-	for _, failFirst := range []int{0, 1, 3} {
-		t.Run(map[int]string{0: "clean", 1: "one-retry", 3: "backfill"}[failFirst], func(t *testing.T) {
-			sh, ac := quickstart(t, av.H264)
-			mx, err := MediaMuxers(av.H264, ac, sh.FrameInterval())
+func TestCS12StreamedSlices(t *testing.T) {
+	for _, tc := range []struct {
+		format    cloudapi.Format
+		codec     av.Codec
+		failFirst int
+	}{
+		{cloudapi.FormatTS, av.H264, 0},
+		{cloudapi.FormatTS, av.H264, 1},
+		{cloudapi.FormatTS, av.H265, 3},
+		{cloudapi.FormatFMP4, av.H264, 0},
+		{cloudapi.FormatFMP4, av.H265, 1},
+		{cloudapi.FormatFMP4, av.H264, 3},
+	} {
+		failFirst := tc.failFirst
+		name := map[int]string{0: "clean", 1: "one-retry", 3: "backfill"}[failFirst]
+		t.Run(fmt.Sprintf("%s-%v-%s", tc.format, tc.codec, name), func(t *testing.T) {
+			sh, ac := quickstart(t, tc.codec)
+			mx, err := MediaMuxers(tc.codec, ac, sh.FrameInterval())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,9 +93,10 @@ func TestCS12StreamedTSSlices(t *testing.T) {
 			rec := &recorder{}
 			cloud := fakecloud.New(clk, fakecloud.Config{Sink: rec, Parser: fakecloud.MediaParser(), Bandwidth: 4 * units.Mbps})
 			cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
-			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, frames: map[uint64][]*av.Frame{}}
+			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, frames: map[uint64][2][]*av.Frame{}}
 			sdk := New(Deps{Clock: clk, Storage: st, Sink: rec, Muxers: mx})
 			cfg := DefaultConfig(dev, 7)
+			cfg.Channels[0].Format = tc.format
 			cfg.Channels[0].MaxGopSize = 2 * units.MiB
 			cfg.Channels[0].Watermarks.Enabled = false
 			cfg.DumpChunk = 10000 // not a multiple of the packet size
@@ -136,17 +158,14 @@ func TestCS12StreamedTSSlices(t *testing.T) {
 					recorded[r.Seq] = r.TotalSize
 				}
 			}
-			m, err := mpegts.NewMuxer(mpegts.Config{Video: av.H264, AAC: ac})
-			if err != nil {
-				t.Fatal(err)
-			}
+			mux := expectedMuxer(t, tc.format, tc.codec, ac, sh.FrameInterval())
 			var dumped [][]byte
 			for _, b := range dumps {
 				dumped = append(dumped, b)
 			}
 			video := 0
 			for seq := uint64(1); seq <= uint64(len(st.attempts)); seq++ {
-				for _, f := range st.frames[seq] {
+				for _, f := range st.frames[seq][0] {
 					if f.Codec.IsVideo() {
 						video++
 					}
@@ -160,12 +179,7 @@ func TestCS12StreamedTSSlices(t *testing.T) {
 						t.Fatalf("slice %d: attempt %d streamed other bytes than the first", seq, i+2)
 					}
 				}
-				var want []byte
-				for _, f := range st.frames[seq] {
-					if want, err = m.AppendFrame(want, f); err != nil {
-						t.Fatal(err)
-					}
-				}
+				want := mux(st.frames[seq])
 				if !bytes.Equal(atts[0], want) {
 					t.Fatalf("slice %d: %d bytes streamed differ from AppendFrame's %d", seq, len(atts[0]), len(want))
 				}
@@ -189,5 +203,51 @@ func TestCS12StreamedTSSlices(t *testing.T) {
 			}
 			checkAccounting(t, rec.obs, sdk.InFlight())
 		})
+	}
+}
+
+// expectedMuxer returns what the SDK's slices must equal: the frames
+// appended by a muxer of media/ that sees every slice in turn.
+func expectedMuxer(t *testing.T, format cloudapi.Format, codec av.Codec, ac *aac.Config, frameDuration time.Duration) func([2][]*av.Frame) []byte {
+	if format == cloudapi.FormatTS {
+		m, err := mpegts.NewMuxer(mpegts.Config{Video: codec, AAC: ac})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(fr [2][]*av.Frame) []byte {
+			var out []byte
+			for _, f := range fr[0] {
+				var err error
+				if out, err = m.AppendFrame(out, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return out
+		}
+	}
+	var m *fmp4.Muxer
+	return func(fr [2][]*av.Frame) []byte {
+		values := func(ps []*av.Frame) []av.Frame {
+			var vs []av.Frame
+			for _, p := range ps {
+				vs = append(vs, *p)
+			}
+			return vs
+		}
+		video, audio := values(fr[0]), values(fr[1])
+		if m == nil {
+			vc, err := fmp4.VideoConfigFor(&video[0], frameDuration)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err = fmp4.NewMuxer(fmp4.Config{Video: vc, AAC: ac}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := m.AppendSlice(nil, video, audio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
 	}
 }
