@@ -3,8 +3,9 @@ package memnet
 import "sync"
 
 // chunkSize is the unit of buffer memory: a direction holds
-// ceil(buffered/chunkSize) pooled chunks, none while it is empty.
-const chunkSize = 16 << 10
+// ceil(buffered/chunkSize) pooled chunks, none while it is empty. Small,
+// because a fleet's connections mostly hold a segment or two each.
+const chunkSize = 4 << 10
 
 type chunk [chunkSize]byte
 
@@ -15,10 +16,10 @@ type pipe struct {
 	pool  *sync.Pool
 	limit int
 
-	ring        []*chunk // ring of chunks; head is the oldest
-	head, count int
-	r, w        int // read offset in the head chunk, write offset in the tail chunk
-	n           int // bytes buffered
+	chunks []*chunk // chunks[head:] hold the data, oldest first
+	head   int
+	r, w   int // read offset in chunks[head], write offset in the last chunk
+	n      int // bytes buffered
 
 	eof     bool // the writing end shut down: the reader gets io.EOF after the data
 	gone    bool // the reading end closed: writes fail
@@ -30,21 +31,23 @@ type pipe struct {
 }
 
 func newPipe(pool *sync.Pool, limit int) *pipe {
-	return &pipe{pool: pool, limit: limit,
-		ring:     make([]*chunk, (limit+chunkSize-1)/chunkSize+1),
-		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1)}
+	return &pipe{pool: pool, limit: limit, readable: make(chan struct{}, 1), writable: make(chan struct{}, 1)}
 }
 
 // put copies as much of p as the limit allows and returns how much.
 func (q *pipe) put(p []byte) int {
 	total := 0
 	for len(p) > 0 && q.n < q.limit {
-		if q.count == 0 || q.w == chunkSize {
-			q.ring[(q.head+q.count)%len(q.ring)] = q.pool.Get().(*chunk)
-			q.count++
+		if q.head == len(q.chunks) || q.w == chunkSize {
+			if q.head > 0 && q.head*2 >= len(q.chunks) {
+				k := copy(q.chunks, q.chunks[q.head:])
+				clear(q.chunks[k:])
+				q.chunks, q.head = q.chunks[:k], 0
+			}
+			q.chunks = append(q.chunks, q.pool.Get().(*chunk))
 			q.w = 0
 		}
-		tail := q.ring[(q.head+q.count-1)%len(q.ring)]
+		tail := q.chunks[len(q.chunks)-1]
 		end := min(chunkSize, q.w+q.limit-q.n)
 		k := copy(tail[q.w:end], p)
 		q.w += k
@@ -60,9 +63,9 @@ func (q *pipe) put(p []byte) int {
 func (q *pipe) get(b []byte) int {
 	total := 0
 	for len(b) > 0 && q.n > 0 {
-		h := q.ring[q.head]
+		h := q.chunks[q.head]
 		end := chunkSize
-		if q.count == 1 {
+		if q.head == len(q.chunks)-1 {
 			end = q.w
 		}
 		k := copy(b, h[q.r:end])
@@ -78,19 +81,21 @@ func (q *pipe) get(b []byte) int {
 }
 
 func (q *pipe) popHead() {
-	q.pool.Put(q.ring[q.head])
-	q.ring[q.head] = nil
-	q.head = (q.head + 1) % len(q.ring)
-	q.count--
+	q.pool.Put(q.chunks[q.head])
+	q.chunks[q.head] = nil
+	q.head++
 	q.r = 0
-	if q.count == 0 {
-		q.head, q.w = 0, 0
+	if q.head == len(q.chunks) {
+		q.chunks, q.head, q.w = q.chunks[:0], 0, 0
 	}
 }
 
+// held is how many chunks the pipe holds.
+func (q *pipe) held() int { return len(q.chunks) - q.head }
+
 // release drops whatever is buffered.
 func (q *pipe) release() {
-	for q.count > 0 {
+	for q.held() > 0 {
 		q.popHead()
 	}
 	q.n = 0
