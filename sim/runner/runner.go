@@ -280,6 +280,11 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	}
 	interrupted := r.wait(ctx, sc.Duration.D(), abort)
 	r.stop(interrupted)
+	if r.mem != nil {
+		st := r.mem.Stats()
+		fmt.Fprintf(o.Out, "fleetsim: in-memory network: %d connections, %d refused, %d writes waited for the reader\n",
+			st.Dials, st.Refused, st.WriteWaits)
+	}
 	r.drainProbes()
 	cancelRun()
 
