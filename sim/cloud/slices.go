@@ -102,9 +102,20 @@ type ledgerEntry struct {
 	used  bool
 }
 
+// ledgerRing grows to ledgerSize entries, then overwrites the oldest: a
+// channel that has stored three slices holds three entries, not 256.
 type ledgerRing struct {
-	e    [ledgerSize]ledgerEntry
-	next int
+	e    []ledgerEntry
+	next int // the oldest entry once full
+}
+
+func (r *ledgerRing) add(e ledgerEntry) {
+	if len(r.e) < ledgerSize {
+		r.e = append(r.e, e)
+		return
+	}
+	r.e[r.next] = e
+	r.next = (r.next + 1) % ledgerSize
 }
 
 func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time, size int) bool {
@@ -124,8 +135,7 @@ func (l *sliceLedger) seen(k chanKey, seq uint64, start time.Time, size int) boo
 			return true
 		}
 	}
-	r.e[r.next] = ledgerEntry{seq: seq, start: st, size: size, used: true}
-	r.next = (r.next + 1) % ledgerSize
+	r.add(ledgerEntry{seq: seq, start: st, size: size, used: true})
 	return false
 }
 
