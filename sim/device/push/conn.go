@@ -454,6 +454,10 @@ func (c *conn) armHeartbeatLocked() {
 		}
 		return
 	}
+	if c.hbTimer != nil {
+		c.hbTimer.Reset(d) // one timer per connection, re-armed
+		return
+	}
 	hb := c.hb
 	c.hbTimer = c.s.deps.Clock.AfterFunc(d, func() {
 		select {
