@@ -48,8 +48,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		if c.closed.Load() {
 			return 0, c.opErr("read", net.ErrClosed)
 		}
-		dl, expired := c.rdl.state()
-		if expired {
+		if _, expired := c.rdl.state(); expired {
 			return 0, c.opErr("read", os.ErrDeadlineExceeded)
 		}
 		q.mu.Lock()
@@ -74,6 +73,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 		q.rwait = true
 		q.mu.Unlock()
+		// the deadline is read after rwait is set: a deadline set from now
+		// on finds rwait and wakes this call (SetReadDeadline)
+		dl, expired := c.rdl.state()
+		if expired {
+			continue
+		}
 		select {
 		case <-q.readable:
 		case <-dl:
@@ -93,8 +98,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if c.closed.Load() {
 			return done, c.opErr("write", net.ErrClosed)
 		}
-		dl, expired := c.wdl.state()
-		if expired {
+		if _, expired := c.wdl.state(); expired {
 			return done, c.opErr("write", os.ErrDeadlineExceeded)
 		}
 		q.mu.Lock()
@@ -120,6 +124,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		q.wwait = true
 		q.mu.Unlock()
 		c.stats.writeWaits.Add(1)
+		dl, expired := c.wdl.state() // after wwait is set: see Read
+		if expired {
+			continue
+		}
 		select {
 		case <-q.writable:
 		case <-dl:

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -217,6 +218,24 @@ var conformance = []struct {
 		c.SetReadDeadline(time.Now().Add(-time.Second))
 		if err := waitErr(t, rd); !isTimeout(err) {
 			t.Fatalf("read: %v; want a timeout", err)
+		}
+	}},
+	{"read and write deadlines set at any moment of a blocking call", func(t *testing.T, st stack, c, s net.Conn) {
+		big := make([]byte, 64<<20)
+		for i := range 300 {
+			c.SetDeadline(time.Time{})
+			rd := goErr(func() error { _, err := c.Read(make([]byte, 1)); return err })
+			wr := goErr(func() error { _, err := c.Write(big); return err })
+			if i%2 == 1 {
+				runtime.Gosched()
+			}
+			c.SetDeadline(time.Now().Add(-time.Second))
+			if err := waitErr(t, rd); !isTimeout(err) {
+				t.Fatalf("round %d: read: %v; want a timeout", i, err)
+			}
+			if err := waitErr(t, wr); !isTimeout(err) {
+				t.Fatalf("round %d: write: %v; want a timeout", i, err)
+			}
 		}
 	}},
 	{"read deadline moved later while blocked", func(t *testing.T, st stack, c, s net.Conn) {
