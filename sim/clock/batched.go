@@ -110,8 +110,8 @@ func (b *Batched) Close() {
 	for _, s := range b.shards {
 		s.mu.Lock()
 		s.closed = true
-		for _, t := range s.q {
-			t.index = -1
+		for _, e := range s.q {
+			e.t.index = -1
 		}
 		s.q = nil
 		s.wake.Stop()

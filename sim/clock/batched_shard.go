@@ -15,7 +15,7 @@ type shard struct {
 	wake *time.Timer // one runtime timer: armed for the earliest deadline
 
 	mu      sync.Mutex
-	q       []*batchedTimer // 4-ary min-heap by (when, seq)
+	q       []heapEntry // 4-ary min-heap by (when, seq)
 	seq     uint64
 	armedAt int64  // deadline wake is armed for; 0: not armed
 	busy    bool   // a worker is running due timers and re-arms wake when done
@@ -67,7 +67,7 @@ func (s *shard) runDue(gen uint64) bool {
 			s.mu.Unlock()
 			return true
 		}
-		t := s.q[0]
+		t := s.peek()
 		if t.when > now {
 			if now = s.b.mono(); t.when > now {
 				s.busy = false
@@ -163,6 +163,19 @@ func (s *shard) drain(t *batchedTimer) {
 	}
 }
 
+// heapEntry is one armed timer in a shard's heap. Its key is copied from
+// the timer (which changes it only while out of the heap), so comparisons
+// read the heap's own array instead of following a pointer per child.
+type heapEntry struct {
+	when int64
+	seq  uint64
+	t    *batchedTimer
+}
+
+func before(a, b *heapEntry) bool {
+	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+}
+
 // remove takes t out of the heap and reports whether it was there.
 func (s *shard) remove(t *batchedTimer) bool {
 	i := t.index
@@ -172,9 +185,9 @@ func (s *shard) remove(t *batchedTimer) bool {
 	last := len(s.q) - 1
 	if i != last {
 		s.q[i] = s.q[last]
-		s.q[i].index = i
+		s.q[i].t.index = i
 	}
-	s.q[last] = nil
+	s.q[last] = heapEntry{}
 	s.q = s.q[:last]
 	t.index = -1
 	if i != last {
@@ -187,42 +200,41 @@ func (s *shard) remove(t *batchedTimer) bool {
 
 func (s *shard) push(t *batchedTimer) {
 	t.index = len(s.q)
-	s.q = append(s.q, t)
+	s.q = append(s.q, heapEntry{when: t.when, seq: t.seq, t: t})
 	s.up(t.index)
 }
 
-func (s *shard) pop() {
-	s.remove(s.q[0])
-}
+// peek is the earliest armed timer (the heap must not be empty).
+func (s *shard) peek() *batchedTimer { return s.q[0].t }
 
-func before(a, b *batchedTimer) bool {
-	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+func (s *shard) pop() {
+	s.remove(s.q[0].t)
 }
 
 // up moves q[i] towards the root; it reports whether it moved.
 func (s *shard) up(i int) bool {
 	q := s.q
-	t := q[i]
+	e := q[i]
 	moved := false
 	for i > 0 {
 		p := (i - 1) / 4
-		if !before(t, q[p]) {
+		if !before(&e, &q[p]) {
 			break
 		}
 		q[i] = q[p]
-		q[i].index = i
+		q[i].t.index = i
 		i = p
 		moved = true
 	}
-	q[i] = t
-	t.index = i
+	q[i] = e
+	e.t.index = i
 	return moved
 }
 
 func (s *shard) down(i int) {
 	q := s.q
 	n := len(q)
-	t := q[i]
+	e := q[i]
 	for {
 		c := 4*i + 1
 		if c >= n {
@@ -230,17 +242,17 @@ func (s *shard) down(i int) {
 		}
 		m := c
 		for k := c + 1; k < c+4 && k < n; k++ {
-			if before(q[k], q[m]) {
+			if before(&q[k], &q[m]) {
 				m = k
 			}
 		}
-		if !before(q[m], t) {
+		if !before(&q[m], &e) {
 			break
 		}
 		q[i] = q[m]
-		q[i].index = i
+		q[i].t.index = i
 		i = m
 	}
-	q[i] = t
-	t.index = i
+	q[i] = e
+	e.t.index = i
 }
