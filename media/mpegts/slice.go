@@ -69,7 +69,7 @@ type SliceReader struct {
 	tables int  // table packets still to write before the PES (0..2)
 	inPES  bool // pes has packets left
 	pes    pesWriter
-	chunks [16][]byte
+	chunks [32][]byte // pes.chunks: start codes and NAL units of an access unit
 	carry  [PacketSize]byte
 	carryN int // unread bytes at the end of carry
 	err    error
