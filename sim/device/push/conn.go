@@ -83,9 +83,9 @@ type conn struct {
 
 	// sender goroutine only
 	rc         *rtmp.ClientConn
-	batch      []item   // what the sender is writing
-	starts     []uint64 // stream offset of each batch item
-	buf        []byte
+	batch      []item     // what the sender is writing
+	starts     []uint64   // stream offset of each batch item
+	buf        []byte     // the tag being encoded (lent by buffers)
 	hdr        paramCache // parameter sets of the last video sequence header sent
 	sentMeta   bool       // onMetaData sent
 	audioHdr   bool       // the AAC sequence header is due before the next audio frame
@@ -255,6 +255,7 @@ func (c *conn) connect() (*rtmp.ClientConn, Event, error) {
 		ChunkSize:    s.opts.ChunkSize,
 		WriteTimeout: s.opts.WriteTimeout,
 		Rand:         s.deps.Rand,
+		Pool:         buffers,
 	}
 	if s.opts.HEVC == flv.HEVCEnhanced {
 		cfg.FourCCList = []string{"hvc1", "avc1"}

@@ -21,6 +21,14 @@ func (c *conn) write(it *item) error {
 		return c.writeMeta(it)
 	}
 	f := it.f
+	bp := buffers.Get(f.Size() + 4*len(f.NALUs) + tagRoom)
+	c.buf = (*bp)[:0]
+	defer func() {
+		// a tag that outgrew the lent buffer is not given back (the pool
+		// takes only its own sizes)
+		*bp, c.buf = c.buf[:0], nil
+		buffers.Put(bp)
+	}()
 	if !c.sentMeta {
 		if err := c.writeOnMetaData(f); err != nil {
 			return err
