@@ -20,7 +20,11 @@
 // Slices are muxed by Deps.Muxers: MediaMuxers gives the TS and fMP4 muxers
 // of media/mpegts and media/fmp4 (what sim/cloud and real clouds parse);
 // DefaultMuxers the frame-list container of framelist.go, for tests whose
-// cloud reads it. Slice bodies come from a BodyPool that a fleet can share.
+// cloud reads it. A slice keeps only its frames (shared, immutable
+// payloads): the media muxers are Cutters whose content is muxed on demand
+// for every attempt, retry, backfill and DumpFile chunk, its exact size known
+// at the cut; the frame-list container, which is not a Cutter, still builds
+// its body in a BodyPool that a fleet can share.
 //
 // Everything runs on the injected clock.Clock. Cloud calls go through a
 // caller (caller.go): against a cloud that implements VirtualStorage (the
