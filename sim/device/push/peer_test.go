@@ -129,16 +129,20 @@ func TestRP9NginxRTMP(t *testing.T) {
 		name  string
 		codec av.Codec
 		mode  flv.HEVCMode
+		flush time.Duration // FlushDelay: the clock never reaches it, Close flushes
 	}{
-		{"h264", av.H264, flv.HEVCLegacy},
-		{"h265-legacy", av.H265, flv.HEVCLegacy},
-		{"h265-enhanced", av.H265, flv.HEVCEnhanced},
+		{"h264", av.H264, flv.HEVCLegacy, 0},
+		{"h265-legacy", av.H265, flv.HEVCLegacy, 0},
+		{"h265-enhanced", av.H265, flv.HEVCEnhanced, 0},
+		// gathered: seconds of frames in a few socket writes of many
+		// messages (up to 256 KiB)
+		{"gathered-h264", av.H264, flv.HEVCLegacy, time.Second},
 	}
 	sent := map[string]int{}
 	for i, c := range cases {
 		clk := clock.NewFake(time.Now().Truncate(time.Second))
 		sh := quickstart(t, c.codec)
-		sdk := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(5, uint64(i))), Sink: &obsLog{}}, Options{AudioConfig: sh.AudioConfig, HEVC: c.mode})
+		sdk := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(5, uint64(i))), Sink: &obsLog{}}, Options{AudioConfig: sh.AudioConfig, HEVC: c.mode, FlushDelay: c.flush})
 		if err := sdk.Initialize(units.MiB, 2); err != nil {
 			t.Fatal(err)
 		}
