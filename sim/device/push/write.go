@@ -21,7 +21,9 @@ func (c *conn) write(it *item) error {
 		return c.writeMeta(it)
 	}
 	f := it.f
-	bp := buffers.Get(f.Size() + 4*len(f.NALUs) + tagRoom)
+	// it.size is the frame's bytes and the tag overhead (not f.Size(): the
+	// frame's NAL unit list is cold in this goroutine's cache)
+	bp := buffers.Get(int(it.size) + 4*len(f.NALUs) + tagRoom)
 	c.buf = (*bp)[:0]
 	defer func() {
 		// a tag that outgrew the lent buffer is not given back (the pool
