@@ -123,7 +123,7 @@ func (f *Fake) fireNext(limit int64) bool {
 		f.mu.Unlock()
 		return false
 	}
-	t := f.q[0]
+	t := f.q[0].t
 	f.q.remove(t)
 	now := f.now.Load()
 	if t.when > now {
@@ -160,7 +160,7 @@ func (f *Fake) arm(t *fakeTimer, d time.Duration) bool {
 	f.seq++
 	t.order = f.seq
 	if t.index >= 0 {
-		f.q.fix(t.index)
+		f.q.rekey(t)
 		return true
 	}
 	f.q.push(t)

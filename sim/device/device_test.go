@@ -271,6 +271,49 @@ func BenchmarkDeviceCameraSecond(b *testing.B) {
 	}
 }
 
+// BenchmarkFleetCameraSecond is one second of 1,000 quickstart cameras on
+// one fake clock (starts spread over a second) against one in-memory cloud
+// without parsing: the per-frame work of BenchmarkDeviceCameraSecond, but
+// with each frame touching cold device state, as in a fleet run. Reported
+// per camera-second.
+func BenchmarkFleetCameraSecond(b *testing.B) {
+	const n = 1000
+	media := quickstartMedia(b)
+	clk := clock.NewFake(clock.Epoch())
+	cloud := fakecloud.New(clk, fakecloud.Config{Sink: observe.Discard{}, Seed: 1})
+	devs := make([]*Device, n)
+	for j := range devs {
+		id := fmt.Sprintf("cam-%05d", j)
+		cloud.SetPlan(id, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true, Version: 1})
+		cs := cstorage.DefaultConfig("", 0)
+		d, err := New(Config{Index: j, ID: id, RunSeed: 1, Media: media, CloudStorage: &cs},
+			Deps{Clock: clk, Sink: observe.Discard{}, Storage: cloud})
+		if err != nil {
+			b.Fatal(err)
+		}
+		devs[j] = d
+	}
+	for j, d := range devs {
+		clk.AdvanceTo(clock.Epoch().Add(time.Duration(j) * time.Second / n))
+		if err := d.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	clk.Advance(20 * time.Second) // steady state
+	b.ReportAllocs()
+	runtime.GC()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		clk.Advance(time.Second)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N)/n, "cpu-µs/cam-s")
+	for _, d := range devs {
+		_ = d.Close()
+	}
+}
+
 // BenchmarkIdleDeviceHeap measures the heap one started device holds (no
 // media flowing yet: its SDK initialised, firmware armed) across many.
 func BenchmarkIdleDeviceHeap(b *testing.B) {
