@@ -92,24 +92,29 @@ type Deps struct {
 
 // Device is one virtual camera.
 type Device struct {
+	// What every frame reads, first and on one cache line: in a fleet the
+	// device is cold in cache when its next frame comes.
+	mu       sync.Mutex
+	index    int          // cfg.Index
+	sink     observe.Sink // deps.Sink
+	cs       *cstorage.SDK
+	lv       *liveview.Session
+	ps       *pushState
+	awaitIDR uint64 // bit ch: push-start asked channel ch for an IDR, its audio waits for it
+
 	cfg     Config
 	deps    Deps
 	storage cloudapi.Storage // deps.Storage, watched for reachability
 
-	mu       sync.Mutex
 	ctx      context.Context
 	cancel   context.CancelFunc
 	running  bool
 	down     bool // rebooting
 	sources  []*source.Source
-	awaitIDR []bool // per channel: push-start asked for an IDR, audio waits for it
 	fw       *firmware.Firmware
-	cs       *cstorage.SDK
 	wg       sync.WaitGroup
 	bootTmr  clock.Timer
 	rebooted int
-	ps       *pushState
-	lv       *liveview.Session
 	lvGen    int
 }
 
@@ -135,7 +140,7 @@ func New(cfg Config, deps Deps) (*Device, error) {
 	if cfg.PlanQueryTimeout == 0 {
 		cfg.PlanQueryTimeout = 5 * time.Second
 	}
-	d := &Device{cfg: cfg, deps: deps}
+	d := &Device{cfg: cfg, deps: deps, index: cfg.Index, sink: deps.Sink}
 	if deps.Storage != nil {
 		d.storage = watchReach(deps.Storage, deps.Clock, deps.Sink, cfg.Index)
 	}
@@ -204,7 +209,6 @@ func (d *Device) bootLocked() error {
 				source.SinkFunc(func(f *av.Frame, lag time.Duration) { d.frame(ch, f, lag) }))
 			d.sources = append(d.sources, src)
 		}
-		d.awaitIDR = make([]bool, len(d.sources))
 	}
 	for _, s := range d.sources {
 		s.Start(d.ctx)
@@ -222,7 +226,9 @@ func (d *Device) callbacks() cstorage.Callbacks {
 			defer d.mu.Unlock()
 			if ch < len(d.sources) {
 				d.sources[ch].RequestKeyFrame()
-				d.awaitIDR[ch] = true
+				if ch < 64 {
+					d.awaitIDR |= 1 << ch
+				}
 			}
 		},
 		EventReportResult: func(int, cstorage.EventResult) {},
@@ -230,7 +236,7 @@ func (d *Device) callbacks() cstorage.Callbacks {
 }
 
 // frame takes one captured frame to the SDKs. It reads the device's state
-// (SDK, audio hold, live-view session) under one lock.
+// (SDK, audio hold, live-view session, push decision) under one lock.
 func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	video := f.Codec.IsVideo()
 	stream := observe.Video
@@ -238,7 +244,7 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		stream = observe.Audio
 	}
 	at := f.Capture.Add(lag)
-	d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.GeneratorLag, Device: d.cfg.Index,
+	d.sink.Observe(observe.Observation{At: at, Kind: observe.GeneratorLag, Device: d.index,
 		Channel: ch, Stream: stream, Seq: f.Seq, Value: lag})
 	d.mu.Lock()
 	cs := d.cs
@@ -249,7 +255,7 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		if video {
 			lv = d.lv
 		}
-		if d.cfg.Push != nil {
+		if d.ps != nil {
 			pf = d.pushFrameLocked(f)
 		}
 	}
@@ -258,9 +264,9 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		if hold {
 			// the firmware pushes no audio between push-start and the IDR
 			// it asked for (the SDK would refuse it, CS10): a drop by design
-			d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.FrameSent, Device: d.cfg.Index,
+			d.sink.Observe(observe.Observation{At: at, Kind: observe.FrameSent, Device: d.index,
 				Channel: ch, Stream: stream, Seq: f.Seq, Size: int64(f.Size())})
-			d.deps.Sink.Observe(observe.Observation{At: at, Kind: observe.FrameDropped, Device: d.cfg.Index,
+			d.sink.Observe(observe.Observation{At: at, Kind: observe.FrameDropped, Device: d.index,
 				Channel: ch, Stream: stream, Seq: f.Seq, Reason: observe.ReasonAwaitIDR})
 		} else {
 			// refusals (no plan, buffer full…) are the SDK's to account: it
@@ -271,9 +277,7 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	if ch != 0 {
 		return
 	}
-	if d.cfg.Push != nil {
-		pf.send(d, f)
-	}
+	pf.send(d, f) // nothing without a push SDK
 	if lv != nil {
 		lv.Frame(f)
 	}
@@ -298,12 +302,12 @@ func (d *Device) takeDownLocked() (*cstorage.SDK, *push.SDK, *liveview.Session) 
 // holdAudioLocked reports whether f is audio of a channel waiting for the
 // IDR asked for at push-start; a video key frame ends the wait. d.mu held.
 func (d *Device) holdAudioLocked(ch int, f *av.Frame) bool {
-	if ch >= len(d.awaitIDR) || !d.awaitIDR[ch] {
+	if ch < 0 || ch >= 64 || d.awaitIDR&(1<<ch) == 0 {
 		return false
 	}
 	if f.Codec.IsVideo() {
 		if f.Key {
-			d.awaitIDR[ch] = false
+			d.awaitIDR &^= 1 << ch
 		}
 		return false
 	}
