@@ -111,27 +111,28 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
 		return newErr("PushStream", CodeNotInit, "not initialised")
 	}
-	s.emitAt(now, observe.Observation{Kind: observe.FrameSent, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+	size := sizeOf(f)
+	s.emitAt(now, observe.Observation{Kind: observe.FrameSent, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(size)})
 	if ch < 0 || ch >= len(s.chans) {
 		s.dropAt(now, ch, f, observe.ReasonBadMedia)
 		return newErr("PushStream", CodeInvalidParam, "channel %d of %d", ch, len(s.chans))
 	}
-	if f.Codec == av.CodecUnknown || f.Size() == 0 {
+	if f.Codec == av.CodecUnknown || size == 0 {
 		s.dropAt(now, ch, f, observe.ReasonBadMedia)
-		return newErr("PushStream", CodeInvalidParam, "frame %d: codec %v, %d bytes", f.Seq, f.Codec, f.Size())
+		return newErr("PushStream", CodeInvalidParam, "frame %d: codec %v, %d bytes", f.Seq, f.Codec, size)
 	}
 	c := s.chans[ch]
 	if !c.planOK() {
 		s.dropAt(now, ch, f, observe.ReasonNoService)
 		return newErr("PushStream", CodeNoService, "no valid plan")
 	}
-	utc := now.Add(s.skew).UnixNano()
+	utc := now.UnixNano() + int64(s.skew) // = now.Add(s.skew).UnixNano()
 	if !c.pushing {
 		if c.cfg.PreRecord <= 0 {
 			s.dropAt(now, ch, f, ReasonNotRecording)
 			return nil
 		}
-		c.ring.push(f, utc)
+		c.ring.pushSized(f, utc, size)
 		for c.ring.len() > 1 {
 			_, oldest := c.ring.peek(0)
 			if utc-oldest <= int64(c.cfg.PreRecord) {
@@ -165,12 +166,12 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 		}
 		c.dropUntilIDR = false
 	}
-	if c.buf.bytes+sizeOf(f) > c.cfg.MaxGopSize {
+	if c.buf.bytes+size > c.cfg.MaxGopSize {
 		c.dropUntilIDR = true
 		s.dropAt(now, ch, f, observe.ReasonBufferFull)
 		return newErr("PushStream", CodePushFailed, "send buffer full (%v of %v)", c.buf.bytes, c.cfg.MaxGopSize)
 	}
-	c.buf.push(f, utc)
+	c.buf.pushSized(f, utc, size)
 	s.watermark(c)
 	s.drain(c)
 	return nil

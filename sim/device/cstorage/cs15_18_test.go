@@ -231,7 +231,7 @@ func TestCS18MemoryModel(t *testing.T) {
 	}
 	r.run(5 * time.Second)
 	c := r.sdk.chans[0]
-	if cap(c.body) != 0 || cap(c.buf.frames) != 0 {
-		t.Fatalf("idle event-plan channel holds buffers: body %d frames %d", cap(c.body), cap(c.buf.frames))
+	if cap(c.body) != 0 || cap(c.buf.q) != 0 {
+		t.Fatalf("idle event-plan channel holds buffers: body %d frames %d", cap(c.body), cap(c.buf.q))
 	}
 }
