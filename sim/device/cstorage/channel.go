@@ -16,33 +16,36 @@ const (
 	ReasonPreRecordOut = "prerecord_discarded"      // aged out of the pre-record ring or not needed
 )
 
-// channel is the per-channel state of the SDK.
+// channel is the per-channel state of the SDK. What every pushed frame
+// reads comes first: verdicts, flags, the send buffer and the slicer's
+// state (in a fleet the channel is cold when its next frame comes).
 type channel struct {
 	idx int
-	cfg ChannelConfig
 
-	plan      cloudapi.Plan
-	planKnown bool
-	polling   bool
-
+	planValid    bool // planOK, cached when the plan changes
 	pushing      bool // push-start delivered: recording
 	needIDR      bool // the recorded stream must (re)start with an IDR (CS10)
 	dropUntilIDR bool // the send buffer was full (CS13)
 	idle         bool // paused for lack of data (CS15)
-	idleTimer    *timer
-	lastData     time.Time      // last frame pushed while recording
-	events       map[int]*event // active events by id
+	connDown     bool // a connect failure was notified, not yet recovered
+	polling      bool
+	planKnown    bool
+	wm           int // last watermark level notified (0: none yet)
 
-	buf  frameQueue // send buffer (CS12)
-	wm   int        // last watermark level notified (0: none yet)
-	ring frameQueue // pre-record ring (CS8)
+	buf       frameQueue // send buffer (CS12)
+	open      *slice     // the slice being filled
+	queue     []*slice   // cut, waiting for the uploader
+	uploading *slice     // in the uploader (attempting or between retries)
+	lastData  time.Time  // last frame pushed while recording
+	idleTimer *timer
 
-	open       *slice   // the slice being filled
-	queue      []*slice // cut, waiting for the uploader
-	uploading  *slice   // in the uploader (attempting or between retries)
+	cfg  ChannelConfig
+	plan cloudapi.Plan
+
+	events     map[int]*event // active events by id
+	ring       frameQueue     // pre-record ring (CS8)
 	sliceSeq   uint64
-	lastFrames int  // frames of the last slice: the next one's capacity
-	connDown   bool // a connect failure was notified, not yet recovered
+	lastFrames int // frames of the last slice: the next one's capacity
 	records    []SliceRecord
 	body       []byte // reusable mux buffer when no DumpFile callback keeps bodies
 }
@@ -59,8 +62,12 @@ func (c *channel) release() {
 }
 
 // planOK reports whether the channel has a valid plan of some kind.
-func (c *channel) planOK() bool {
-	return c.planKnown && c.plan.Valid && c.plan.Kind != cloudapi.PlanNone && c.plan.Kind != ""
+func (c *channel) planOK() bool { return c.planValid }
+
+// setPlan records the cloud's plan and the planOK verdict on it.
+func (c *channel) setPlan(p cloudapi.Plan) {
+	c.plan, c.planKnown = p, true
+	c.planValid = p.Valid && p.Kind != cloudapi.PlanNone && p.Kind != ""
 }
 
 // continuous reports whether the plan records all the time (CS3).
@@ -107,8 +114,8 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	// and the channel's last data
 	now := s.clk.Now()
 	if !s.inited || s.exiting {
-		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
-		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: s.cfg.DeviceIndex, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
+		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameSent, Device: s.devIdx, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size())})
+		s.sink.Observe(observe.Observation{At: now, Kind: observe.FrameDropped, Device: s.devIdx, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: ReasonNotInit})
 		return newErr("PushStream", CodeNotInit, "not initialised")
 	}
 	size := sizeOf(f)

@@ -36,7 +36,7 @@ func (s *SDK) pollPlan(c *channel) {
 
 // applyPlan caches a plan and starts or stops recording (CS2–CS4); s.mu held.
 func (s *SDK) applyPlan(c *channel, p cloudapi.Plan) {
-	c.plan, c.planKnown = p, true
+	c.setPlan(p)
 	s.updateRecording(c)
 }
 
