@@ -463,6 +463,26 @@ func (c *ClientConn) readLoop() {
 	}
 }
 
+// closeLinger bounds how long Close waits for the server to read what was
+// sent and hang up.
+const closeLinger = 2 * time.Second
+
+// linger half-closes a publishing connection and waits (bounded) until the
+// server has read everything and hung up. Closing at once could reset the
+// connection (data from the server still unread) and the reset makes the
+// server discard what it had not read yet: the stream's last frames.
+// Transports that cannot half-close are closed at once.
+func (c *ClientConn) linger() {
+	hc, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || hc.CloseWrite() != nil {
+		return
+	}
+	if c.nc.SetReadDeadline(c.clk.Now().Add(closeLinger)) != nil {
+		return
+	}
+	<-c.done // the reader sees the server's end, or the deadline
+}
+
 func (c *ClientConn) fail(err error) {
 	c.mu.Lock()
 	if c.err == nil {
@@ -586,6 +606,9 @@ func (c *ClientConn) Close() error {
 			}
 			if e := c.sendBatch(batch); e != nil {
 				err = &Error{stage: StageClose, during: StageClose, Err: e}
+			} else {
+				c.closing.Store(true)
+				c.linger()
 			}
 		}
 		c.closing.Store(true)
