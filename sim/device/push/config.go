@@ -85,6 +85,12 @@ type Options struct {
 	// writes each message as soon as it is queued, as the SDK does. The
 	// sender writes at once anyway when the pool is a quarter used.
 	FlushDelay time.Duration
+	// FlushOnVideo, with FlushDelay, writes each video frame at once
+	// together with what was gathered before it: only audio and metadata
+	// wait (for the next video frame, at most FlushDelay), so video
+	// latency is unchanged and a stream costs about one socket write per
+	// video frame instead of one per message.
+	FlushOnVideo bool
 }
 
 func (o *Options) defaults() {

@@ -113,7 +113,9 @@ func (c *conn) enqueueLocked(it item) {
 	c.queue = append(c.queue, it)
 	c.qBytes += it.size
 	c.s.used += it.size
-	if d := c.s.opts.FlushDelay; d > 0 && c.s.used <= c.s.pool/4 {
+	o := &c.s.opts
+	video := it.kind == itemFrame && it.f.Codec.IsVideo()
+	if d := o.FlushDelay; d > 0 && c.s.used <= c.s.pool/4 && !(o.FlushOnVideo && video) {
 		// gather: one timer per flush, whatever is queued meanwhile goes
 		// out with the same socket write
 		if !c.flushArmed {
@@ -393,7 +395,12 @@ func (c *conn) loop() {
 // network holds one frame, the rest stay in the pool), else everything
 // queued up to maxBatch bytes. s.mu held.
 func (c *conn) takeBatchLocked() {
-	c.flushArmed = false
+	if c.flushArmed {
+		// written before the delay ran out (a video frame, the pool's
+		// quarter, a close): no wake-up for nothing
+		c.flushTimer.Stop()
+		c.flushArmed = false
+	}
 	limit := maxBatch
 	if c.s.opts.FlushDelay <= 0 {
 		limit = 0

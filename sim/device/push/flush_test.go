@@ -30,8 +30,9 @@ func (w *writeCounter) count() int {
 
 // flushRun pushes a segment of frames, all queued at once and then one
 // every 20 ms of the clock from start, with the given FlushDelay; it returns the
-// messages the ingest received and the socket writes of the media.
-func flushRun(t *testing.T, start time.Time, delay time.Duration) ([]rtmp.Message, int, *obsLog) {
+// messages the ingest received and the socket writes of the media (those of
+// the first half, all).
+func flushRun(t *testing.T, start time.Time, delay time.Duration, onVideo bool) (msgs []rtmp.Message, firstHalf, writes int, log *obsLog) {
 	clk := clock.NewFake(start)
 	rec := &recorder{}
 	srv := newServer(rec, clk)
@@ -53,9 +54,9 @@ func flushRun(t *testing.T, start time.Time, delay time.Duration) ([]rtmp.Messag
 			wc.mu.Unlock()
 		}}, nil
 	}
-	log := &obsLog{}
+	log = &obsLog{}
 	s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(1, 2)), Sink: log, Dial: dial},
-		Options{AudioConfig: sh.AudioConfig, FlushDelay: delay, Heartbeat: time.Hour})
+		Options{AudioConfig: sh.AudioConfig, FlushDelay: delay, FlushOnVideo: onVideo, Heartbeat: time.Hour})
 	if err := s.Initialize(units.MiB, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -77,19 +78,20 @@ func flushRun(t *testing.T, start time.Time, delay time.Duration) ([]rtmp.Messag
 			t.Fatal(err)
 		}
 	}
-	if delay > 0 {
+	if delay > 0 && !onVideo {
 		if n := wc.count(); n != 0 {
 			t.Errorf("%d socket writes before the flush delay passed", n)
 		}
 		clk.Advance(delay)
 	}
 	waitFor(t, "first part written", func() bool { return !s.Busy() })
+	firstHalf = wc.count()
 	for k, f := range fs[half:] {
 		if err := s.SendFrame(id, f); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(20 * time.Millisecond)
-		if delay == 0 || (k+1)%3 == 0 {
+		if delay == 0 || (k+1)%3 == 0 && !onVideo || onVideo && f.Codec.IsVideo() {
 			// the flush timer fired (armed by the first of three frames):
 			// the sender takes what is queued
 			waitFor(t, "flushed", func() bool { return !s.Busy() })
@@ -97,7 +99,7 @@ func flushRun(t *testing.T, start time.Time, delay time.Duration) ([]rtmp.Messag
 	}
 	clk.Advance(delay)
 	waitFor(t, "all written", func() bool { return !s.Busy() })
-	writes := wc.count()
+	writes = wc.count()
 	if err := s.Close(id); err != nil {
 		t.Fatal(err)
 	}
@@ -107,25 +109,30 @@ func flushRun(t *testing.T, start time.Time, delay time.Duration) ([]rtmp.Messag
 	}
 	want := 1 + len(fs) + 1 // metadata start, onMetaData is within the first frame's batch
 	waitFor(t, "ingest received everything", func() bool { return len(rec.messages()) >= want })
-	return rec.messages(), writes, log
+	return rec.messages(), firstHalf, writes, log
 }
 
 // TestFlushDelay: with FlushDelay the sender gathers what is queued during
 // the delay on the clock and writes it with one socket write — the queue
 // of a second of frames in one write, then one write per 60 ms for frames
-// 20 ms apart — while the ingest receives exactly the messages of an SDK
-// writing each at once, and the observations are the same.
+// 20 ms apart; with FlushOnVideo each video frame goes at once with the
+// audio gathered before it — while the ingest receives exactly the
+// messages of an SDK writing each at once, and the observations are the
+// same.
 func TestFlushDelay(t *testing.T) {
-	start := time.Now().Truncate(time.Second) // both runs: the same metadata times
-	direct, dWrites, dLog := flushRun(t, start, 0)
-	gathered, gWrites, gLog := flushRun(t, start, 60*time.Millisecond)
-	if len(direct) != len(gathered) {
-		t.Fatalf("ingest received %d messages written at once, %d gathered", len(direct), len(gathered))
-	}
-	for i := range direct {
-		d, g := direct[i], gathered[i]
-		if d.Type != g.Type || d.Timestamp != g.Timestamp || !bytes.Equal(d.Payload, g.Payload) {
-			t.Fatalf("message %d differs: %v ts %d len %d, gathered %v ts %d len %d", i, d.Type, d.Timestamp, len(d.Payload), g.Type, g.Timestamp, len(g.Payload))
+	start := time.Now().Truncate(time.Second) // all runs: the same metadata times
+	direct, _, dWrites, dLog := flushRun(t, start, 0, false)
+	gathered, _, gWrites, gLog := flushRun(t, start, 60*time.Millisecond, false)
+	onVideo, vFirst, vWrites, vLog := flushRun(t, start, 60*time.Millisecond, true)
+	for _, other := range [][]rtmp.Message{gathered, onVideo} {
+		if len(direct) != len(other) {
+			t.Fatalf("ingest received %d messages written at once, %d gathered", len(direct), len(other))
+		}
+		for i := range direct {
+			d, g := direct[i], other[i]
+			if d.Type != g.Type || d.Timestamp != g.Timestamp || !bytes.Equal(d.Payload, g.Payload) {
+				t.Fatalf("message %d differs: %v ts %d len %d, gathered %v ts %d len %d", i, d.Type, d.Timestamp, len(d.Payload), g.Type, g.Timestamp, len(g.Payload))
+			}
 		}
 	}
 	// at once: one write per message given (the key frame's sequence
@@ -140,10 +147,42 @@ func TestFlushDelay(t *testing.T) {
 	if want := 1 + (rest+2)/3; gWrites != want {
 		t.Errorf("gathered: %d socket writes, want %d", gWrites, want)
 	}
-	t.Logf("%d messages: %d writes at once, %d gathered", len(direct), dWrites, gWrites)
+	// on video: the first half (queued at once) in as many writes as the
+	// sender woke for its video frames, then one write per video frame
+	// (with the audio before it), and the audio after the last video frame
+	// when the delay runs out
+	fs := frames(t, quickstart(t, av.H264), 1, 1, 2*time.Second)
+	firstVideo := 0
+	for _, f := range fs[:len(fs)/2] {
+		if f.Codec.IsVideo() {
+			firstVideo++
+		}
+	}
+	if vFirst < 1 || vFirst > firstVideo {
+		t.Errorf("on video: the first half in %d socket writes, want 1..%d", vFirst, firstVideo)
+	}
+	wantV := 0
+	trailing := false
+	for _, f := range fs[len(fs)/2:] {
+		if f.Codec.IsVideo() {
+			wantV++
+			trailing = false
+		} else {
+			trailing = true
+		}
+	}
+	if trailing {
+		wantV++
+	}
+	if vWrites-vFirst != wantV {
+		t.Errorf("on video: %d socket writes for the frames 20 ms apart, want %d", vWrites-vFirst, wantV)
+	}
+	t.Logf("%d messages: %d writes at once, %d gathered, %d on video", len(direct), dWrites, gWrites, vWrites)
 	for _, k := range []observe.Kind{observe.FrameSent, observe.SegmentStarted, observe.PushPaused} {
-		if a, b := dLog.count(k, ""), gLog.count(k, ""); a != b {
-			t.Errorf("%s: %d written at once, %d gathered", k, a, b)
+		for _, l := range []*obsLog{gLog, vLog} {
+			if a, b := dLog.count(k, ""), l.count(k, ""); a != b {
+				t.Errorf("%s: %d written at once, %d gathered", k, a, b)
+			}
 		}
 	}
 }

@@ -158,10 +158,12 @@ func TestPropertyAccountingAndOrder(t *testing.T) {
 		}
 		pool := units.ByteSize(rapid.SampledFrom([]int{200 << 10, 1 << 20}).Draw(rt2, "pool"))
 		// the sender writes each message as it comes, or gathers for 50 ms
-		// of the clock (batches: one socket write for several frames)
+		// of the clock (batches: one socket write for several frames), or
+		// until the next video frame
 		flush := rapid.SampledFrom([]time.Duration{0, 50 * time.Millisecond}).Draw(rt2, "flush delay")
+		onVideo := flush > 0 && rapid.Bool().Draw(rt2, "flush on video")
 		s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(uint64(run), 9)), Sink: log, Dial: dial, Receipts: c},
-			Options{Device: dev, AudioConfig: sh.AudioConfig, LostGrace: time.Hour, ConnectTimeout: 5 * time.Second, FlushDelay: flush})
+			Options{Device: dev, AudioConfig: sh.AudioConfig, LostGrace: time.Hour, ConnectTimeout: 5 * time.Second, FlushDelay: flush, FlushOnVideo: onVideo})
 		if err := s.Initialize(pool, 2); err != nil {
 			rt2.Fatal(err)
 		}
