@@ -33,16 +33,41 @@ func cpuTime() time.Duration {
 // frame interval (one write per tick). cpu-ns/op is the process's CPU time
 // (the SDK, the kernel's loopback and the in-process server together),
 // writes/op the socket writes, allocs/op the SDK's and server's heap.
+//
+// The discard variants swallow the media instead of writing it to the
+// socket (the server saw the connect and the publish): the SDK and the RTMP
+// encoding alone, without the kernel's loopback and the server.
 func BenchmarkPushCameraSecond(b *testing.B) {
 	for _, bc := range []struct {
-		name  string
-		delay time.Duration
-	}{{"at-once", 0}, {"gathered-66ms", 66 * time.Millisecond}} {
-		b.Run(bc.name, func(b *testing.B) { benchPushCameraSecond(b, bc.delay) })
+		name    string
+		delay   time.Duration
+		discard bool
+	}{
+		{"at-once", 0, false},
+		{"gathered-66ms", 66 * time.Millisecond, false},
+		{"at-once/discard", 0, true},
+		{"gathered-66ms/discard", 66 * time.Millisecond, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchPushCameraSecond(b, bc.delay, bc.discard) })
 	}
 }
 
-func benchPushCameraSecond(b *testing.B, delay time.Duration) {
+// discardConn swallows writes once on (after the publish).
+type discardConn struct {
+	net.Conn
+	on  atomic.Bool
+	log func()
+}
+
+func (d *discardConn) Write(p []byte) (int, error) {
+	if d.on.Load() {
+		d.log()
+		return len(p), nil
+	}
+	return d.Conn.Write(p)
+}
+
+func benchPushCameraSecond(b *testing.B, delay time.Duration, discard bool) {
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
 	srv := newServer(rtmp.NopHandler{}, clk)
 	defer srv.close()
@@ -50,18 +75,24 @@ func benchPushCameraSecond(b *testing.B, delay time.Duration) {
 	fs := frames(b, sh, 1, 1, 10*time.Second)
 	var writes atomic.Int64
 	wrote := make(chan struct{}, 1)
+	var dc *discardConn
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := srv.dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return &gatedConn{Conn: nc, log: func([]byte) {
+		log := func() {
 			writes.Add(1)
 			select {
 			case wrote <- struct{}{}:
 			default:
 			}
-		}}, nil
+		}
+		if discard {
+			dc = &discardConn{Conn: nc, log: log}
+			return dc, nil
+		}
+		return &gatedConn{Conn: nc, log: func([]byte) { log() }}, nil
 	}
 	s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(1, 1)), Sink: observe.Discard{}, Dial: dial},
 		Options{AudioConfig: sh.AudioConfig, FlushDelay: delay, Heartbeat: time.Hour})
@@ -75,6 +106,9 @@ func benchPushCameraSecond(b *testing.B, delay time.Duration) {
 		b.Fatal(err)
 	}
 	waitFor(b, "connect", func() bool { return cbs.has(EventConnectSuccess) })
+	if dc != nil {
+		dc.on.Store(true)
+	}
 	const tick = 66 * time.Millisecond
 	const ticks = 15 // a camera-second
 	next := 0
