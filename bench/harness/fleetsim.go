@@ -46,9 +46,11 @@ func fleetsimEmbedded(ctx context.Context, o options) ([]result, error) {
 }
 
 func fleetsimVsNginx(ctx context.Context, o options, ngx *testpeer.Nginx, n int) (result, error) {
-	r, err := fleetsimRun(ctx, o, o.pushScenario, n, []string{
-		"--set", "target.url=rtmp://" + ngx.Addr + "/live/{device}",
-	})
+	extra := []string{"--set", "target.url=rtmp://" + ngx.Addr + "/live/{device}"}
+	for _, kv := range o.sets {
+		extra = append(extra, "--set", kv)
+	}
+	r, err := fleetsimRun(ctx, o, o.pushScenario, n, extra)
 	r.Target = "nginx-rtmp"
 	return r, err
 }

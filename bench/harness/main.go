@@ -52,7 +52,16 @@ type options struct {
 	maxRSS               int64  // fleetsim runs are stopped past this resident size
 	profile              bool   // fleetsim runs write CPU and heap profiles
 	fleetsimOn, ffmpegOn bool
+	// sets are extra `--set key=value` overrides of fleetsim's nginx-rtmp
+	// runs (e.g. an SDK option of the push scenario's profile)
+	sets []string
 }
+
+// setFlags collects repeated -set flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 
 func main() {
 	var o options
@@ -70,7 +79,10 @@ func main() {
 	tools := flag.String("tools", "fleetsim,ffmpeg", "generators to measure against nginx-rtmp")
 	maxRSS := flag.Int64("max-rss-mb", memAvailableMB()*3/4, "stop a fleetsim run whose resident memory passes this many MB (default 3/4 of MemAvailable at start; 0: no limit)")
 	flag.BoolVar(&o.profile, "profile", false, "fleetsim runs write cpu.pprof and heap.pprof into their output folders (a few % of CPU)")
+	var sets setFlags
+	flag.Var(&sets, "set", "extra `key=value` override (fleetsim run --set) of the nginx-rtmp runs; repeatable")
 	flag.Parse()
+	o.sets = sets
 	o.maxRSS = *maxRSS << 20
 	o.fleetsimOn = strings.Contains(*tools, "fleetsim")
 	o.ffmpegOn = strings.Contains(*tools, "ffmpeg")
