@@ -21,9 +21,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	shard := fs.String("shard", "", "run shard I/N of the fleet (devices with index mod N == I)")
 	progressMode := fs.String("progress", "auto", "progress display: auto, bars, lines or off")
 	grace := fs.Duration("grace", 10*time.Second, "time in-flight uploads get to finish after the stop")
+	quantum := fs.Duration("link-quantum", runner.DefaultLinkQuantum, "how finely device links hand bytes over: arrivals are rounded up to this grid (one timer per quantum per busy link); 0 or less: exact times")
 	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)
@@ -59,7 +60,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	res, err := runner.Run(ctx, runner.Options{
 		Scenario: sc, Shard: sh, OutDir: *out, Out: env.stdout, Progress: *progressMode,
 		Interrupts: env.interrupts, Grace: *grace, MetricsAddr: *metrics, Getenv: env.getenv,
-		Transport: *transport,
+		Transport: *transport, LinkQuantum: linkQuantum(*quantum),
 	})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
@@ -93,4 +94,13 @@ func parseInterspersed(fs *flag.FlagSet, args []string) (string, error) {
 		return "", errors.New("no scenario file")
 	}
 	return file, nil
+}
+
+// linkQuantum maps --link-quantum to runner.Options.LinkQuantum: 0 or less
+// asks for exact times (the option's 0 would be the default).
+func linkQuantum(q time.Duration) time.Duration {
+	if q <= 0 {
+		return -1
+	}
+	return q
 }

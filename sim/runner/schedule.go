@@ -47,7 +47,7 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	var link device.Link
 	if d.Network != "" {
 		l, err := network.New(network.Options{Clock: r.clk, Seed: r.sc.Seed, Device: d.ID, Profile: r.networks[d.Network],
-			Traces: r.traces, Dial: r.dial})
+			Traces: r.traces, Dial: r.dial, Quantum: r.o.linkQuantum()})
 		if err != nil {
 			r.deviceFailed(d, "link: "+err.Error())
 			return
