@@ -22,14 +22,3 @@ func isAUD(c av.Codec, u []byte) bool {
 	}
 	return h264.Type(u) == h264.NALAUD
 }
-
-// auInfo reports whether an access unit holds a key picture (H.264 IDR,
-// H.265 IRAP) and carries its parameter sets (SPS/PPS, and VPS for H.265).
-func auInfo(c av.Codec, nalus [][]byte) (key, params bool) {
-	if c == av.H265 {
-		vps, sps, pps := h265.ParameterSets(nalus)
-		return h265.IsKeyFrame(nalus), vps != nil && sps != nil && pps != nil
-	}
-	sps, pps := h264.ParameterSets(nalus)
-	return h264.IsKeyFrame(nalus), sps != nil && pps != nil
-}

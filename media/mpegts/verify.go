@@ -7,7 +7,6 @@ import (
 
 	"github.com/fleetsim/fleetsim/media/aac"
 	"github.com/fleetsim/fleetsim/media/av"
-	"github.com/fleetsim/fleetsim/media/h264"
 	"github.com/fleetsim/fleetsim/media/stamp"
 )
 
@@ -22,16 +21,19 @@ var (
 type Limits struct {
 	// MaxSliceSize is the largest slice accepted, in bytes.
 	MaxSliceSize int
-	// MaxPESSize is the largest PES (one access unit) reassembled; the
-	// Verifier holds at most one video and one audio PES at a time.
+	// MaxPESSize is the largest PES (one access unit) accepted. The
+	// Verifier reassembles audio PES (at most one at a time) and reads
+	// video PES as they arrive, holding only their header and SEI NAL
+	// units.
 	MaxPESSize int
 	// MaxFrames is the most video access units (and so stamps) recorded.
 	MaxFrames int
 }
 
 // DefaultLimits: 64 MiB slices, 8 MiB access units, 10,000 video frames.
-// With them a Verifier holds at most 2 × 8 MiB of PES buffers plus
-// per-frame records, whatever the input.
+// With them a Verifier holds at most 2 × 8 MiB of PES buffers (an audio
+// PES, an SEI NAL unit) plus per-frame records, whatever the input; for
+// what cameras send, a few KB.
 func DefaultLimits() Limits {
 	return Limits{MaxSliceSize: 64 << 20, MaxPESSize: MaxPESPayload + 64, MaxFrames: 10000}
 }
@@ -63,9 +65,8 @@ type Info struct {
 // warm. Not safe for concurrent use.
 type Verifier struct {
 	lim   Limits
-	video pesBuf
+	video videoPES
 	audio pesBuf
-	nalus [][]byte
 	info  Info
 	rbuf  []byte // VerifyReader's read buffer
 
@@ -127,10 +128,10 @@ func (v *Verifier) Verify(slice []byte) (Info, error) {
 
 // finish flushes the last PES packets and completes the Info.
 func (v *Verifier) finish() (Info, error) {
-	if err := v.flush(&v.video, true); err != nil {
+	if err := v.flushVideo(); err != nil {
 		return v.info, err
 	}
-	if err := v.flush(&v.audio, false); err != nil {
+	if err := v.flushAudio(); err != nil {
 		return v.info, err
 	}
 	if !v.haveTables {
@@ -155,7 +156,7 @@ func ptsDuration(t int64) time.Duration { return time.Duration((t*100000 + 4) / 
 func (v *Verifier) reset() {
 	stamps := v.info.Stamps[:0]
 	v.info = Info{Stamps: stamps}
-	v.video.b, v.video.active, v.video.started = v.video.b[:0], false, false
+	v.video.active, v.video.started = false, false
 	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
 	v.pmtPID, v.videoPID, v.audioPID = 0, 0, 0
 	v.haveVideo, v.haveTables = false, false
@@ -204,16 +205,43 @@ func (v *Verifier) packet(p []byte) error {
 	case pid == 0x1FFF: // null packets
 		return nil
 	}
-	var buf *pesBuf
-	isVideo := false
 	switch {
 	case v.videoPID != 0 && pid == v.videoPID:
-		buf, isVideo = &v.video, true
+		return v.videoPacket(pid, pusi, afc, cc, payload)
 	case v.audioPID != 0 && pid == v.audioPID:
-		buf = &v.audio
-	default:
-		return nil // SDT, other programs, media before PAT/PMT: ignored
+		return v.audioPacket(pid, pusi, afc, cc, payload)
 	}
+	return nil // SDT, other programs, media before PAT/PMT: ignored
+}
+
+// videoPacket reads a packet of the video PID.
+func (v *Verifier) videoPacket(pid uint16, pusi bool, afc, cc uint8, payload []byte) error {
+	p := &v.video
+	if afc&1 != 0 {
+		if p.started && cc != (p.cc+1)&0x0F {
+			return fmt.Errorf("%w: continuity counter on PID 0x%x jumps %d → %d", ErrMalformed, pid, p.cc, cc)
+		}
+		p.cc, p.started = cc, true
+	}
+	if pusi {
+		if err := v.flushVideo(); err != nil {
+			return err
+		}
+		p.begin(v)
+	}
+	if !p.active {
+		return nil // payload continuing a PES that began before the slice
+	}
+	if p.size+len(payload) > v.lim.MaxPESSize {
+		return fmt.Errorf("%w: PES on PID 0x%x exceeds %d bytes", ErrTooLarge, pid, v.lim.MaxPESSize)
+	}
+	p.write(payload)
+	return nil
+}
+
+// audioPacket reads a packet of the audio PID.
+func (v *Verifier) audioPacket(pid uint16, pusi bool, afc, cc uint8, payload []byte) error {
+	buf := &v.audio
 	if afc&1 != 0 {
 		if buf.started && cc != (buf.cc+1)&0x0F {
 			return fmt.Errorf("%w: continuity counter on PID 0x%x jumps %d → %d", ErrMalformed, pid, buf.cc, cc)
@@ -221,7 +249,7 @@ func (v *Verifier) packet(p []byte) error {
 		buf.cc, buf.started = cc, true
 	}
 	if pusi {
-		if err := v.flush(buf, isVideo); err != nil {
+		if err := v.flushAudio(); err != nil {
 			return err
 		}
 		buf.active = true
@@ -236,20 +264,18 @@ func (v *Verifier) packet(p []byte) error {
 	return nil
 }
 
-// flush processes the PES accumulated in buf.
-func (v *Verifier) flush(buf *pesBuf, isVideo bool) error {
+// flushAudio processes the audio PES accumulated.
+func (v *Verifier) flushAudio() error {
+	buf := &v.audio
 	if !buf.active {
 		return nil
 	}
 	buf.active = false
 	b := buf.b
 	buf.b = buf.b[:0]
-	pts, dts, es, err := parsePES(b)
+	_, _, es, err := parsePES(b)
 	if err != nil {
 		return err
-	}
-	if isVideo {
-		return v.videoAU(pts, dts, es)
 	}
 	return v.audioPES(es)
 }
@@ -274,19 +300,9 @@ func signed33(d int64) int64 {
 	return d
 }
 
-func (v *Verifier) videoAU(rawPTS, rawDTS int64, es []byte) error {
-	if rawPTS < 0 {
-		return fmt.Errorf("%w: video PES without PTS", ErrMalformed)
-	}
-	if v.info.VideoFrames >= v.lim.MaxFrames {
-		return fmt.Errorf("%w: more than %d video frames", ErrTooLarge, v.lim.MaxFrames)
-	}
-	var err error
-	v.nalus, err = h264.SplitAnnexB(v.nalus[:0], es)
-	if err != nil {
-		return fmt.Errorf("%w: video access unit %d: %v", ErrMalformed, v.info.VideoFrames, err)
-	}
-	key, params := auInfo(v.info.VideoCodec, v.nalus)
+// videoAU records a video access unit: its timestamps and whether it is a
+// key picture with its parameter sets.
+func (v *Verifier) videoAU(rawPTS, rawDTS int64, key, params bool) {
 	// DTS is unwrapped relative to the PTS timeline (they differ by less
 	// than half the wrap period).
 	pts := v.unwrap(rawPTS)
@@ -304,12 +320,6 @@ func (v *Verifier) videoAU(rawPTS, rawDTS int64, es []byte) error {
 	if key {
 		v.info.KeyFrames++
 	}
-	if s, ok := stamp.ReadNALUs(v.info.VideoCodec, v.nalus); ok {
-		v.info.Stamps = append(v.info.Stamps, s)
-	} else {
-		v.info.Unstamped++
-	}
-	return nil
 }
 
 // audioPES counts the ADTS frames (raw data blocks) of an audio PES.

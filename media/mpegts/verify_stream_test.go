@@ -105,8 +105,8 @@ func FuzzVerifyReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want, werr := v.Verify(b)
 		got, gerr := s.VerifyReader(iotest.HalfReader(bytes.NewReader(b)))
-		if cap(s.video.b) > 2*lim.MaxPESSize+PacketSize || cap(s.audio.b) > 2*lim.MaxPESSize+PacketSize || cap(s.rbuf) > readPackets*PacketSize {
-			t.Fatalf("buffers grew to %d/%d/%d", cap(s.video.b), cap(s.audio.b), cap(s.rbuf))
+		if cap(s.video.au.sei) > 2*lim.MaxPESSize+PacketSize || cap(s.audio.b) > 2*lim.MaxPESSize+PacketSize || cap(s.rbuf) > readPackets*PacketSize {
+			t.Fatalf("buffers grew to %d/%d/%d", cap(s.video.au.sei), cap(s.audio.b), cap(s.rbuf))
 		}
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("Verify err %v, VerifyReader err %v", werr, gerr)

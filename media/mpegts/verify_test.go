@@ -116,8 +116,8 @@ func FuzzVerify(f *testing.F) {
 	v := NewVerifier(lim)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := v.Verify(b)
-		if cap(v.video.b) > 2*lim.MaxPESSize+PacketSize || cap(v.audio.b) > 2*lim.MaxPESSize+PacketSize {
-			t.Fatalf("PES buffers grew to %d/%d", cap(v.video.b), cap(v.audio.b))
+		if cap(v.video.au.sei) > 2*lim.MaxPESSize+PacketSize || cap(v.audio.b) > 2*lim.MaxPESSize+PacketSize {
+			t.Fatalf("PES buffers grew to %d/%d", cap(v.video.au.sei), cap(v.audio.b))
 		}
 		if err != nil {
 			return
