@@ -85,6 +85,7 @@ type conn struct {
 	rc         *rtmp.ClientConn
 	batch      []item     // what the sender is writing
 	starts     []uint64   // stream offset of each batch item
+	metas      []metaNote // the batch's segment messages
 	buf        []byte     // the tag being encoded (lent by buffers)
 	hdr        paramCache // parameter sets of the last video sequence header sent
 	sentMeta   bool       // onMetaData sent
@@ -426,13 +427,17 @@ func (c *conn) writeBatch() (done int, err error) {
 	for i := range c.batch {
 		c.starts = append(c.starts, c.rc.Offset())
 		if err = c.write(&c.batch[i]); err != nil {
-			if ferr := c.rc.Flush(); ferr != nil {
+			ferr := c.rc.Flush()
+			c.metaSent(ferr == nil)
+			if ferr != nil {
 				return c.reached(i), ferr
 			}
 			return i + 1, err // the item that failed counts as tried
 		}
 	}
-	if err = c.rc.Flush(); err != nil {
+	err = c.rc.Flush()
+	c.metaSent(err == nil)
+	if err != nil {
 		return c.reached(len(c.batch)), err
 	}
 	return len(c.batch), nil

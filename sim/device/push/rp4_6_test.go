@@ -124,6 +124,16 @@ func TestRP4(t *testing.T) {
 		}
 		return n == 2
 	})
+	// 0x102 follows the write; the ingest reads the stream end a moment later
+	waitFor(t, "both stream ends at the ingest", func() bool {
+		n := 0
+		for _, m := range wire(t, r.rec.messages()) {
+			if m == "meta:1" {
+				n++
+			}
+		}
+		return n == 2
+	})
 	w := wire(t, r.rec.messages())
 	for seg, from := 0, 0; seg < 2; seg++ {
 		enc := index(w, "meta:2", from)

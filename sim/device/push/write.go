@@ -135,31 +135,63 @@ func (c *conn) writeOnMetaData(f *av.Frame) error {
 	return c.rc.BufferData(0, rtmp.SetDataFrame(md))
 }
 
-// writeMeta sends a control metadata message and keeps the segment state
-// of the wire: stream start → SegmentStarted (the audio sequence header is
-// re-sent for the segment), stream end → SegmentEnded and 0x102.
+// writeMeta encodes a control metadata message into the batch. A stream
+// start re-sends the audio sequence header for the segment; the segment
+// state of the wire (stream start → SegmentStarted, stream end →
+// SegmentEnded and 0x102) follows once the message was written (metaSent).
 func (c *conn) writeMeta(it *item) error {
 	d := metaData(it.meta)
 	if err := c.rc.BufferData(c.lastTS, d); err != nil {
 		return err
 	}
-	s := c.s
 	switch it.metaType {
 	case MetaStreamStart:
-		c.wireSeg, c.wireSegSeq = true, it.seg
 		c.audioHdr = true
-		s.mu.Lock()
-		s.observe(observe.Observation{Kind: observe.SegmentStarted, Seq: it.seg, Code: int(it.wparam)})
-		s.mu.Unlock()
 	case MetaStreamEnd:
-		c.wireSeg = false
-		s.mu.Lock()
-		s.observe(observe.Observation{Kind: observe.SegmentEnded, Seq: it.seg, OK: true, Value: time.Duration(it.wparam) * time.Millisecond})
-		s.n.add(c.cb, c.id, EventSegmentEnd, c.lastVideo.Milliseconds(), c.lastAudio.Milliseconds())
-		s.mu.Unlock()
-		s.n.flush()
+	default:
+		return nil
 	}
+	c.metas = append(c.metas, metaNote{t: it.metaType, seg: it.seg, wparam: it.wparam, end: c.rc.Offset()})
 	return nil
+}
+
+// metaNote is a segment message of the batch being written.
+type metaNote struct {
+	t      MetaType
+	seg    uint64
+	wparam int64
+	end    uint64 // stream offset of the message's end
+}
+
+// metaSent keeps the segment state of the wire for the batch's segment
+// messages that were written whole: all of them after a good flush, those
+// that ended before the failure otherwise.
+func (c *conn) metaSent(ok bool) {
+	if len(c.metas) == 0 {
+		return
+	}
+	w := c.rc.Written()
+	s := c.s
+	for _, m := range c.metas {
+		if !ok && m.end > w {
+			break
+		}
+		switch m.t {
+		case MetaStreamStart:
+			c.wireSeg, c.wireSegSeq = true, m.seg
+			s.mu.Lock()
+			s.observe(observe.Observation{Kind: observe.SegmentStarted, Seq: m.seg, Code: int(m.wparam)})
+			s.mu.Unlock()
+		case MetaStreamEnd:
+			c.wireSeg = false
+			s.mu.Lock()
+			s.observe(observe.Observation{Kind: observe.SegmentEnded, Seq: m.seg, OK: true, Value: time.Duration(m.wparam) * time.Millisecond})
+			s.n.add(c.cb, c.id, EventSegmentEnd, c.lastVideo.Milliseconds(), c.lastAudio.Milliseconds())
+			s.mu.Unlock()
+			s.n.flush()
+		}
+	}
+	c.metas = c.metas[:0]
 }
 
 // audioConfig and videoCodec are what SendFrame/SendPacket learned.
