@@ -57,7 +57,7 @@ func New(base string, o Options) (*Client, error) {
 			DisableCompression:  true,
 		}
 		if o.Dial != nil {
-			tr.DialContext = o.Dial
+			tr.DialContext = pooledCopyDial(o.Dial)
 		} else {
 			tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -71,11 +72,15 @@ func TestUploadSliceStreamed(t *testing.T) {
 		_, _ = w.Write([]byte(`{"stored":true,"frames":3}`))
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, Options{HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
+	// the test server's own client, and a Dial whose connections have no
+	// ReadFrom (as a simulated link's): the client's copyConn writes them
+	clients := map[string]Options{
+		"http-client": {HTTPClient: srv.Client()},
+		"dial": {Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp", srv.Listener.Addr().String())
+			return linkConn{c}, err
+		}},
 	}
-	defer c.CloseIdle()
 	data := bytes.Repeat([]byte("0123456789abcdef"), 5000)
 	base := cloudapi.SliceUpload{Device: "d1", Channel: 0, Seq: 1, Format: cloudapi.FormatTS,
 		UTCStart: time.Unix(1000, 0).UTC(), UTCEnd: time.Unix(1010, 0).UTC(), FrameSeqFirst: 0, FrameSeqLast: 2}
@@ -90,35 +95,88 @@ func TestUploadSliceStreamed(t *testing.T) {
 		{"empty content", nil, chunkContent{data: nil, fail: -1}, false},
 		{"content failing", nil, chunkContent{data: data, fail: 30000}, true},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			mu.Lock()
-			reqs = nil
-			mu.Unlock()
-			s := base
-			s.Body, s.Content = tc.body, tc.content
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			rc, err := c.UploadSlice(ctx, s)
-			if tc.wantErr {
-				if err == nil || rc.Stored {
-					t.Fatalf("receipt %+v, error %v: want a failed call", rc, err)
+	for cname, o := range clients {
+		c, err := New(srv.URL, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseIdle()
+		for _, tc := range cases {
+			t.Run(cname+"/"+tc.name, func(t *testing.T) {
+				mu.Lock()
+				reqs = nil
+				mu.Unlock()
+				s := base
+				s.Body, s.Content = tc.body, tc.content
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				rc, err := c.UploadSlice(ctx, s)
+				if tc.wantErr {
+					if err == nil || rc.Stored {
+						t.Fatalf("receipt %+v, error %v: want a failed call", rc, err)
+					}
+					return
 				}
-				return
-			}
-			if err != nil || !rc.Stored {
-				t.Fatalf("receipt %+v, error %v", rc, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(reqs) != 1 {
-				t.Fatalf("%d requests", len(reqs))
-			}
-			r := reqs[0]
-			want := s.BodySize()
-			if r.length != want || len(r.encoding) != 0 || int64(len(r.body)) != want || !bytes.Equal(r.body, data[:want]) {
-				t.Fatalf("server got Content-Length %d, encoding %v, %d bytes; want %d identical", r.length, r.encoding, len(r.body), want)
-			}
-		})
+				if err != nil || !rc.Stored {
+					t.Fatalf("receipt %+v, error %v", rc, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				// (a failed request of an earlier case may arrive late)
+				var ok []got
+				for _, r := range reqs {
+					if r.err == nil {
+						ok = append(ok, r)
+					}
+				}
+				if len(ok) != 1 {
+					t.Fatalf("%d requests", len(ok))
+				}
+				r := ok[0]
+				want := s.BodySize()
+				if r.length != want || len(r.encoding) != 0 || int64(len(r.body)) != want || !bytes.Equal(r.body, data[:want]) {
+					t.Fatalf("server got Content-Length %d, encoding %v, %d bytes; want %d identical", r.length, r.encoding, len(r.body), want)
+				}
+			})
+		}
+	}
+}
+
+// linkConn is a connection without ReadFrom.
+type linkConn struct{ net.Conn }
+
+// sinkConn is a connection that keeps what is written to it.
+type sinkConn struct {
+	net.Conn
+	got *bytes.Buffer
+}
+
+func (c sinkConn) Write(p []byte) (int, error) { return c.got.Write(p) }
+
+// copyConn's ReadFrom writes exactly what it reads, in pieces of its
+// pooled buffer, and allocates nothing once the pool is warm (io.Copy to a
+// connection without ReadFrom allocates up to 32 KiB per request body).
+func TestCopyConnReadFrom(t *testing.T) {
+	data := make([]byte, 700<<10)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	var got bytes.Buffer
+	got.Grow(len(data))
+	c := copyConn{sinkConn{got: &got}}
+	r := bytes.NewReader(data)
+	lr := &io.LimitedReader{R: r, N: int64(len(data))}
+	n, err := c.ReadFrom(lr)
+	if err != nil || n != int64(len(data)) || !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("ReadFrom: %d bytes, err %v, same bytes %v", n, err, bytes.Equal(got.Bytes(), data))
+	}
+	allocs := testing.AllocsPerRun(5, func() {
+		got.Reset()
+		r.Reset(data)
+		lr.N = int64(len(data))
+		_, _ = c.ReadFrom(lr)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per body", allocs)
 	}
 }
