@@ -248,7 +248,7 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 		Channel: ch, Stream: stream, Seq: f.Seq, Value: lag})
 	d.mu.Lock()
 	cs := d.cs
-	hold := cs != nil && d.holdAudioLocked(ch, f)
+	hold := cs != nil && d.holdLocked(ch, f)
 	var lv *liveview.Session
 	var pf pushing
 	if ch == 0 {
@@ -262,7 +262,7 @@ func (d *Device) frame(ch int, f *av.Frame, lag time.Duration) {
 	d.mu.Unlock()
 	if cs != nil {
 		if hold {
-			// the firmware pushes no audio between push-start and the IDR
+			// the firmware pushes no frame between push-start and the IDR
 			// it asked for (the SDK would refuse it, CS10): a drop by design
 			d.sink.Observe(observe.Observation{At: at, Kind: observe.FrameSent, Device: d.index,
 				Channel: ch, Stream: stream, Seq: f.Seq, Size: int64(f.Size())})
@@ -299,18 +299,18 @@ func (d *Device) takeDownLocked() (*cstorage.SDK, *push.SDK, *liveview.Session) 
 	return cs, ps, lv
 }
 
-// holdAudioLocked reports whether f is audio of a channel waiting for the
+// holdLocked reports whether f is audio or a P frame of a channel waiting for the
 // IDR asked for at push-start; a video key frame ends the wait. d.mu held.
-func (d *Device) holdAudioLocked(ch int, f *av.Frame) bool {
+func (d *Device) holdLocked(ch int, f *av.Frame) bool {
 	if ch < 0 || ch >= 64 || d.awaitIDR&(1<<ch) == 0 {
 		return false
 	}
-	if f.Codec.IsVideo() {
-		if f.Key {
-			d.awaitIDR &^= 1 << ch
-		}
+	if f.Codec.IsVideo() && f.Key {
+		d.awaitIDR &^= 1 << ch
 		return false
 	}
+	// audio, and a P frame the encoder had made before it took the request
+	// (the source's tick and the SDK's callback run concurrently)
 	return true
 }
 
