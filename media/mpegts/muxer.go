@@ -1,6 +1,7 @@
 package mpegts
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -262,6 +263,20 @@ func (w *pesWriter) cc(c *counters) *uint8 {
 // put writes the next packet of the PES into p (PacketSize bytes).
 func (w *pesWriter) put(p []byte, cc *uint8) {
 	p = p[:PacketSize]
+	// Most packets of a video PES are 184 bytes of one NAL unit after a
+	// 4-byte header: one copy.
+	if !w.first && w.hi == w.hdrLen && w.remaining >= payloadSize {
+		if c := w.chunks[w.ci]; len(c)-w.off >= payloadSize {
+			binary.BigEndian.PutUint32(p, uint32(SyncByte)<<24|uint32(w.pid)<<8|0x10|uint32(*cc))
+			*cc = (*cc + 1) & 0x0F
+			w.off += copy(p[4:], c[w.off:w.off+payloadSize])
+			if w.off == len(c) {
+				w.ci, w.off = w.ci+1, 0
+			}
+			w.remaining -= payloadSize
+			return
+		}
+	}
 	p[0] = SyncByte
 	p[1] = byte(w.pid >> 8)
 	if w.first {

@@ -113,6 +113,15 @@ func (r *SliceReader) Read(p []byte) (int, error) {
 // WriteTo implements io.WriterTo: it writes the rest of the Slice in
 // packet batches through a stack buffer.
 func (r *SliceReader) WriteTo(w io.Writer) (int64, error) {
+	// net/http copies a request body to io.Discard after its
+	// Content-Length, to find extra bytes: at the end there is none to
+	// look for, and no buffer (which escapes) to allocate.
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.carryN == 0 && !r.inPES && r.tables == 0 && r.next == len(r.s.frames) {
+		return 0, nil
+	}
 	var buf [32 * PacketSize]byte
 	var total int64
 	for {

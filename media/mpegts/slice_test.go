@@ -197,6 +197,21 @@ func TestSliceReaderProperty(t *testing.T) {
 			if err != nil || n != int64(len(want[i])) || !bytes.Equal(buf.Bytes(), want[i]) {
 				t.Fatalf("slice %d: WriteTo %d, %v", i, n, err)
 			}
+			// Read part, WriteTo the rest, then WriteTo at the end (as
+			// net/http does after the Content-Length) gives nothing more.
+			r := s.NewReader()
+			head := make([]byte, rapid.IntRange(0, len(want[i])).Draw(t, "head"))
+			if _, err := io.ReadFull(r, head); err != nil {
+				t.Fatal(err)
+			}
+			buf.Reset()
+			buf.Write(head)
+			if _, err := r.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), want[i]) {
+				t.Fatalf("slice %d: Read %d then WriteTo: %v, same bytes %v", i, len(head), err, bytes.Equal(buf.Bytes(), want[i]))
+			}
+			if n, err := r.WriteTo(&buf); n != 0 || err != nil {
+				t.Fatalf("slice %d: WriteTo at the end: %d, %v", i, n, err)
+			}
 		}
 		// The Muxer goes on where AppendFrame would.
 		tail := []av.Frame{{Codec: cfg.Video, Key: true, NALUs: [][]byte{{0x65, 1, 2}}}}
@@ -275,5 +290,26 @@ func TestSliceReaderChangedFrame(t *testing.T) {
 	frames[1].NALUs = nil
 	if _, err := io.ReadAll(s.Open()); err == nil {
 		t.Fatal("no error for a frame changed after the Cut")
+	}
+}
+
+// At its end a SliceReader's WriteTo (net/http's look for bytes past the
+// Content-Length) allocates nothing.
+func TestSliceReaderWriteToAtEnd(t *testing.T) {
+	c := sliceCases[0]
+	m, err := NewMuxer(c.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Cut(framePtrs(c.profile.Frames()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.NewReader()
+	if n, err := r.WriteTo(io.Discard); n != s.Size() || err != nil {
+		t.Fatalf("WriteTo: %d, %v; want %d", n, err, s.Size())
+	}
+	if a := testing.AllocsPerRun(10, func() { _, _ = r.WriteTo(io.Discard) }); a != 0 {
+		t.Fatalf("%v allocations per WriteTo at the end", a)
 	}
 }
