@@ -290,7 +290,14 @@ func (c *Conn) flush() {
 				fatal = true
 				break
 			}
-			bufs = append(bufs, s.b)
+			// segments cut from one Write's buffer lie end to end: one
+			// slice for them all, so that the real socket gets one write
+			// per buffer, not one per segment (memnet has no writev)
+			if k := len(bufs) - 1; k >= 0 && adjacent(bufs[k], s.b) {
+				bufs[k] = bufs[k][:len(bufs[k])+len(s.b)]
+			} else {
+				bufs = append(bufs, s.b)
+			}
 			bytes += len(s.b)
 			lastDue = s.due
 			if s.buf != nil {
@@ -385,7 +392,7 @@ func (c *Conn) failLocked(err error) {
 		return
 	}
 	c.err = err
-	if tc, ok := c.raw.(*net.TCPConn); ok {
+	if tc, ok := c.raw.(interface{ SetLinger(int) error }); ok { // TCP, memnet
 		tc.SetLinger(0) // close with RST
 	}
 	c.finishLocked(err)
@@ -584,4 +591,9 @@ func (c *Conn) nextAck() (time.Time, bool) {
 		return c.acks[c.ackHead].at, true
 	}
 	return time.Time{}, false
+}
+
+// adjacent reports whether b starts where a ends in the same array.
+func adjacent(a, b []byte) bool {
+	return len(b) > 0 && cap(a)-len(a) >= len(b) && &a[:len(a)+1][len(a)] == &b[0]
 }
