@@ -235,6 +235,11 @@ func (v *Verifier) videoPacket(pid uint16, pusi bool, afc, cc uint8, payload []b
 	if p.size+len(payload) > v.lim.MaxPESSize {
 		return fmt.Errorf("%w: PES on PID 0x%x exceeds %d bytes", ErrTooLarge, pid, v.lim.MaxPESSize)
 	}
+	if p.inBody && p.bodyEnd < 0 { // most packets: payload to the end of the PES
+		p.size += len(payload)
+		p.au.write(payload)
+		return nil
+	}
 	p.write(payload)
 	return nil
 }

@@ -208,3 +208,64 @@ func BenchmarkVerifySliceWhole(b *testing.B) {
 		})
 	}
 }
+
+// auScanVectors are access units for FuzzAUScan's seeds: the test
+// profile's (stamped, with parameter sets) and the edge cases of NAL
+// splitting.
+func auScanVectors(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, c := range []av.Codec{av.H264, av.H265} {
+		p := subStream.With(c, 200*time.Millisecond)
+		p.ISize, p.PSize = 300, 60 // small, so the fuzzer mutates structure
+		for _, f := range p.Frames()[:2] {
+			if f.Codec.IsVideo() {
+				out = append(out, h264.AppendAnnexB(nil, f.NALUs...))
+			}
+		}
+	}
+	return append(out,
+		nil, []byte{0, 0}, []byte{0, 1, 9}, []byte{0, 0, 1}, []byte{0, 0, 0, 1, 0, 0, 1, 0, 0, 0},
+		[]byte{0, 0, 1, 6, 0, 0, 0, 1, 0x65, 0, 0, 3, 0, 0, 1, 0x41, 0, 0})
+}
+
+// FuzzAUScan: on any bytes, in any pieces, the auScan agrees with
+// SplitAnnexB, auInfo and stamp.ReadNALUs over the whole (the first byte
+// of the input picks the codec and the piece size).
+func FuzzAUScan(f *testing.F) {
+	for i, au := range auScanVectors(f) {
+		f.Add(append([]byte{byte(i)}, au...))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var s auScan
+		if len(in) == 0 {
+			return
+		}
+		codec, piece := av.H264, int(in[0]>>1)+1
+		if in[0]&1 != 0 {
+			codec = av.H265
+		}
+		au := in[1:]
+		nalus, werr := h264.SplitAnnexB(nil, au)
+		s.reset(codec)
+		for rest := au; len(rest) > 0; {
+			k := min(piece, len(rest))
+			s.write(rest[:k])
+			rest = rest[k:]
+		}
+		if gerr := s.finish(); gerr != werr {
+			t.Fatalf("err %v, SplitAnnexB %v", gerr, werr)
+		}
+		if werr != nil {
+			return
+		}
+		key, params := auInfo(codec, nalus)
+		st, stamped := stamp.ReadNALUs(codec, nalus)
+		if s.key != key || s.params() != params || s.stamped != stamped || s.stamp != st {
+			t.Fatalf("key %v params %v stamp %v; whole %v %v %v", s.key, s.params(), s.stamped, key, params, stamped)
+		}
+		if cap(s.sei) > 2*len(au)+64 { // what append's growth gives
+
+			t.Fatalf("SEI buffer of %d bytes for %d", cap(s.sei), len(au))
+		}
+	})
+}
