@@ -134,7 +134,7 @@ func pushConfig(p *scenarios.Profile, g *scenarios.Group, url string) device.Pus
 	sdk := p.SDK
 	pc := device.PushConfig{
 		PoolSize: sdk.PoolSize, MaxConnections: sdk.MaxConnections, Connect: sdk.Connect, URL: url,
-		Options:           push.Options{Heartbeat: sdk.Heartbeat.D()},
+		Options:           push.Options{Heartbeat: sdk.Heartbeat.D(), FlushDelay: sdk.FlushDelay.D(), FlushOnVideo: sdk.FlushOnVideo},
 		Continuous:        g.Motion == nil,
 		ContinuousTrigger: push.TriggerDefault,
 	}

@@ -191,6 +191,9 @@ func (d *decoder) validateProfile(p *Profile, path string) {
 		if fp := join(sdkPath, "heartbeat"); d.has(fp) && d.ok(fp) && sdk.Heartbeat <= 0 {
 			d.errorf(d.at(fp), fp, "found %s; expected a duration above 0s", d.lit(fp))
 		}
+		if fp := join(sdkPath, "flush_on_video"); d.has(fp) && d.ok(fp) && sdk.FlushOnVideo && sdk.FlushDelay <= 0 {
+			d.errorf(d.at(fp), fp, "found true with flush_delay %v; expected a flush_delay above 0s (without it every message is written at once)", sdk.FlushDelay)
+		}
 	}
 	vp := join(path, "video")
 	if fp := join(vp, "bitrate"); d.has(fp) && d.ok(fp) && p.Video.Bitrate <= 0 {
