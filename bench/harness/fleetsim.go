@@ -178,7 +178,10 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 	res.LagP50, res.LagP99, res.LagMax = msDur(rep.Generator.Lag.P50), msDur(rep.Generator.Lag.P99), msDur(rep.Generator.Lag.Max)
 	f := rep.Frames
 	res.Sent, res.Delivered, res.InFlight = f.Sent, f.Delivered, f.InFlight
-	res.Failed = f.DroppedDevice + f.LostNetwork + f.RejectedCloud
+	// loss, as the report counts it: drops by policy (no plan yet, audio
+	// before the first IDR…) are the SDK doing its job, not loss
+	res.Failed = f.DroppedDevice - f.DroppedByPolicy + f.LostNetwork + f.RejectedCloud
+	res.ByPolicy = f.DroppedByPolicy
 	if k, ok := probedDevices(logs.Bytes()); ok {
 		p, err := readProbed(filepath.Join(out, "results.jsonl"), k)
 		if err != nil {
@@ -234,9 +237,11 @@ type reportSubset struct {
 		Sent          int64 `json:"sent"`
 		Delivered     int64 `json:"delivered"`
 		DroppedDevice int64 `json:"dropped_device"`
-		LostNetwork   int64 `json:"lost_network"`
-		RejectedCloud int64 `json:"rejected_cloud"`
-		InFlight      int64 `json:"in_flight"`
+		// DroppedByPolicy is part of DroppedDevice and not loss.
+		DroppedByPolicy int64 `json:"dropped_by_policy"`
+		LostNetwork     int64 `json:"lost_network"`
+		RejectedCloud   int64 `json:"rejected_cloud"`
+		InFlight        int64 `json:"in_flight"`
 	} `json:"frames"`
 	Generator struct {
 		Lag struct {

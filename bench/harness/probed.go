@@ -19,7 +19,8 @@ type probed struct {
 	WithFates int // devices whose frames got fates from the target
 	Sent      int64
 	Delivered int64
-	Failed    int64 // dropped on the device + lost + rejected
+	Failed    int64 // dropped on the device (not by policy) + lost + rejected
+	ByPolicy  int64 // dropped on the device by policy (not loss)
 }
 
 // probesLine is fleetsim's summary after the stop (sim/runner).
@@ -42,6 +43,7 @@ type deviceLine struct {
 	Sent          int64  `json:"sent"`
 	Delivered     int64  `json:"delivered"`
 	DroppedDevice int64  `json:"dropped_device"`
+	ByPolicy      int64  `json:"dropped_by_policy"`
 	LostNetwork   int64  `json:"lost_network"`
 	RejectedCloud int64  `json:"rejected_cloud"`
 }
@@ -71,7 +73,8 @@ func readProbed(path string, devices int) (probed, error) {
 		p.WithFates++
 		p.Sent += d.Sent
 		p.Delivered += d.Delivered
-		p.Failed += d.DroppedDevice + d.LostNetwork + d.RejectedCloud
+		p.Failed += d.DroppedDevice - d.ByPolicy + d.LostNetwork + d.RejectedCloud
+		p.ByPolicy += d.ByPolicy
 	}
 	return p, sc.Err()
 }

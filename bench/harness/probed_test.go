@@ -12,7 +12,7 @@ import (
 func TestProbed(t *testing.T) {
 	jsonl := `{"type":"run","planned":4}
 {"type":"device","device":0,"sent":100,"delivered":0,"dropped_device":2,"lost_network":0,"rejected_cloud":0,"in_flight":98}
-{"type":"device","device":1,"sent":120,"delivered":110,"dropped_device":2,"lost_network":3,"rejected_cloud":1,"in_flight":4}
+{"type":"device","device":1,"sent":120,"delivered":110,"dropped_device":3,"dropped_by_policy":1,"lost_network":3,"rejected_cloud":1,"in_flight":4}
 {"type":"device","device":2,"sent":90,"delivered":90,"dropped_device":0,"lost_network":0,"rejected_cloud":0,"in_flight":0}
 {"type":"device","device":3,"sent":80,"delivered":0,"dropped_device":0,"lost_network":0,"rejected_cloud":0,"in_flight":80}
 {"type":"end"}
@@ -50,8 +50,9 @@ func TestProbed(t *testing.T) {
 			if got := p.String(); got != tc.want {
 				t.Errorf("cell %q, want %q", got, tc.want)
 			}
-			if k > 0 && (p.Failed != 6) {
-				t.Errorf("failed %d over the probed devices, want 6", p.Failed)
+			// device 1: 3 dropped (1 by policy, not loss) + 3 lost + 1 rejected
+			if k > 0 && (p.Failed != 6 || p.ByPolicy != 1) {
+				t.Errorf("failed %d, by policy %d over the probed devices, want 6 and 1", p.Failed, p.ByPolicy)
 			}
 		})
 	}

@@ -21,7 +21,8 @@ type result struct {
 	LagP50, LagP99, LagMax time.Duration
 	Sent, Delivered        int64
 	InFlight               int64 // still in a slice or an upload when the run ended
-	Failed                 int64 // dropped on the device + lost in the network + rejected by the cloud
+	Failed                 int64 // dropped on the device (not by policy) + lost in the network + rejected by the cloud
+	ByPolicy               int64 // dropped on the device by policy: not loss
 	// Probe is what the probe players measured, for runs against an
 	// external RTMP target (nil otherwise).
 	Probe *probed
@@ -57,22 +58,22 @@ func (r result) perCam(b int64) float64 {
 func numCPU() int { return runtime.NumCPU() }
 
 func writeTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | in flight | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | by policy | in flight | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
 		if r.Skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
+			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
 			continue
 		}
-		lag, del, failed, inflight := "–", "–", "–", "–"
+		lag, del, failed, policy, inflight := "–", "–", "–", "–", "–"
 		if r.Sent > 0 {
 			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
 			del = r.deliveredCell()
-			failed = fmt.Sprint(r.Failed)
+			failed, policy = fmt.Sprint(r.Failed), fmt.Sprint(r.ByPolicy)
 			inflight = fmt.Sprint(r.InFlight)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
-			us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), size(r.perCam(r.PSS)), lag, del, failed, inflight, r.Note)
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
+			us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), size(r.perCam(r.PSS)), lag, del, failed, policy, inflight, r.Note)
 	}
 }
 
