@@ -6,6 +6,7 @@ import (
 	"io"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/google/go-cmp/cmp"
@@ -117,4 +118,25 @@ func FuzzVerifyReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A Verifier holds no access unit: after a slice of 200 KB key frames its
+// buffers (read buffer, PES header, SEI NAL unit, audio PES) stay within
+// 16 KiB, so a cloud verifying many uploads at once holds a few KB for
+// each beyond the read buffer.
+func TestVerifierHoldsNoAccessUnit(t *testing.T) {
+	p := subStream.With(av.H264, 2*time.Second)
+	p.ISize, p.GOP = 200<<10, 10
+	slice := muxAll(t, Config{Video: av.H264, AAC: aac16k}, p.Frames())
+	for _, r := range readers[:1] {
+		v := NewVerifier(Limits{})
+		info, err := v.VerifyReader(r.wrap(slice))
+		if err != nil || info.KeyFrames != 3 {
+			t.Fatalf("info %+v, err %v", info, err)
+		}
+		held := cap(v.rbuf) + len(v.video.hdr) + cap(v.video.au.sei) + cap(v.audio.b)
+		if held > 16<<10 {
+			t.Fatalf("the Verifier holds %d bytes after key frames of %d", held, p.ISize)
+		}
+	}
 }
