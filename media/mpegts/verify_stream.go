@@ -11,7 +11,8 @@ const readPackets = 64
 
 // VerifyReader parses and checks a slice read from r to its end, with the
 // same rules and result as Verify, without holding the slice: it keeps one
-// 12 KiB read buffer in the Verifier (plus the PES being assembled), so an
+// 12 KiB read buffer in the Verifier (plus an audio PES, a video PES header
+// and SEI NAL units: never a video access unit), so an
 // ingest can verify an upload as it arrives instead of reading the whole
 // body first. The slice may not exceed Limits.MaxSliceSize; reading stops
 // at the first error. Info.Bytes counts the bytes read.
