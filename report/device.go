@@ -108,10 +108,17 @@ func (d *deviceState) row(index int, group string, planned bool) (DeviceRow, boo
 	return r, true
 }
 
-// ratio is a/b rounded to 6 decimals (0 when b is 0).
+// ratio is a/b rounded to 6 decimals (0 when b is 0) — except that rounding
+// never makes a ratio 0 or 1 that is not: one frame lost in ten million is
+// not "== 0" to a threshold (it stays unrounded then).
 func ratio(a, b int64) float64 {
 	if b == 0 {
 		return 0
 	}
-	return math.Round(float64(a)/float64(b)*1e6) / 1e6
+	x := float64(a) / float64(b)
+	r := math.Round(x*1e6) / 1e6
+	if (r == 0 && a != 0) || (r == 1 && a != b) {
+		return x
+	}
+	return r
 }
