@@ -181,7 +181,7 @@ const (
 	ReasonRejectedAuth  = "auth_failed"
 	ReasonBadMedia      = "bad_media"
 	ReasonNotRecording  = "not_recording" // the plan records only events, and none is open (CS4)
-	ReasonAwaitIDR      = "awaiting_idr"  // audio held back until a recording's first IDR (firmware, CS10)
+	ReasonAwaitIDR      = "awaiting_idr"  // frames before a recording's first IDR that the firmware held back, or pushed before it heard of the push start (CS10)
 )
 
 // ByPolicy reports whether a FrameDropped reason is the device doing what its

@@ -25,6 +25,7 @@ type channel struct {
 	planValid    bool // planOK, cached when the plan changes
 	pushing      bool // push-start delivered: recording
 	needIDR      bool // the recorded stream must (re)start with an IDR (CS10)
+	startUntold  bool // push-start queued, its callback not yet returned
 	dropUntilIDR bool // the send buffer was full (CS13)
 	idle         bool // paused for lack of data (CS15)
 	connDown     bool // a connect failure was notified, not yet recovered
@@ -160,7 +161,16 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	}
 	if c.needIDR {
 		if !startsStream(f) {
-			s.dropAt(now, ch, f, observe.ReasonNotIDR)
+			// Before the push-start callback has reached the firmware it
+			// cannot have asked for the IDR (its frames race the callback,
+			// on a real camera too): such a frame is dropped by design
+			// (awaiting_idr). After it, a stream that does not open with an
+			// IDR is the firmware's error (first_not_idr).
+			reason := observe.ReasonNotIDR
+			if c.startUntold {
+				reason = observe.ReasonAwaitIDR
+			}
+			s.dropAt(now, ch, f, reason)
 			return newErr("PushStream", CodeFirstNotIDR, "frame %d is not an IDR with parameter sets", f.Seq)
 		}
 		c.needIDR = false
@@ -265,7 +275,13 @@ func (s *SDK) updateRecording(c *channel) {
 		s.armIdle(c, c.cfg.IdleTimeout)
 		if cb := s.cb.PushStart; cb != nil {
 			ch := c.idx
-			s.enqueue(func() { cb(ch) })
+			c.startUntold = true
+			s.enqueue(func() {
+				cb(ch)
+				s.mu.Lock()
+				c.startUntold = false
+				s.mu.Unlock()
+			})
 		}
 	case !want && c.pushing:
 		c.pushing = false

@@ -84,15 +84,16 @@ func (s *source) next(until time.Duration) *av.Frame {
 
 // recorder is the observation sink and the callback log.
 type recorder struct {
-	mu     sync.Mutex
-	obs    []observe.Observation
-	log    []string
-	notes  []Notice
-	dumps  map[string]int // dump name → bytes
-	dumpN  []DumpChunk
-	sdk    *SDK
-	onNote func(ch int, n Notice)
-	pic    []byte
+	mu          sync.Mutex
+	obs         []observe.Observation
+	log         []string
+	notes       []Notice
+	dumps       map[string]int // dump name → bytes
+	dumpN       []DumpChunk
+	sdk         *SDK
+	onNote      func(ch int, n Notice)
+	onPushStart func(ch int) // called inside the PushStart callback
+	pic         []byte
 }
 
 func (r *recorder) Observe(o observe.Observation) {
@@ -109,8 +110,13 @@ func (r *recorder) add(format string, a ...any) {
 
 func (r *recorder) callbacks() Callbacks {
 	return Callbacks{
-		PushStart: func(ch int) { r.add("push_start %d", ch) },
-		PushStop:  func(ch int) { r.add("push_stop %d", ch) },
+		PushStart: func(ch int) {
+			r.add("push_start %d", ch)
+			if r.onPushStart != nil {
+				r.onPushStart(ch)
+			}
+		},
+		PushStop: func(ch int) { r.add("push_stop %d", ch) },
 		CapturePicture: func(ch, id int) []byte {
 			r.add("capture %d %d", ch, id)
 			return r.pic
