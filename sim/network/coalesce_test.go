@@ -8,29 +8,6 @@ import (
 	"github.com/fleetsim/fleetsim/sim/units"
 )
 
-func TestAdjacent(t *testing.T) {
-	buf := make([]byte, 100, 120)
-	other := make([]byte, 100)
-	for _, c := range []struct {
-		name string
-		a, b []byte
-		want bool
-	}{
-		{"end to end", buf[0:40], buf[40:100], true},
-		{"into spare capacity", buf[0:100], buf[100:110], true},
-		{"gap", buf[0:40], buf[41:100], false},
-		{"overlap", buf[0:40], buf[39:100], false},
-		{"before", buf[40:100], buf[0:40], false},
-		{"other array", buf[0:40], other[0:10], false},
-		{"empty b", buf[0:40], buf[40:40], false},
-		{"a full, b elsewhere", other[:100:100], buf[0:10], false},
-	} {
-		if got := adjacent(c.a, c.b); got != c.want {
-			t.Errorf("%s: adjacent = %v, want %v", c.name, got, c.want)
-		}
-	}
-}
-
 // TestFlushCoalescesSegments: the segments of one Write that fall due
 // together reach the socket in one write, in order and whole (memnet has no
 // writev: one write per segment cost a lock and a wake-up each), while a

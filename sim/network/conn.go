@@ -1,6 +1,7 @@
 package network
 
 import (
+	"math"
 	"net"
 	"os"
 	"sync"
@@ -27,11 +28,11 @@ type Conn struct {
 	rmu sync.Mutex // one reader at a time
 
 	mu       sync.Mutex
-	segs     []seg    // queued segments, in order; head first
+	segs     []seg    // queued segments, in order; head first (inline when drained)
 	head     int      // index of the first undelivered segment
 	base     uint64   // flow number of segs[0]
 	queued   int      // bytes accepted and not yet acknowledged
-	acks     []ackRec // written batches waiting for their acknowledgement
+	acks     []ackRec // written batches waiting for their acknowledgement (inline when drained)
 	ackHead  int
 	ackDelay time.Duration // acknowledgements cross the down direction
 	sndbuf   int
@@ -51,24 +52,49 @@ type Conn struct {
 	bufs       net.Buffers
 	wbuf       net.Buffers // what flush is writing (a field: no allocation)
 	rel        []*[]byte   // buffers to return once written
+	// Small inline arrays that segs and acks fall back to when drained, so
+	// that an idle connection holds no queue arrays and a small write
+	// (a request head) needs none.
+	inlSegs [inlineSegs]seg
+	inlAcks [inlineAcks]ackRec
 }
 
-// ackRec frees n bytes of the send buffer at at.
+// Inline capacities of the queues of a connection.
+const (
+	inlineSegs = 2
+	inlineAcks = 2
+)
+
+// maxChunk bounds one pooled buffer so that segment offsets fit an int32
+// (only a send buffer over 2 GiB meets it).
+const maxChunk = math.MaxInt32
+
+// ackRec frees n bytes of the send buffer at at (link nanoseconds, see
+// Link.ns).
 type ackRec struct {
-	at time.Time
+	at int64
 	n  int
 }
 
+// seg is one queued segment: (*buf)[off:off+n]. Times are link
+// nanoseconds (Link.ns): the queue is walked and compared per segment, and
+// a time.Time is three words. 40 bytes.
 type seg struct {
-	b     []byte
-	buf   *[]byte   // on a chunk's last segment: the pooled buffer to return
-	due   time.Time // arrival, in order
-	own   time.Time // arrival before in-order clamping
-	fatal bool      // the stall limit ends the connection at due
+	buf   *[]byte // the pooled buffer of the Write chunk it was cut from
+	due   int64   // arrival, in order
+	own   int64   // arrival before in-order clamping
+	off   int32
+	n     int32
+	last  bool // the chunk's last segment: flush returns buf to the pool
+	fatal bool // the stall limit ends the connection at due
 }
+
+// bytes is the segment's data.
+func (s *seg) bytes() []byte { return (*s.buf)[s.off : s.off+s.n] }
 
 func (l *Link) wrapConn(raw net.Conn) (net.Conn, error) {
 	c := &Conn{l: l, raw: raw, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.segs, c.acks = c.inlSegs[:0], c.inlAcks[:0]
 	if !l.track(c) {
 		raw.Close()
 		return nil, net.ErrClosed
@@ -117,7 +143,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			c.mu.Unlock()
 			return n, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
 		}
-		c.reapLocked(c.l.clk.Now())
+		c.reapLocked(c.l.ns(c.l.clk.Now()))
 		space := c.sndbuf - c.queued
 		// Like a kernel socket, a blocked writer wakes when a third of
 		// the buffer is free (or its whole rest fits), not for every
@@ -136,7 +162,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			}
 			continue
 		}
-		k := min(space, len(b)-n)
+		k := min(space, len(b)-n, maxChunk)
 		buf := getBuf(k)
 		copy(*buf, b[n:n+k])
 		c.scheduleLocked(buf)
@@ -154,7 +180,7 @@ func (c *Conn) ackFreeingLocked(n int) time.Time {
 	freed := 0
 	for _, a := range c.acks[c.ackHead:] {
 		if freed += a.n; freed >= n {
-			return a.at
+			return c.l.at(a.at)
 		}
 	}
 	return time.Time{}
@@ -206,26 +232,25 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 		mss := l.tp.mss
 		c.sndbuf = l.tp.sndbuf
 		c.ackDelay = l.tp.ackDelay
-		repair := func(n uint64, own time.Time) {
-			if c.repairLocked(n, own) {
-				rearm = true
-			}
-			l.up.fastRetransmitted()
-		}
 		for off := 0; off < len(data); off += mss {
-			b := data[off:min(off+mss, len(data))]
-			f := l.up.segment(now, len(b), &c.up, &l.tp)
-			c.segs = append(c.segs, seg{b: b, due: f.due, own: f.own, fatal: f.stalled})
-			if off+mss >= len(data) {
-				c.segs[len(c.segs)-1].buf = buf
-			}
+			n := min(mss, len(data)-off)
+			f := l.up.segment(now, n, &c.up, &l.tp)
+			c.segs = append(c.segs, seg{buf: buf, off: int32(off), n: int32(n),
+				due: l.ns(f.due), own: l.ns(f.own), fatal: f.stalled, last: off+mss >= len(data)})
 			if f.stalled {
 				c.doomed = true
 				break
 			}
-			c.up.follow(f, l.tp.rtt, repair)
+			for _, r := range c.up.follow(f, l.tp.rtt) {
+				if c.repairLocked(r.n, r.own) {
+					rearm = true
+				}
+				l.up.fastRetransmitted()
+			}
 		}
 		l.mu.Unlock()
+	} else {
+		putBuf(buf) // nothing more is scheduled: the bytes go nowhere
 	}
 	if c.head < len(c.segs) && (wasEmpty || rearm) && !c.flushing {
 		c.armLocked()
@@ -240,8 +265,8 @@ func (c *Conn) repairLocked(n uint64, own time.Time) bool {
 		return false
 	}
 	i := int(n - c.base)
-	c.segs[i].own = own
-	var last time.Time
+	c.segs[i].own = c.l.ns(own)
+	last := int64(math.MinInt64)
 	if i > c.head {
 		last = c.segs[i-1].due
 	}
@@ -250,18 +275,18 @@ func (c *Conn) repairLocked(n uint64, own time.Time) bool {
 		if !s.fatal {
 			s.due = s.own
 		}
-		if s.due.Before(last) {
+		if s.due < last {
 			s.due = last
 		}
 		last = s.due
 	}
-	c.up.last = last
+	c.up.last = c.l.at(last)
 	return i == c.head
 }
 
 // armLocked sets the timer for the head segment. c.mu held.
 func (c *Conn) armLocked() {
-	at := c.l.flushAt(c.segs[c.head].due)
+	at := c.l.flushAt(c.l.at(c.segs[c.head].due))
 	d := at.Sub(c.l.clk.Now())
 	if c.timer == nil {
 		c.timer = c.l.clk.AfterFunc(d, c.flush)
@@ -280,11 +305,13 @@ func (c *Conn) flush() {
 	}
 	c.flushing = true
 	for {
-		now := c.l.clk.Now()
+		now := c.l.ns(c.l.clk.Now())
 		bufs := c.bufs[:0]
 		bytes, fatal := 0, false
-		var lastDue time.Time
-		for c.head < len(c.segs) && !c.segs[c.head].due.After(now) {
+		var lastDue int64
+		var prev *[]byte // the buffer of bufs' last slice
+		prevEnd := int32(0)
+		for c.head < len(c.segs) && c.segs[c.head].due <= now {
 			s := &c.segs[c.head]
 			if s.fatal {
 				fatal = true
@@ -293,14 +320,15 @@ func (c *Conn) flush() {
 			// segments cut from one Write's buffer lie end to end: one
 			// slice for them all, so that the real socket gets one write
 			// per buffer, not one per segment (memnet has no writev)
-			if k := len(bufs) - 1; k >= 0 && adjacent(bufs[k], s.b) {
-				bufs[k] = bufs[k][:len(bufs[k])+len(s.b)]
+			if k := len(bufs) - 1; k >= 0 && s.buf == prev && s.off == prevEnd {
+				bufs[k] = bufs[k][:len(bufs[k])+int(s.n)]
 			} else {
-				bufs = append(bufs, s.b)
+				bufs = append(bufs, s.bytes())
 			}
-			bytes += len(s.b)
+			prev, prevEnd = s.buf, s.off+s.n
+			bytes += int(s.n)
 			lastDue = s.due
-			if s.buf != nil {
+			if s.last {
 				c.rel = append(c.rel, s.buf)
 			}
 			*s = seg{}
@@ -334,8 +362,8 @@ func (c *Conn) flush() {
 		c.rel = c.rel[:0]
 		c.bufs = bufs[:0]
 		if bytes > 0 {
-			c.acks = append(c.acks, ackRec{at: lastDue.Add(c.ackDelay), n: bytes})
-			c.reapLocked(c.l.clk.Now())
+			c.acks = append(c.acks, ackRec{at: lastDue + int64(c.ackDelay), n: bytes})
+			c.reapLocked(c.l.ns(c.l.clk.Now()))
 		}
 		if c.blind { // a writer waits for acknowledgements not known until now
 			select {
@@ -358,14 +386,14 @@ func (c *Conn) flush() {
 
 // reapLocked frees the send-buffer space of batches acknowledged by now.
 // c.mu held.
-func (c *Conn) reapLocked(now time.Time) {
-	for c.ackHead < len(c.acks) && !c.acks[c.ackHead].at.After(now) {
+func (c *Conn) reapLocked(now int64) {
+	for c.ackHead < len(c.acks) && c.acks[c.ackHead].at <= now {
 		c.queued -= c.acks[c.ackHead].n
 		c.ackHead++
 	}
 	switch {
 	case c.ackHead == len(c.acks):
-		c.acks, c.ackHead = c.acks[:0], 0
+		c.acks, c.ackHead = c.inlAcks[:0], 0
 	case c.ackHead >= 32 && 2*c.ackHead >= len(c.acks):
 		k := copy(c.acks, c.acks[c.ackHead:])
 		c.acks, c.ackHead = c.acks[:k], 0
@@ -375,8 +403,9 @@ func (c *Conn) reapLocked(now time.Time) {
 func (c *Conn) compactLocked() {
 	switch {
 	case c.head == len(c.segs):
+		// drained: back to the inline array (the segments are cleared)
 		c.base += uint64(c.head)
-		c.segs, c.head = c.segs[:0], 0
+		c.segs, c.head = c.inlSegs[:0], 0
 	case c.head >= 32 && 2*c.head >= len(c.segs):
 		k := copy(c.segs, c.segs[c.head:])
 		clear(c.segs[k:])
@@ -410,8 +439,8 @@ func (c *Conn) finishLocked(err error) {
 	}
 	clear(c.segs)
 	c.base += uint64(len(c.segs))
-	c.segs, c.head, c.queued = nil, 0, 0
-	c.acks, c.ackHead = nil, 0
+	c.segs, c.head, c.queued = c.inlSegs[:0], 0, 0
+	c.acks, c.ackHead = c.inlAcks[:0], 0
 	if c.timer != nil {
 		c.timer.Stop()
 	}
@@ -443,12 +472,6 @@ func (c *Conn) Read(b []byte) (int, error) {
 		var own [32]time.Time
 		var due time.Time
 		stalled := false
-		repair := func(k uint64, t time.Time) {
-			if k >= first && k-first < uint64(len(own)) {
-				own[k-first] = t
-				l.down.fastRetransmitted()
-			}
-		}
 		for off := 0; off < n && !stalled; off += mss {
 			f := l.down.segment(now, min(mss, n-off), &c.down, &l.tp)
 			if k := c.down.n - first; k < uint64(len(own)) {
@@ -456,7 +479,12 @@ func (c *Conn) Read(b []byte) (int, error) {
 			}
 			due, stalled = f.due, f.stalled
 			if !stalled {
-				c.down.follow(f, l.tp.rtt, repair)
+				for _, r := range c.down.follow(f, l.tp.rtt) {
+					if r.n >= first && r.n-first < uint64(len(own)) {
+						own[r.n-first] = r.own
+						l.down.fastRetransmitted()
+					}
+				}
 			}
 		}
 		if !stalled && c.down.n-first <= uint64(len(own)) {
@@ -550,7 +578,7 @@ func (c *Conn) abort() {
 func (c *Conn) Buffered() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reapLocked(c.l.clk.Now())
+	c.reapLocked(c.l.ns(c.l.clk.Now()))
 	return c.queued
 }
 
@@ -588,12 +616,7 @@ func (c *Conn) nextAck() (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ackHead < len(c.acks) {
-		return c.acks[c.ackHead].at, true
+		return c.l.at(c.acks[c.ackHead].at), true
 	}
 	return time.Time{}, false
-}
-
-// adjacent reports whether b starts where a ends in the same array.
-func adjacent(a, b []byte) bool {
-	return len(b) > 0 && cap(a)-len(a) >= len(b) && &a[:len(a)+1][len(a)] == &b[0]
 }

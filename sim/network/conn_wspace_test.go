@@ -12,7 +12,9 @@ import (
 func TestAckFreeing(t *testing.T) {
 	t0 := clock.Epoch()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	c := &Conn{acks: []ackRec{{at(1), 700}, {at(2), 1000}, {at(3), 2000}, {at(4), 500}}, ackHead: 1}
+	l := &Link{start: t0}
+	ns := func(ms int) int64 { return l.ns(at(ms)) }
+	c := &Conn{l: l, acks: []ackRec{{ns(1), 700}, {ns(2), 1000}, {ns(3), 2000}, {ns(4), 500}}, ackHead: 1}
 	tests := []struct {
 		need int
 		want time.Time

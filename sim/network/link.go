@@ -201,6 +201,14 @@ func (l *Link) untrack(c closer) {
 	l.mu.Unlock()
 }
 
+// ns is t as link nanoseconds: the time since the link was made (on the
+// monotonic clock when both carry it). Connections keep their queues in
+// them.
+func (l *Link) ns(t time.Time) int64 { return int64(t.Sub(l.start)) }
+
+// at is the time of link nanoseconds ns.
+func (l *Link) at(ns int64) time.Time { return l.start.Add(time.Duration(ns)) }
+
 // flushAt rounds a due time up to the link's quantum.
 func (l *Link) flushAt(due time.Time) time.Time {
 	if l.quantum <= 0 {

@@ -90,6 +90,8 @@ type flow struct {
 	gen  uint64       // profile generation cap was made for
 	n    uint64       // segments scheduled so far
 	pend []pendLoss
+	// fixed: follow's result (reused)
+	fixed []repaired
 }
 
 // pendLoss is a lost segment waiting for duplicate acknowledgements.
@@ -101,31 +103,44 @@ type pendLoss struct {
 	own       time.Time // its arrival if repaired by timeout
 }
 
+// repaired is a loss brought forward by fast retransmit: segment n of the
+// flow now arrives at own.
+type repaired struct {
+	n   uint64
+	own time.Time
+}
+
 // follow accounts segment f, just scheduled, as the flow's next segment: it
 // is a follower of every pending loss whose timeout has not fired when f
 // leaves. When a loss gets its third follower, the duplicate
 // acknowledgements reach the sender one RTT after that follower left, the
-// segment is resent then (RFC 5681 fast retransmit) and repair is called
-// with the loss's number and its new arrival. f itself becomes pending if
-// its first transmission was lost.
-func (fl *flow) follow(f segFate, rtt time.Duration, repair func(n uint64, own time.Time)) {
+// segment is resent then (RFC 5681 fast retransmit) and it is returned
+// with its new arrival, for the caller to repair before it schedules the
+// next segment. f itself becomes pending if its first transmission was
+// lost. The returned slice is reused by the next call.
+func (fl *flow) follow(f segFate, rtt time.Duration) []repaired {
 	n := fl.n
 	fl.n++
-	keep := fl.pend[:0]
-	for _, p := range fl.pend {
-		if !f.depart.Before(p.deadline) {
-			continue // the timeout fired first
+	fixed := fl.fixed[:0]
+	if len(fl.pend) > 0 {
+		keep := fl.pend[:0]
+		for _, p := range fl.pend {
+			if !f.depart.Before(p.deadline) {
+				continue // the timeout fired first
+			}
+			if p.followers++; p.followers < dupThresh {
+				keep = append(keep, p)
+				continue
+			}
+			if own := f.depart.Add(max(rtt, time.Millisecond)).Add(p.rest); own.Before(p.own) {
+				fixed = append(fixed, repaired{n: p.n, own: own})
+			}
 		}
-		if p.followers++; p.followers < dupThresh {
-			keep = append(keep, p)
-			continue
-		}
-		if own := f.depart.Add(max(rtt, time.Millisecond)).Add(p.rest); own.Before(p.own) {
-			repair(p.n, own)
-		}
+		fl.pend = keep
 	}
-	fl.pend = keep
 	if f.lost {
 		fl.pend = append(fl.pend, pendLoss{n: n, deadline: f.depart.Add(f.rto), rest: f.rest, own: f.own})
 	}
+	fl.fixed = fixed
+	return fixed
 }
