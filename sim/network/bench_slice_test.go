@@ -23,15 +23,17 @@ const sliceBytes = 680 * 1000
 const sliceChunk = 32 * 1024
 
 // uploadSlice writes one slice through nc in sliceChunk writes on the Fake
-// clock, advancing it after each write by long enough for the chunk to
-// cross the link and be acknowledged (no Write ever blocks), then lets
+// clock, advancing it in 5 ms steps before each write until the chunk
+// fits the send buffer (no Write ever blocks: one goroutine), then lets
 // the link drain.
-func uploadSlice(fk *clock.Fake, nc interface{ Write([]byte) (int, error) }, body []byte) {
+func uploadSlice(fk *clock.Fake, nc *Conn, body []byte) {
 	for off := 0; off < len(body); off += sliceChunk {
+		for nc.Buffered() > DefaultSendBuffer-sliceChunk {
+			fk.Advance(5 * time.Millisecond)
+		}
 		nc.Write(body[off:min(off+sliceChunk, len(body))])
-		fk.Advance(120 * time.Millisecond)
 	}
-	fk.Advance(time.Second)
+	fk.Advance(2 * time.Second)
 }
 
 // BenchmarkSliceUpload is the CPU and allocation a link adds to the upload
@@ -50,7 +52,8 @@ func BenchmarkSliceUpload(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer l.Close()
-			nc, _ := l.wrapConn(discardConn{})
+			c, _ := l.wrapConn(discardConn{})
+			nc := c.(*Conn)
 			body := make([]byte, sliceBytes)
 			uploadSlice(fk, nc, body) // warm the pools and arrays
 			b.SetBytes(sliceBytes)
@@ -98,11 +101,13 @@ func BenchmarkConnMemory(b *testing.B) {
 		// Upload a slice and go idle.
 		for off := 0; off < sliceBytes; off += sliceChunk {
 			for _, nc := range ncs {
+				for nc.Buffered() > DefaultSendBuffer-sliceChunk {
+					fk.Advance(5 * time.Millisecond)
+				}
 				nc.Write(body[off:min(off+sliceChunk, sliceBytes)])
 			}
-			fk.Advance(120 * time.Millisecond)
 		}
-		fk.Advance(time.Second)
+		fk.Advance(2 * time.Second)
 		h2 := heap()
 		// Fill every send buffer and stop half-way through its delivery.
 		for _, nc := range ncs {

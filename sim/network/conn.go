@@ -232,6 +232,7 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 		mss := l.tp.mss
 		c.sndbuf = l.tp.sndbuf
 		c.ackDelay = l.tp.ackDelay
+		c.reserveLocked((len(data) + mss - 1) / mss)
 		for off := 0; off < len(data); off += mss {
 			n := min(mss, len(data)-off)
 			f := l.up.segment(now, n, &c.up, &l.tp)
@@ -255,6 +256,23 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 	if c.head < len(c.segs) && (wasEmpty || rearm) && !c.flushing {
 		c.armLocked()
 	}
+}
+
+// reserveLocked makes room for n more segments: one allocation for a
+// whole send buffer's worth rather than append's doublings, and the
+// inline array let go of (its stale entries would pin pooled buffers).
+// c.mu held.
+func (c *Conn) reserveLocked(n int) {
+	if cap(c.segs)-len(c.segs) >= n {
+		return
+	}
+	want := max(2*cap(c.segs), len(c.segs)+n, c.sndbuf/c.l.tp.mss+8)
+	segs := make([]seg, len(c.segs), want)
+	copy(segs, c.segs)
+	if cap(c.segs) == inlineSegs {
+		clear(c.inlSegs[:])
+	}
+	c.segs = segs
 }
 
 // repairLocked brings segment n's arrival forward to own (a fast
@@ -362,6 +380,9 @@ func (c *Conn) flush() {
 		c.rel = c.rel[:0]
 		c.bufs = bufs[:0]
 		if bytes > 0 {
+			if len(c.acks) == cap(c.acks) && cap(c.acks) == inlineAcks {
+				c.acks = append(make([]ackRec, 0, 32), c.acks...)
+			}
 			c.acks = append(c.acks, ackRec{at: lastDue + int64(c.ackDelay), n: bytes})
 			c.reapLocked(c.l.ns(c.l.clk.Now()))
 		}
