@@ -57,12 +57,18 @@ type Conn struct {
 	// (a request head) needs none.
 	inlSegs [inlineSegs]seg
 	inlAcks [inlineAcks]ackRec
+	drained int64 // when the queue last drained (link ns)
 }
 
 // Inline capacities of the queues of a connection.
 const (
 	inlineSegs = 2
-	inlineAcks = 2
+	inlineAcks = 4
+	// keepBusy: a queue that drains again within this of its last drain
+	// (a writer paced by frames) keeps its arrays; one that was idle
+	// longer (a slice upload every few seconds) lets them go when it
+	// drains, so that idle connections hold none.
+	keepBusy = time.Second
 )
 
 // maxChunk bounds one pooled buffer so that segment offsets fit an int32
@@ -352,7 +358,7 @@ func (c *Conn) flush() {
 			*s = seg{}
 			c.head++
 		}
-		c.compactLocked()
+		c.compactLocked(now)
 		if bytes == 0 && !fatal {
 			c.flushing = false
 			switch {
@@ -381,7 +387,7 @@ func (c *Conn) flush() {
 		c.bufs = bufs[:0]
 		if bytes > 0 {
 			if len(c.acks) == cap(c.acks) && cap(c.acks) == inlineAcks {
-				c.acks = append(make([]ackRec, 0, 32), c.acks...)
+				c.acks = append(make([]ackRec, 0, 64), c.acks...)
 			}
 			c.acks = append(c.acks, ackRec{at: lastDue + int64(c.ackDelay), n: bytes})
 			c.reapLocked(c.l.ns(c.l.clk.Now()))
@@ -414,19 +420,31 @@ func (c *Conn) reapLocked(now int64) {
 	}
 	switch {
 	case c.ackHead == len(c.acks):
-		c.acks, c.ackHead = c.inlAcks[:0], 0
+		c.acks, c.ackHead = c.acks[:0], 0
+		if cap(c.segs) == inlineSegs { // the queue let go of its arrays
+			c.acks = c.inlAcks[:0]
+		}
 	case c.ackHead >= 32 && 2*c.ackHead >= len(c.acks):
 		k := copy(c.acks, c.acks[c.ackHead:])
 		c.acks, c.ackHead = c.acks[:k], 0
 	}
 }
 
-func (c *Conn) compactLocked() {
+func (c *Conn) compactLocked(now int64) {
 	switch {
 	case c.head == len(c.segs):
-		// drained: back to the inline array (the segments are cleared)
+		// drained (the segments are cleared): a queue idle before this
+		// burst goes back to the inline arrays
 		c.base += uint64(c.head)
-		c.segs, c.head = c.inlSegs[:0], 0
+		c.segs, c.head = c.segs[:0], 0
+		if now-c.drained >= int64(keepBusy) {
+			c.segs = c.inlSegs[:0]
+			if n := len(c.acks) - c.ackHead; cap(c.acks) > inlineAcks && n <= inlineAcks {
+				k := copy(c.inlAcks[:], c.acks[c.ackHead:])
+				c.acks, c.ackHead = c.inlAcks[:k], 0
+			}
+		}
+		c.drained = now
 	case c.head >= 32 && 2*c.head >= len(c.segs):
 		k := copy(c.segs, c.segs[c.head:])
 		clear(c.segs[k:])
