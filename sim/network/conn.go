@@ -361,11 +361,16 @@ func (c *Conn) flush() {
 		c.compactLocked(now)
 		if bytes == 0 && !fatal {
 			c.flushing = false
+			c.reapLocked(now)
 			switch {
 			case c.head < len(c.segs):
 				c.armLocked()
 			case c.closed:
 				c.finishLocked(nil)
+			case cap(c.segs) == inlineSegs && cap(c.acks) > inlineAcks:
+				// the queue let go of its array: wake once more when the
+				// last acknowledgement is in, to let go of theirs
+				c.timer.Reset(c.l.flushAt(c.l.at(c.acks[len(c.acks)-1].at)).Sub(c.l.clk.Now()))
 			}
 			c.mu.Unlock()
 			return
