@@ -63,7 +63,7 @@ type Conn struct {
 // Inline capacities of the queues of a connection.
 const (
 	inlineSegs = 2
-	inlineAcks = 4
+	inlineAcks = 8 // the acknowledgements of one RTT at the runner's 5 ms quantum
 	// keepBusy: a queue that drains again within this of its last drain
 	// (a writer paced by frames) keeps its arrays; one that was idle
 	// longer (a slice upload every few seconds) lets them go when it
@@ -361,16 +361,11 @@ func (c *Conn) flush() {
 		c.compactLocked(now)
 		if bytes == 0 && !fatal {
 			c.flushing = false
-			c.reapLocked(now)
 			switch {
 			case c.head < len(c.segs):
 				c.armLocked()
 			case c.closed:
 				c.finishLocked(nil)
-			case cap(c.segs) == inlineSegs && cap(c.acks) > inlineAcks:
-				// the queue let go of its array: wake once more when the
-				// last acknowledgement is in, to let go of theirs
-				c.timer.Reset(c.l.flushAt(c.l.at(c.acks[len(c.acks)-1].at)).Sub(c.l.clk.Now()))
 			}
 			c.mu.Unlock()
 			return
