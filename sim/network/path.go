@@ -239,6 +239,13 @@ func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 	// a lost retransmission times out from the base RTO again.
 	var afterFirst time.Duration
 	fastRTO := tp.rto
+	// Without a loss process only an outage holds the segment back: when
+	// the link is up, skip the retransmission loop (the same decision).
+	if p.loss == nil && p.corrupt == nil {
+		if down, _ := p.outage.s.downUntil(at); !down {
+			return p.arrive(f, at, size, 0, fl)
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		x := &p.cp
 		*x = Packet{Size: size + tcpHeader, At: at}
@@ -269,16 +276,32 @@ func (p *path) segment(t time.Time, size int, fl *flow, tp *tcpParams) segFate {
 			return f
 		}
 	}
-	lat := &p.lat
-	*lat = Packet{Size: size, At: at}
-	if p.delay != nil {
-		p.delay.Apply(lat)
-	}
-	if p.jitter != nil {
+	return p.arrive(f, at, size, afterFirst, fl)
+}
+
+// arrive completes f for a segment of size bytes whose transmission that
+// gets through leaves at at: the one-way latency, then in-order delivery
+// on fl.
+func (p *path) arrive(f segFate, at time.Time, size int, afterFirst time.Duration, fl *flow) segFate {
+	if p.jitter == nil {
+		// a fixed delay (or none): no Packet to fill
+		f.own = at
+		if p.delay != nil {
+			f.own = at.Add(p.delay.D)
+			f.rest = afterFirst + p.delay.D
+		} else {
+			f.rest = afterFirst
+		}
+	} else {
+		lat := &p.lat
+		*lat = Packet{Size: size, At: at}
+		if p.delay != nil {
+			p.delay.Apply(lat)
+		}
 		p.jitter.Apply(lat)
+		f.own = lat.At
+		f.rest = afterFirst + lat.At.Sub(at)
 	}
-	f.own = lat.At
-	f.rest = afterFirst + lat.At.Sub(at)
 	f.due = f.own
 	if f.due.Before(fl.last) {
 		f.due = fl.last
