@@ -310,8 +310,7 @@ func (c *Conn) repairLocked(n uint64, own time.Time) bool {
 
 // armLocked sets the timer for the head segment. c.mu held.
 func (c *Conn) armLocked() {
-	at := c.l.flushAt(c.l.at(c.segs[c.head].due))
-	d := at.Sub(c.l.clk.Now())
+	d := time.Duration(c.l.flushNs(c.segs[c.head].due) - c.l.ns(c.l.clk.Now()))
 	if c.timer == nil {
 		c.timer = c.l.clk.AfterFunc(d, c.flush)
 	} else {

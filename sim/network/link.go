@@ -50,6 +50,7 @@ type Link struct {
 	traces  TraceLoader
 	quantum time.Duration
 	start   time.Time
+	phase   int64 // start's offset into the quantum grid, in ns
 
 	mu       sync.Mutex
 	profile  Profile
@@ -96,6 +97,9 @@ func New(o Options) (*Link, error) {
 		l.quantum = DefaultQuantum
 	}
 	l.start = l.clk.Now()
+	if l.quantum > 0 {
+		l.phase = int64(l.start.Sub(l.start.Truncate(l.quantum)))
+	}
 	l.sched = newOutageSchedule(l.start, Outages{}, rng.New(o.Seed, o.Device, "flaps"))
 	if err := l.SetProfile(o.Profile); err != nil {
 		return nil, err
@@ -208,6 +212,22 @@ func (l *Link) ns(t time.Time) int64 { return int64(t.Sub(l.start)) }
 
 // at is the time of link nanoseconds ns.
 func (l *Link) at(ns int64) time.Time { return l.start.Add(time.Duration(ns)) }
+
+// flushNs is flushAt in link nanoseconds.
+func (l *Link) flushNs(due int64) int64 {
+	if l.quantum <= 0 {
+		return due
+	}
+	q := int64(l.quantum)
+	r := (l.phase + due) % q
+	if r < 0 {
+		r += q
+	}
+	if r == 0 {
+		return due
+	}
+	return due + q - r
+}
 
 // flushAt rounds a due time up to the link's quantum.
 func (l *Link) flushAt(due time.Time) time.Time {
