@@ -51,6 +51,11 @@ type Link struct {
 	quantum time.Duration
 	start   time.Time
 	phase   int64 // start's offset into the quantum grid, in ns
+	// wall: start has no monotonic reading (a Fake clock), so neither do
+	// the link's times: ns subtracts Unix nanoseconds (time.Time.Sub's
+	// wall path checks for overflow at twice the cost).
+	wall    bool
+	startNs int64
 
 	mu       sync.Mutex
 	profile  Profile
@@ -97,6 +102,7 @@ func New(o Options) (*Link, error) {
 		l.quantum = DefaultQuantum
 	}
 	l.start = l.clk.Now()
+	l.wall, l.startNs = l.start == l.start.Round(0), l.start.UnixNano()
 	if l.quantum > 0 {
 		l.phase = int64(l.start.Sub(l.start.Truncate(l.quantum)))
 	}
@@ -208,7 +214,12 @@ func (l *Link) untrack(c closer) {
 // ns is t as link nanoseconds: the time since the link was made (on the
 // monotonic clock when both carry it). Connections keep their queues in
 // them.
-func (l *Link) ns(t time.Time) int64 { return int64(t.Sub(l.start)) }
+func (l *Link) ns(t time.Time) int64 {
+	if l.wall {
+		return t.UnixNano() - l.startNs
+	}
+	return int64(t.Sub(l.start))
+}
 
 // at is the time of link nanoseconds ns.
 func (l *Link) at(ns int64) time.Time { return l.start.Add(time.Duration(ns)) }
