@@ -1,6 +1,7 @@
 package cstorage
 
 import (
+	"math"
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
@@ -22,13 +23,13 @@ const (
 type channel struct {
 	idx int
 
-	planValid    bool // planOK, cached when the plan changes
-	pushing      bool // push-start delivered: recording
-	needIDR      bool // the recorded stream must (re)start with an IDR (CS10)
-	startUntold  bool // push-start queued, its callback not yet returned
-	dropUntilIDR bool // the send buffer was full (CS13)
-	idle         bool // paused for lack of data (CS15)
-	connDown     bool // a connect failure was notified, not yet recovered
+	planValid    bool  // planOK, cached when the plan changes
+	pushing      bool  // push-start delivered: recording
+	needIDR      bool  // the recorded stream must (re)start with an IDR (CS10)
+	startTold    int64 // UnixNano when the push-start callback returned (MaxInt64 while queued)
+	dropUntilIDR bool  // the send buffer was full (CS13)
+	idle         bool  // paused for lack of data (CS15)
+	connDown     bool  // a connect failure was notified, not yet recovered
 	polling      bool
 	planKnown    bool
 	wm           int // last watermark level notified (0: none yet)
@@ -161,13 +162,13 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 	}
 	if c.needIDR {
 		if !startsStream(f) {
-			// Before the push-start callback has reached the firmware it
-			// cannot have asked for the IDR (its frames race the callback,
-			// on a real camera too): such a frame is dropped by design
-			// (awaiting_idr). After it, a stream that does not open with an
-			// IDR is the firmware's error (first_not_idr).
+			// A frame captured before the push-start callback had returned
+			// was made before the firmware could ask for the IDR (its
+			// encoder races the callback, on a real camera too): dropped by
+			// design (awaiting_idr). A stream captured after it that does
+			// not open with an IDR is the firmware's error (first_not_idr).
 			reason := observe.ReasonNotIDR
-			if c.startUntold {
+			if !f.Capture.IsZero() && f.Capture.UnixNano() < c.startTold {
 				reason = observe.ReasonAwaitIDR
 			}
 			s.dropAt(now, ch, f, reason)
@@ -275,11 +276,11 @@ func (s *SDK) updateRecording(c *channel) {
 		s.armIdle(c, c.cfg.IdleTimeout)
 		if cb := s.cb.PushStart; cb != nil {
 			ch := c.idx
-			c.startUntold = true
+			c.startTold = math.MaxInt64
 			s.enqueue(func() {
 				cb(ch)
 				s.mu.Lock()
-				c.startUntold = false
+				c.startTold = s.clk.Now().UnixNano()
 				s.mu.Unlock()
 			})
 		}

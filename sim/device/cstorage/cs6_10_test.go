@@ -347,21 +347,23 @@ func TestCS10FirstFrameIDR(t *testing.T) {
 	}
 }
 
-// TestCS10FramesRacingPushStart: a frame the firmware pushes before the
-// push-start callback has returned (it cannot have asked for the IDR yet:
-// on a camera its encoder thread races the SDK's callback) is refused as any
+// TestCS10FramesRacingPushStart: a frame captured before the push-start
+// callback has returned (the firmware cannot have asked for the IDR yet: on
+// a camera its encoder thread races the SDK's callback) is refused as any
 // stream start without an IDR, but dropped by design (awaiting_idr, not
-// loss); once the callback has returned, a stream that does not open with
-// an IDR is the firmware's error (first_not_idr).
+// loss) — also when it reaches the SDK after the callback; a frame captured
+// after it that does not open the stream with an IDR is the firmware's
+// error (first_not_idr).
 func TestCS10FramesRacingPushStart(t *testing.T) {
 	r := newRig(t, cloudapi.PlanNone, nil)
 	seq := uint64(0)
-	push := func(f av.Frame) error {
+	pushCaptured := func(f av.Frame, at time.Time) error {
 		f.Seq = seq
 		seq++
-		f.Capture = r.clk.Now()
+		f.Capture = at
 		return r.sdk.PushStream(0, &f)
 	}
+	push := func(f av.Frame) error { return pushCaptured(f, r.clk.Now()) }
 	p := av.Frame{Codec: av.H264, NALUs: [][]byte{nalP}}
 	aac := av.Frame{Codec: av.AAC, Payload: aacFrame}
 	idr := av.Frame{Codec: av.H264, Key: true, NALUs: [][]byte{nalSPS, nalPPS, nalIDR}}
@@ -369,6 +371,7 @@ func TestCS10FramesRacingPushStart(t *testing.T) {
 	var inside []error
 	r.rec.onPushStart = func(int) { inside = append(inside, push(p), push(aac)) }
 	r.cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
+	before := r.clk.Now()
 	r.clk.Advance(r.cfg.PlanPoll + time.Second) // the poll brings the plan: push start
 	if len(inside) != 2 {
 		t.Fatalf("%d frames pushed inside the PushStart callback, want 2", len(inside))
@@ -376,12 +379,13 @@ func TestCS10FramesRacingPushStart(t *testing.T) {
 	for _, err := range inside {
 		wantCode(t, "frame racing push start", err, CodeFirstNotIDR)
 	}
+	wantCode(t, "P frame captured before push start, pushed after", pushCaptured(p, before), CodeFirstNotIDR)
 	wantCode(t, "P frame after push start", push(p), CodeFirstNotIDR)
 	wantCode(t, "IDR", push(idr), CodeNone)
 	wantCode(t, "P frame", push(p), CodeNone)
 	reasons := r.rec.reasons(observe.FrameDropped)
-	if reasons[observe.ReasonAwaitIDR] != 2 || reasons[observe.ReasonNotIDR] != 1 || reasons[observe.ReasonNoService] != 1 {
-		t.Fatalf("drops by reason %v; want 2 awaiting_idr (racing the callback), 1 first_not_idr, 1 no_service", reasons)
+	if reasons[observe.ReasonAwaitIDR] != 3 || reasons[observe.ReasonNotIDR] != 1 || reasons[observe.ReasonNoService] != 1 {
+		t.Fatalf("drops by reason %v; want 3 awaiting_idr (racing the callback), 1 first_not_idr, 1 no_service", reasons)
 	}
 	r.accounting()
 }
