@@ -173,6 +173,7 @@ const (
 	ReasonBufferFull    = "buffer_full"     // send buffer full, dropped until IDR (CS13)
 	ReasonPaused        = "push_paused"     // flow control dropped it (RP6)
 	ReasonNotConnected  = "not_connected"   // no connection to send on
+	ReasonConnecting    = "connecting"      // captured while the camera's first connection was still being set up (RP3)
 	ReasonIdle          = "recording_idle"  // recording paused (CS15)
 	ReasonConnReset     = "connection_lost" // the connection carrying it died
 	ReasonSliceExpired  = "slice_expired"   // backfill window passed (CS16)
@@ -186,12 +187,13 @@ const (
 
 // ByPolicy reports whether a FrameDropped reason is the device doing what its
 // plan says — not recording outside events, no plan at all, recording paused
-// for lack of data — rather than a failure. Such frames are still dropped
+// for lack of data, no stream before its first IDR or before its first
+// connection attempt has settled — rather than a failure. Such frames are still dropped
 // (the accounting stays exact) but they are not loss: the report keeps them
 // out of loss ratios.
 func ByPolicy(reason string) bool {
 	switch reason {
-	case ReasonNotRecording, ReasonNoService, ReasonIdle, ReasonAwaitIDR:
+	case ReasonNotRecording, ReasonNoService, ReasonIdle, ReasonAwaitIDR, ReasonConnecting:
 		return true
 	}
 	return false

@@ -186,6 +186,7 @@ func (c *conn) run() {
 	}
 	c.rc = rc
 	c.state = stateUp
+	s.settled = true
 	c.lastWrite = s.deps.Clock.Now()
 	s.observe(observe.Observation{Kind: observe.ConnUp, Code: int(EventConnectSuccess), Reason: "success"})
 	s.n.add(c.cb, c.id, EventConnectSuccess, 0, 0)
@@ -278,6 +279,7 @@ func (c *conn) connectFailed(code Event, err error) {
 	s := c.s
 	s.mu.Lock()
 	c.state, c.ended = stateEnded, true
+	s.settled = true
 	if !s.detached {
 		s.observe(observe.Observation{Kind: observe.ConnFailed, Code: int(code), Reason: code.String()})
 		s.n.add(c.cb, c.id, code, int64(code), 0)

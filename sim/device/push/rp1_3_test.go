@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -281,4 +282,59 @@ func TestRP3(t *testing.T) {
 		}
 	})
 	_ = rand.New
+}
+
+// TestRP3FramesBeforeFirstConnect: a frame with no connection to go on
+// while the camera's first connection attempt is still under way is
+// dropped by design (connecting, not loss); once an attempt has ended — here
+// by timing out — it is loss (not_connected), so that a camera that never
+// connects does not hide its frames as policy.
+func TestRP3FramesBeforeFirstConnect(t *testing.T) {
+	r := newRig(t, av.H264, Options{ConnectTimeout: 5 * time.Second})
+	r.sdk.deps.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		a, b := net.Pipe()
+		go func() { // answers nothing: the attempt times out
+			buf := make([]byte, 4096)
+			for {
+				if _, err := b.Read(buf); err != nil {
+					b.Close()
+					return
+				}
+			}
+		}()
+		return a, nil
+	}
+	fs := frames(t, r.sh, 1, 1, 2*time.Second)
+	if err := r.sdk.SendFrame(ConnID(999), fs[0]); err == nil {
+		t.Fatal("a frame on no connection was accepted")
+	}
+	id, err := r.sdk.Connect("rtmp://cloud.test:1935/live/cam-0001/1700000000", "", r.cbs.cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sdk.SendFrame(id, fs[1]); err == nil {
+		t.Fatal("a frame on a connection still connecting was accepted")
+	}
+	waitFor(t, "connect timer", func() bool { return r.clk.Pending() > 0 })
+	r.clk.Advance(5 * time.Second)
+	waitFor(t, "outcome", func() bool { return len(r.cbs.events()) > 0 })
+	if ev := r.cbs.events()[0]; ev != EventSetTimeout {
+		t.Fatalf("outcome %v, want the connect timeout", ev)
+	}
+	if err := r.sdk.SendFrame(id, fs[2]); err == nil {
+		t.Fatal("a frame on a failed connection was accepted")
+	}
+	var reasons []string
+	for _, o := range r.log.all() {
+		if o.Kind == observe.FrameDropped {
+			reasons = append(reasons, o.Reason)
+		}
+	}
+	want := []string{observe.ReasonConnecting, observe.ReasonConnecting, observe.ReasonNotConnected}
+	if strings.Join(reasons, ",") != strings.Join(want, ",") {
+		t.Fatalf("drop reasons %v, want %v", reasons, want)
+	}
+	if !observe.ByPolicy(observe.ReasonConnecting) || observe.ByPolicy(observe.ReasonNotConnected) {
+		t.Error("connecting must be by policy, not_connected loss")
+	}
 }

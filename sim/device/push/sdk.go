@@ -29,7 +29,12 @@ type SDK struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	inited   bool
-	detached bool  // Detach: nothing more is observed
+	detached bool // Detach: nothing more is observed
+	// settled: a connection attempt has ended (up or failed). Until then a
+	// frame with no connection to go on is dropped by design (connecting);
+	// after, it is loss (not_connected) — a camera that cannot connect at
+	// all does not hide its frames as policy.
+	settled  bool
 	pool     int64 // bytes
 	used     int64 // bytes held by queued messages of every connection
 	maxConns int
@@ -294,9 +299,13 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
 		}
 		return err
 	}
+	notConnected := observe.ReasonNotConnected
+	if !s.settled {
+		notConnected = observe.ReasonConnecting
+	}
 	c, err := s.connLocked(id)
 	if err != nil {
-		return drop(observe.ReasonNotConnected, err)
+		return drop(notConnected, err)
 	}
 	key := f.Key
 	if f.Codec.IsVideo() {
@@ -310,7 +319,7 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
 		return drop(observe.ReasonBadMedia, c.mediaErrorLocked(code, msg))
 	}
 	if c.state != stateUp || c.closing {
-		return drop(observe.ReasonNotConnected, ErrClosed)
+		return drop(notConnected, ErrClosed)
 	}
 	if f.Codec.IsVideo() {
 		if c.needIDR != "" && !key {
