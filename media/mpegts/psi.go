@@ -31,7 +31,14 @@ func section(payload []byte, tableID byte) ([]byte, error) {
 	return s[:len(s)-4], nil
 }
 
-func (v *Verifier) pat(payload []byte) error {
+// tables is what a reader of a TS has learnt from its PAT and PMT.
+type tables struct {
+	pmtPID             uint16
+	videoPID, audioPID uint16
+	haveTables         bool
+}
+
+func (v *tables) pat(payload []byte) error {
 	s, err := section(payload, 0x00)
 	if err != nil {
 		return err
@@ -47,7 +54,9 @@ func (v *Verifier) pat(payload []byte) error {
 	return fmt.Errorf("%w: PAT without a program", ErrMalformed)
 }
 
-func (v *Verifier) pmt(payload []byte) error {
+// pmt reads a PMT; the stream codecs go to info (a PMT that changes them
+// within a slice is an error).
+func (v *tables) pmt(payload []byte, info *Info) error {
 	s, err := section(payload, 0x02)
 	if err != nil {
 		return err
@@ -86,14 +95,14 @@ func (v *Verifier) pmt(payload []byte) error {
 			}
 		}
 	}
-	if v.haveTables && (video != v.videoPID || audio != v.audioPID || vc != v.info.VideoCodec) {
+	if v.haveTables && (video != v.videoPID || audio != v.audioPID || vc != info.VideoCodec) {
 		return fmt.Errorf("%w: PMT changed within the slice", ErrMalformed)
 	}
 	if video == 0 && audio == 0 {
 		return fmt.Errorf("%w: PMT has no H.264/H.265/AAC stream", ErrMalformed)
 	}
 	v.videoPID, v.audioPID = video, audio
-	v.info.VideoCodec, v.info.AudioCodec = vc, ac
+	info.VideoCodec, info.AudioCodec = vc, ac
 	v.haveTables = true
 	return nil
 }

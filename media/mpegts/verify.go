@@ -70,13 +70,12 @@ type Verifier struct {
 	info  Info
 	rbuf  []byte // VerifyReader's read buffer
 
-	pmtPID                uint16
-	videoPID, audioPID    uint16
-	lastDTS, prevDTS      int64 // unwrapped 90 kHz
-	firstPTS, maxPTS      int64
-	refPTS                uint64 // last raw PTS, for unwrapping
-	curPTS                int64  // its unwrapped value
-	haveVideo, haveTables bool
+	tables
+	lastDTS, prevDTS int64 // unwrapped 90 kHz
+	firstPTS, maxPTS int64
+	refPTS           uint64 // last raw PTS, for unwrapping
+	curPTS           int64  // its unwrapped value
+	haveVideo        bool
 }
 
 type pesBuf struct {
@@ -158,8 +157,8 @@ func (v *Verifier) reset() {
 	v.info = Info{Stamps: stamps}
 	v.video.active, v.video.started = false, false
 	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
-	v.pmtPID, v.videoPID, v.audioPID = 0, 0, 0
-	v.haveVideo, v.haveTables = false, false
+	v.tables = tables{}
+	v.haveVideo = false
 	v.curPTS, v.refPTS = 0, 0
 }
 
@@ -199,7 +198,7 @@ func (v *Verifier) packet(p []byte) error {
 		return nil
 	case v.pmtPID != 0 && pid == v.pmtPID:
 		if pusi {
-			return v.pmt(payload)
+			return v.pmt(payload, &v.info)
 		}
 		return nil
 	case pid == 0x1FFF: // null packets

@@ -25,13 +25,12 @@ type wholeVerifier struct {
 	info  Info
 	rbuf  []byte // VerifyReader's read buffer
 
-	pmtPID                uint16
-	videoPID, audioPID    uint16
-	lastDTS, prevDTS      int64 // unwrapped 90 kHz
-	firstPTS, maxPTS      int64
-	refPTS                uint64 // last raw PTS, for unwrapping
-	curPTS                int64  // its unwrapped value
-	haveVideo, haveTables bool
+	tables
+	lastDTS, prevDTS int64 // unwrapped 90 kHz
+	firstPTS, maxPTS int64
+	refPTS           uint64 // last raw PTS, for unwrapping
+	curPTS           int64  // its unwrapped value
+	haveVideo        bool
 }
 
 // newWholeVerifier returns a wholeVerifier with the given limits (zero fields take
@@ -102,8 +101,8 @@ func (v *wholeVerifier) reset() {
 	v.info = Info{Stamps: stamps}
 	v.video.b, v.video.active, v.video.started = v.video.b[:0], false, false
 	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
-	v.pmtPID, v.videoPID, v.audioPID = 0, 0, 0
-	v.haveVideo, v.haveTables = false, false
+	v.tables = tables{}
+	v.haveVideo = false
 	v.curPTS, v.refPTS = 0, 0
 }
 
@@ -143,7 +142,7 @@ func (v *wholeVerifier) packet(p []byte) error {
 		return nil
 	case v.pmtPID != 0 && pid == v.pmtPID:
 		if pusi {
-			return v.pmt(payload)
+			return v.pmt(payload, &v.info)
 		}
 		return nil
 	case pid == 0x1FFF: // null packets
@@ -258,73 +257,6 @@ func (v *wholeVerifier) audioPES(es []byte) error {
 		v.info.AudioFrames += h.RawDataBlocks
 		es = rest
 	}
-	return nil
-}
-
-func (v *wholeVerifier) pat(payload []byte) error {
-	s, err := section(payload, 0x00)
-	if err != nil {
-		return err
-	}
-	for e := s[8:]; len(e) >= 4; e = e[4:] {
-		prog := uint16(e[0])<<8 | uint16(e[1])
-		pid := uint16(e[2]&0x1F)<<8 | uint16(e[3])
-		if prog != 0 {
-			v.pmtPID = pid
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: PAT without a program", ErrMalformed)
-}
-
-func (v *wholeVerifier) pmt(payload []byte) error {
-	s, err := section(payload, 0x02)
-	if err != nil {
-		return err
-	}
-	if len(s) < 12 {
-		return fmt.Errorf("%w: PMT of %d bytes", ErrTruncated, len(s))
-	}
-	pil := int(s[10]&0x0F)<<8 | int(s[11])
-	if 12+pil > len(s) {
-		return fmt.Errorf("%w: program_info_length %d", ErrMalformed, pil)
-	}
-	var video, audio uint16
-	var vc, ac av.Codec
-	for e := s[12+pil:]; len(e) > 0; {
-		if len(e) < 5 {
-			return fmt.Errorf("%w: PMT stream entry", ErrTruncated)
-		}
-		st := e[0]
-		pid := uint16(e[1]&0x1F)<<8 | uint16(e[2])
-		il := int(e[3]&0x0F)<<8 | int(e[4])
-		if 5+il > len(e) {
-			return fmt.Errorf("%w: ES_info_length %d", ErrMalformed, il)
-		}
-		e = e[5+il:]
-		switch st {
-		case StreamTypeH264, StreamTypeH265:
-			if video == 0 {
-				video, vc = pid, av.H264
-				if st == StreamTypeH265 {
-					vc = av.H265
-				}
-			}
-		case StreamTypeAAC:
-			if audio == 0 {
-				audio, ac = pid, av.AAC
-			}
-		}
-	}
-	if v.haveTables && (video != v.videoPID || audio != v.audioPID || vc != v.info.VideoCodec) {
-		return fmt.Errorf("%w: PMT changed within the slice", ErrMalformed)
-	}
-	if video == 0 && audio == 0 {
-		return fmt.Errorf("%w: PMT has no H.264/H.265/AAC stream", ErrMalformed)
-	}
-	v.videoPID, v.audioPID = video, audio
-	v.info.VideoCodec, v.info.AudioCodec = vc, ac
-	v.haveTables = true
 	return nil
 }
 
