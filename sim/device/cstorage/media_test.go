@@ -87,16 +87,7 @@ func TestCS11MediaSlices(t *testing.T) {
 			}
 			defer sdk.Close()
 			clk.Advance(100 * time.Millisecond)
-			src := msource.New(sh, 7, clk, rng.New(1, "src"), msource.SinkFunc(func(f *av.Frame, _ time.Duration) {
-				if err := sdk.PushStream(0, f); err != nil {
-					t.Errorf("push %d: %v", f.Seq, err)
-				}
-			}))
-			ctx, cancel := context.WithCancel(context.Background())
-			src.Start(ctx)
-			clk.Advance(35 * time.Second)
-			src.Stop()
-			cancel()
+			pushQuickstart(t, sdk, sh, clk, 35*time.Second)
 			clk.Advance(10 * time.Second)
 
 			if n := rec.count(observe.SliceUploaded); n != 3 {
@@ -158,4 +149,20 @@ func ffprobeFrames(t *testing.T, file, streamType string) int {
 		t.Fatalf("ffprobe %s: %q: %v", file, out, err)
 	}
 	return n
+}
+
+// pushQuickstart pushes d of device 7's frames of sh into channel 0 of sdk,
+// advancing clk.
+func pushQuickstart(t testing.TB, sdk *SDK, sh *msource.Shared, clk *clock.Fake, d time.Duration) {
+	t.Helper()
+	src := msource.New(sh, 7, clk, rng.New(1, "src"), msource.SinkFunc(func(f *av.Frame, _ time.Duration) {
+		if err := sdk.PushStream(0, f); err != nil {
+			t.Errorf("push %d: %v", f.Seq, err)
+		}
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src.Start(ctx)
+	clk.Advance(d)
+	src.Stop()
 }

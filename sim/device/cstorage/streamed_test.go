@@ -16,9 +16,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/cloudapi/fakecloud"
-	msource "github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/observe"
-	"github.com/fleetsim/fleetsim/sim/rng"
 	"github.com/fleetsim/fleetsim/sim/units"
 )
 
@@ -128,16 +126,7 @@ func TestCS12StreamedSlices(t *testing.T) {
 			}
 			defer sdk.Close()
 			clk.Advance(100 * time.Millisecond)
-			src := msource.New(sh, 7, clk, rng.New(1, "src"), msource.SinkFunc(func(f *av.Frame, _ time.Duration) {
-				if err := sdk.PushStream(0, f); err != nil {
-					t.Errorf("push %d: %v", f.Seq, err)
-				}
-			}))
-			ctx, cancel := context.WithCancel(context.Background())
-			src.Start(ctx)
-			clk.Advance(35 * time.Second)
-			src.Stop()
-			cancel()
+			pushQuickstart(t, sdk, sh, clk, 35*time.Second)
 			clk.Advance(3 * time.Minute)
 
 			st.mu.Lock()
