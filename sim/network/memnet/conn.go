@@ -28,6 +28,8 @@ type Conn struct {
 
 	mu     sync.Mutex
 	linger int // -1: default (graceful); 0: reset on Close
+
+	lowat atomic.Int64 // SetReadLowWater: ≤ 1 is the default
 }
 
 // pair makes the two ends of a connection.
@@ -44,6 +46,10 @@ func (c *Conn) Read(b []byte) (int, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	q := c.rd
+	need := 1
+	if lw := c.lowat.Load(); lw > 1 {
+		need = int(min(int64(len(b)), lw, int64(q.limit)))
+	}
 	for {
 		if c.closed.Load() {
 			return 0, c.opErr("read", net.ErrClosed)
@@ -62,7 +68,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		case len(b) == 0:
 			q.mu.Unlock()
 			return 0, nil
-		case q.n > 0:
+		case q.n >= need || q.n > 0 && q.eof:
 			k := q.get(b)
 			q.wakeWriter()
 			q.mu.Unlock()
@@ -71,7 +77,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			q.mu.Unlock()
 			return 0, io.EOF
 		}
-		q.rwait = true
+		q.rwait, q.rneed = true, max(need, 1)
 		q.mu.Unlock()
 		// the deadline is read after rwait is set: a deadline set from now
 		// on finds rwait and wakes this call (SetReadDeadline)
@@ -115,7 +121,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		if k := q.put(b[done:]); k > 0 {
 			done += k
-			q.wakeReader()
+			q.wakeReaderData()
 		}
 		if done == len(b) {
 			q.mu.Unlock()
@@ -196,6 +202,17 @@ func (c *Conn) CloseRead() error {
 	q.wakeWriter()
 	q.mu.Unlock()
 	return nil
+}
+
+// SetReadLowWater is SO_RCVLOWAT: a blocking Read waits until at least
+// min(n, len(p), the buffer size) bytes are buffered — or EOF, an error,
+// the deadline or Close, which return what there is — instead of
+// returning as soon as any byte is. A reader that knows how many bytes
+// are coming (the rest of a request body) sets it to wake once per batch
+// rather than once per write; n ≤ 1 restores the default. It applies from
+// the next Read on.
+func (c *Conn) SetReadLowWater(n int) {
+	c.lowat.Store(int64(n))
 }
 
 // SetLinger sets the behaviour of Close as *net.TCPConn's does: 0 resets

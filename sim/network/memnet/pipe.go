@@ -27,6 +27,7 @@ type pipe struct {
 	reset   bool // the writing end closed with a reset: reads fail with ECONNRESET
 
 	rwait, wwait       bool          // a reader / writer is blocked
+	rneed              int           // bytes the blocked reader waits for (its low-water mark)
 	readable, writable chan struct{} // capacity 1: wake the blocked reader / writer
 }
 
@@ -105,6 +106,15 @@ func (q *pipe) release() {
 // q.mu held. A token left behind only causes one extra pass of its loop.
 func (q *pipe) wakeReader() {
 	if q.rwait {
+		q.rwait = false
+		signal(q.readable)
+	}
+}
+
+// wakeReaderData wakes the blocked reader once the data it waits for is
+// buffered (new data arrived); q.mu held.
+func (q *pipe) wakeReaderData() {
+	if q.rwait && q.n >= q.rneed {
 		q.rwait = false
 		signal(q.readable)
 	}
