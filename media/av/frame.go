@@ -49,16 +49,19 @@ func (c Codec) IsVideo() bool { return c == H264 || c == H265 }
 //
 // Audio frames carry one raw access unit in Payload (AAC without ADTS; G.711
 // samples).
+//
+// Codec and Key come first so that they share a word (a Frame is 104
+// bytes).
 type Frame struct {
 	Codec Codec
+	// Key marks an IDR access unit (for audio: every frame is a sync frame).
+	Key bool
 	// Seq numbers the frames of one stream of one device from 0, in
 	// generation order (video and audio count separately).
 	Seq uint64
 	// PTS and DTS are media timestamps from the stream's origin. Without B
 	// frames they are equal.
 	PTS, DTS time.Duration
-	// Key marks an IDR access unit (for audio: every frame is a sync frame).
-	Key bool
 	// NALUs are the video NAL units of the access unit.
 	NALUs [][]byte
 	// Payload is the audio access unit.

@@ -1,0 +1,37 @@
+package av
+
+// List is a read-only sequence of frames, however they are stored: a slice
+// of frame pointers (Ptrs) or a compact store (Packed). The containers mux
+// a List, so a slice held for upload need not keep a Frame per frame.
+type List interface {
+	// Len is the number of frames.
+	Len() int
+	// At returns frame i. A List that stores frames compactly fills
+	// scratch (reusing the backing array of scratch.NALUs) and returns it,
+	// so the frame is valid until the next At with the same scratch; a
+	// List of pointers returns its own frame. Callers must not modify it.
+	At(i int, scratch *Frame) *Frame
+}
+
+// Ptrs is a List of frames held by pointer.
+type Ptrs []*Frame
+
+// Len implements List.
+func (p Ptrs) Len() int { return len(p) }
+
+// At implements List: frame i itself, scratch unused.
+func (p Ptrs) At(i int, _ *Frame) *Frame { return p[i] }
+
+// Subset is the frames of L at the indices Index, in that order: one
+// stream of a List holding several, for a container that writes them
+// separately.
+type Subset struct {
+	L     List
+	Index []int32
+}
+
+// Len implements List.
+func (s Subset) Len() int { return len(s.Index) }
+
+// At implements List.
+func (s Subset) At(i int, scratch *Frame) *Frame { return s.L.At(int(s.Index[i]), scratch) }

@@ -1,0 +1,189 @@
+package av
+
+import (
+	"time"
+	"unsafe"
+)
+
+// Packed is an append-only List that stores frames compactly: what a
+// recorder keeps of the frames of a slice until the slice's fate.
+//
+// A frame is a 32-byte record (no pointers, so the garbage collector never
+// scans it) plus one 4-byte reference per NAL unit or payload. The byte
+// slices themselves are interned by identity (same backing array and
+// length): a unit shared by many frames, as the parameter sets, the
+// synthesised slices, the filler units and a constant audio payload are,
+// is held once per Packed; only a frame's own units (its timestamp SEI)
+// add a slice header each. The bytes are never copied: Packed keeps the
+// caller's slices, which must not change.
+//
+// At gives a frame back with every field equal to the appended one,
+// except that Capture is the same instant in UTC without a monotonic
+// reading, an empty NALUs comes back as an empty slice and units equal in
+// backing array and length share their capacity. A Packed is not safe for
+// concurrent Appends; once filled, At and the other readers may run
+// concurrently.
+type Packed struct {
+	recs  []packedFrame
+	refs  []uint32        // every frame's units, in order: indices into units
+	units [][]byte        // distinct units, by identity
+	index []uint32        // open-addressing table of units: index+1, 0 empty
+	dts   []time.Duration // every frame's DTS, once one differs from its PTS
+}
+
+type packedFrame struct {
+	seq     uint64
+	pts     time.Duration
+	capture int64  // unix ns, with flagCapture
+	ref     uint32 // the frame's first unit in refs
+	codec   Codec
+	flags   uint8
+}
+
+const (
+	packedKey     uint8 = 1 << iota
+	packedPayload       // the frame's last unit is its Payload
+	packedCapture       // capture holds the Capture time (else it is zero)
+)
+
+// Reserve makes room for frames more frames holding units more units in
+// all, so that appending them does not grow the store.
+func (p *Packed) Reserve(frames, units int) {
+	if n := len(p.recs) + frames; n > cap(p.recs) {
+		r := make([]packedFrame, len(p.recs), n)
+		copy(r, p.recs)
+		p.recs = r
+	}
+	if n := len(p.refs) + units; n > cap(p.refs) {
+		r := make([]uint32, len(p.refs), n)
+		copy(r, p.refs)
+		p.refs = r
+	}
+}
+
+// Append stores f (its fields; its byte slices by reference).
+func (p *Packed) Append(f *Frame) {
+	r := packedFrame{seq: f.Seq, pts: f.PTS, ref: uint32(len(p.refs)), codec: f.Codec}
+	if f.Key {
+		r.flags |= packedKey
+	}
+	if !f.Capture.IsZero() {
+		r.flags |= packedCapture
+		r.capture = f.Capture.UnixNano()
+	}
+	for _, u := range f.NALUs {
+		p.refs = append(p.refs, p.intern(u))
+	}
+	if f.Payload != nil {
+		r.flags |= packedPayload
+		p.refs = append(p.refs, p.intern(f.Payload))
+	}
+	if f.DTS != f.PTS && p.dts == nil {
+		p.dts = make([]time.Duration, len(p.recs), cap(p.recs))
+		for i := range p.recs {
+			p.dts[i] = p.recs[i].pts
+		}
+	}
+	if p.dts != nil {
+		p.dts = append(p.dts, f.DTS)
+	}
+	p.recs = append(p.recs, r)
+}
+
+// Len implements List.
+func (p *Packed) Len() int { return len(p.recs) }
+
+// Units is the number of units the frames reference (their NAL units and
+// payloads), and Distinct how many of them Packed holds.
+func (p *Packed) Units() (refs, distinct int) { return len(p.refs), len(p.units) }
+
+// At implements List: frame i in scratch, whose NALUs backing array it
+// reuses.
+func (p *Packed) At(i int, scratch *Frame) *Frame {
+	h := p.Head(i)
+	refs := p.unitRefs(i)
+	if p.recs[i].flags&packedPayload != 0 {
+		h.Payload = p.units[refs[len(refs)-1]]
+		refs = refs[:len(refs)-1]
+	}
+	h.NALUs = scratch.NALUs[:0]
+	for _, u := range refs {
+		h.NALUs = append(h.NALUs, p.units[u])
+	}
+	*scratch = h
+	return scratch
+}
+
+// Head is frame i without its bytes: every field but NALUs and Payload.
+func (p *Packed) Head(i int) Frame {
+	r := &p.recs[i]
+	f := Frame{Codec: r.codec, Key: r.flags&packedKey != 0, Seq: r.seq, PTS: r.pts, DTS: r.pts}
+	if p.dts != nil {
+		f.DTS = p.dts[i]
+	}
+	if r.flags&packedCapture != 0 {
+		f.Capture = time.Unix(0, r.capture).UTC()
+	}
+	return f
+}
+
+// Size is frame i's Frame.Size: its NAL unit or payload bytes.
+func (p *Packed) Size(i int) int {
+	n := 0
+	for _, u := range p.unitRefs(i) {
+		n += len(p.units[u])
+	}
+	return n
+}
+
+// unitRefs are frame i's references into units.
+func (p *Packed) unitRefs(i int) []uint32 {
+	end := len(p.refs)
+	if i+1 < len(p.recs) {
+		end = int(p.recs[i+1].ref)
+	}
+	return p.refs[p.recs[i].ref:end]
+}
+
+// intern returns the index of u in units, adding it when no unit has its
+// backing array and length.
+func (p *Packed) intern(u []byte) uint32 {
+	if 2*(len(p.units)+1) > len(p.index) {
+		p.rehash()
+	}
+	mask := uint32(len(p.index) - 1)
+	data := unsafe.SliceData(u)
+	for h := hashUnit(data, len(u)) & mask; ; h = (h + 1) & mask {
+		e := p.index[h]
+		if e == 0 {
+			p.units = append(p.units, u)
+			p.index[h] = uint32(len(p.units))
+			return uint32(len(p.units) - 1)
+		}
+		if v := p.units[e-1]; len(v) == len(u) && unsafe.SliceData(v) == data {
+			return e - 1
+		}
+	}
+}
+
+// rehash doubles the table (at least 64 slots) and re-enters the units.
+func (p *Packed) rehash() {
+	n := max(64, 2*len(p.index))
+	p.index = make([]uint32, n)
+	mask := uint32(n - 1)
+	for i, u := range p.units {
+		h := hashUnit(unsafe.SliceData(u), len(u)) & mask
+		for p.index[h] != 0 {
+			h = (h + 1) & mask
+		}
+		p.index[h] = uint32(i + 1)
+	}
+}
+
+// hashUnit mixes a unit's address and length (Fibonacci hashing). Heap
+// byte slices do not move, and Packed keeps every unit it has hashed.
+func hashUnit(data *byte, n int) uint32 {
+	x := uint64(uintptr(unsafe.Pointer(data))) ^ uint64(n)<<40
+	x *= 0x9E3779B97F4A7C15
+	return uint32(x >> 32)
+}

@@ -1,0 +1,224 @@
+package av
+
+import (
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+)
+
+// same reports whether a frame read back from a Packed equals the appended
+// one as Packed promises: every field, Capture as an instant, the byte
+// slices by identity.
+func same(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, i int, got, want *Frame) {
+	t.Helper()
+	if got.Codec != want.Codec || got.Key != want.Key || got.Seq != want.Seq || got.PTS != want.PTS || got.DTS != want.DTS {
+		t.Fatalf("frame %d: got %v/%v/%d/%v/%v, want %v/%v/%d/%v/%v", i,
+			got.Codec, got.Key, got.Seq, got.PTS, got.DTS, want.Codec, want.Key, want.Seq, want.PTS, want.DTS)
+	}
+	if !got.Capture.Equal(want.Capture) || got.Capture.IsZero() != want.Capture.IsZero() {
+		t.Fatalf("frame %d: capture %v, want %v", i, got.Capture, want.Capture)
+	}
+	if len(got.NALUs) != len(want.NALUs) {
+		t.Fatalf("frame %d: %d NAL units, want %d", i, len(got.NALUs), len(want.NALUs))
+	}
+	for k := range want.NALUs {
+		if !identical(got.NALUs[k], want.NALUs[k]) {
+			t.Fatalf("frame %d: NAL unit %d is not the appended one", i, k)
+		}
+	}
+	if (got.Payload == nil) != (want.Payload == nil) || !identical(got.Payload, want.Payload) {
+		t.Fatalf("frame %d: payload is not the appended one", i)
+	}
+	if got.Size() != want.Size() {
+		t.Fatalf("frame %d: size %d, want %d", i, got.Size(), want.Size())
+	}
+}
+
+func identical(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// packedVectors are frame lists with the shapes a recorder sees: a camera's
+// video and audio (shared units and one own unit per video frame), B frames
+// (DTS ≠ PTS from the middle on), a zero capture time, an empty payload,
+// frames with no units.
+func packedVectors() map[string][]*Frame {
+	sps, pps, idr, p := []byte{0x67, 1, 2}, []byte{0x68, 3}, make([]byte, 900), make([]byte, 300)
+	aac := []byte{0x21, 0x10, 0x05}
+	t0 := time.Date(2026, 11, 21, 10, 0, 0, 123, time.FixedZone("x", 3600))
+	var cam []*Frame
+	for i := range 40 {
+		pts := time.Duration(i) * time.Second / 15
+		sei := []byte{6, 5, byte(i)}
+		v := &Frame{Codec: H264, Seq: uint64(i), PTS: pts, DTS: pts, Key: i%15 == 0, Capture: t0.Add(pts)}
+		if v.Key {
+			v.NALUs = [][]byte{sps, pps, sei, idr}
+		} else {
+			v.NALUs = [][]byte{sei, p, p[:100]}
+		}
+		a := &Frame{Codec: AAC, Seq: uint64(i), PTS: pts, DTS: pts, Key: true, Payload: aac, Capture: t0.Add(pts)}
+		cam = append(cam, v, a)
+	}
+	var bframes []*Frame
+	for i := range 10 {
+		pts := time.Duration(i) * 40 * time.Millisecond
+		dts := pts
+		if i >= 4 {
+			dts = pts - 80*time.Millisecond
+		}
+		bframes = append(bframes, &Frame{Codec: H265, Seq: uint64(i), PTS: pts, DTS: dts, NALUs: [][]byte{p}})
+	}
+	return map[string][]*Frame{
+		"camera":  cam,
+		"bframes": bframes,
+		"odd": {
+			{Codec: PCMA, Seq: 1 << 40, Payload: []byte{}},
+			{Codec: CodecUnknown},
+			{Codec: H264, NALUs: [][]byte{}, Payload: aac, Capture: time.Unix(0, 0)},
+		},
+		"empty": nil,
+	}
+}
+
+func TestPackedRoundTrip(t *testing.T) {
+	for name, frames := range packedVectors() {
+		t.Run(name, func(t *testing.T) {
+			var p Packed
+			for _, f := range frames {
+				p.Append(f)
+			}
+			if p.Len() != len(frames) {
+				t.Fatalf("Len %d, want %d", p.Len(), len(frames))
+			}
+			var scratch Frame
+			for i, want := range frames {
+				same(t, i, p.At(i, &scratch), want)
+				if p.Size(i) != want.Size() {
+					t.Fatalf("Size(%d) = %d, want %d", i, p.Size(i), want.Size())
+				}
+				h := p.Head(i)
+				if h.NALUs != nil || h.Payload != nil || h.Seq != want.Seq || h.Key != want.Key {
+					t.Fatalf("Head(%d) = %+v", i, h)
+				}
+			}
+		})
+	}
+}
+
+// TestPackedInterns checks that a unit shared by many frames is held once
+// and a frame's own units each once.
+func TestPackedInterns(t *testing.T) {
+	var p Packed
+	for _, f := range packedVectors()["camera"] {
+		p.Append(f)
+	}
+	refs, distinct := p.Units()
+	// sps, pps, idr, p, p[:100], aac, and 40 SEIs
+	if refs != 3*4+37*3+40 || distinct != 6+40 {
+		t.Fatalf("units: %d refs, %d distinct; want %d, %d", refs, distinct, 3*4+37*3+40, 46)
+	}
+}
+
+// TestPackedRapid appends random frames drawn from a small pool of units
+// (so that interning meets repeats, equal lengths with different arrays and
+// sub-slices of one array) and reads every one back.
+func TestPackedRapid(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		backing := make([]byte, 64)
+		pool := [][]byte{backing[:8], backing[:9], backing[8:16], make([]byte, 8), {}, nil}
+		pick := rapid.IntRange(0, len(pool)-1)
+		var p Packed
+		var frames []*Frame
+		n := rapid.IntRange(0, 300).Draw(t, "frames")
+		if rapid.Bool().Draw(t, "reserve") {
+			p.Reserve(n, 2*n)
+		}
+		for i := range n {
+			f := &Frame{Codec: Codec(rapid.IntRange(0, 5).Draw(t, "codec")), Key: rapid.Bool().Draw(t, "key"),
+				Seq: rapid.Uint64().Draw(t, "seq"), PTS: time.Duration(rapid.Int64().Draw(t, "pts"))}
+			f.DTS = f.PTS
+			if rapid.IntRange(0, 9).Draw(t, "b") == 0 {
+				f.DTS -= time.Duration(rapid.Int64Range(0, int64(time.Hour)).Draw(t, "dts"))
+			}
+			if rapid.Bool().Draw(t, "captured") {
+				f.Capture = time.Unix(0, rapid.Int64().Draw(t, "capture"))
+			}
+			for range rapid.IntRange(0, 40).Draw(t, "nalus") {
+				f.NALUs = append(f.NALUs, pool[pick.Draw(t, "unit")])
+			}
+			if rapid.Bool().Draw(t, "audio") {
+				f.Payload = pool[pick.Draw(t, "payload")]
+			}
+			p.Append(f)
+			frames = append(frames, f)
+			if i%7 == 0 { // reading between appends
+				var s Frame
+				same(t, i, p.At(i, &s), f)
+			}
+		}
+		scratch := Frame{NALUs: make([][]byte, 0, 4)}
+		for i, want := range frames {
+			same(t, i, p.At(i, &scratch), want)
+		}
+		if _, distinct := p.Units(); distinct > len(pool)+1 {
+			t.Fatalf("%d distinct units from a pool of %d", distinct, len(pool))
+		}
+	})
+}
+
+func TestPackedNoAllocs(t *testing.T) {
+	frames := packedVectors()["camera"]
+	var p Packed
+	p.Reserve(len(frames), 200)
+	for _, f := range frames { // the units table grows once
+		p.Append(f)
+	}
+	scratch := Frame{NALUs: make([][]byte, 0, 8)}
+	if n := testing.AllocsPerRun(100, func() {
+		for i := range p.Len() {
+			p.At(i, &scratch)
+		}
+	}); n != 0 {
+		t.Fatalf("At: %v allocs", n)
+	}
+	q := Packed{}
+	q.Reserve(len(frames), 200)
+	q.Append(frames[0])
+	i := 1
+	if n := testing.AllocsPerRun(len(frames)-2, func() { q.Append(frames[i]); i++ }); n > 0.1 {
+		t.Fatalf("Append: %v allocs per frame", n)
+	}
+}
+
+func BenchmarkPacked(b *testing.B) {
+	frames := packedVectors()["camera"]
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		var p Packed
+		for range b.N {
+			p.recs, p.refs = p.recs[:0], p.refs[:0]
+			for _, f := range frames {
+				p.Append(f)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/frame")
+	})
+	b.Run("at", func(b *testing.B) {
+		b.ReportAllocs()
+		var p Packed
+		for _, f := range frames {
+			p.Append(f)
+		}
+		scratch := Frame{NALUs: make([][]byte, 0, 8)}
+		for range b.N {
+			for i := range p.Len() {
+				p.At(i, &scratch)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/frame")
+	})
+}
