@@ -31,6 +31,7 @@ type Muxer struct {
 	rateIndex int
 	cc        counters
 	pes       pesWriter // the PES being written, reused
+	scratch   av.Frame  // a compact List's frame being cut
 }
 
 // counters are the continuity counters of the four PIDs.

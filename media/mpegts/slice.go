@@ -11,11 +11,12 @@ import (
 // reader of exactly the bytes AppendFrame would have appended for the
 // frames (continuity counters included) at the time of the Cut, as often as
 // needed (an upload, its retries, a dump). It holds the frame list (shared,
-// immutable frames) and never the muxed bytes. Safe for concurrent use.
+// immutable frames, or a compact av.Packed) and never the muxed bytes. Safe
+// for concurrent use.
 type Slice struct {
 	m      *Muxer // configuration and tables only, never its counters
 	cc     counters
-	frames []*av.Frame
+	frames av.List
 	size   int
 }
 
@@ -24,9 +25,14 @@ type Slice struct {
 // AppendFrame refuses) it returns no Slice and m's counters have advanced
 // past the frames before that one, as with AppendFrame. The Slice keeps
 // frames (the slice header, not a copy): the caller must not change it.
-func (m *Muxer) Cut(frames []*av.Frame) (*Slice, error) {
+func (m *Muxer) Cut(frames []*av.Frame) (*Slice, error) { return m.CutList(av.Ptrs(frames)) }
+
+// CutList is Cut of any frame List; the Slice keeps frames, which must not
+// change (an av.Packed may not be appended to after the cut).
+func (m *Muxer) CutList(frames av.List) (*Slice, error) {
 	s := &Slice{m: m, cc: m.cc, frames: frames}
-	for _, f := range frames {
+	for i := range frames.Len() {
+		f := frames.At(i, &m.scratch)
 		n, err := m.frameSize(&m.pes, f)
 		if err != nil {
 			return nil, err
@@ -46,7 +52,7 @@ func (m *Muxer) Cut(frames []*av.Frame) (*Slice, error) {
 func (s *Slice) Size() int64 { return int64(s.size) }
 
 // Frames is the frame list of the Slice.
-func (s *Slice) Frames() []*av.Frame { return s.frames }
+func (s *Slice) Frames() av.List { return s.frames }
 
 // Open returns a new reader of the Slice's bytes from the start.
 func (s *Slice) Open() io.Reader { return s.NewReader() }
@@ -55,6 +61,7 @@ func (s *Slice) Open() io.Reader { return s.NewReader() }
 func (s *Slice) NewReader() *SliceReader {
 	r := &SliceReader{s: s, cc: s.cc}
 	r.pes.chunks = r.chunks[:0]
+	r.frame.NALUs = r.nalus[:0]
 	return r
 }
 
@@ -70,6 +77,8 @@ type SliceReader struct {
 	inPES  bool // pes has packets left
 	pes    pesWriter
 	chunks [32][]byte // pes.chunks: start codes and NAL units of an access unit
+	frame  av.Frame   // scratch for a compact List's frame
+	nalus  [16][]byte // frame.NALUs
 	carry  [PacketSize]byte
 	carryN int // unread bytes at the end of carry
 	err    error
@@ -119,7 +128,7 @@ func (r *SliceReader) WriteTo(w io.Writer) (int64, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	if r.carryN == 0 && !r.inPES && r.tables == 0 && r.next == len(r.s.frames) {
+	if r.carryN == 0 && !r.inPES && r.tables == 0 && r.next == r.s.frames.Len() {
 		return 0, nil
 	}
 	var buf [32 * PacketSize]byte
@@ -149,10 +158,10 @@ func (r *SliceReader) WriteTo(w io.Writer) (int64, error) {
 // reports false at the end, or on an error (in r.err).
 func (r *SliceReader) packet(p []byte) bool {
 	for !r.inPES && r.tables == 0 {
-		if r.next == len(r.s.frames) {
+		if r.next == r.s.frames.Len() {
 			return false
 		}
-		f := r.s.frames[r.next]
+		f := r.s.frames.At(r.next, &r.frame)
 		r.next++
 		var err error
 		if f.Codec.IsVideo() {
