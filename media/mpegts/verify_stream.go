@@ -6,12 +6,15 @@ import (
 	"io"
 )
 
-// readPackets is how many packets VerifyReader reads at a time (12 KiB).
-const readPackets = 64
+// readPackets is how many packets VerifyReader reads at a time (32 KiB):
+// large enough that a buffered reader under it (net/http's 4 KiB bufio)
+// is bypassed and that an ingest reading with a low-water mark wakes once
+// per 32 KiB of upload.
+const readPackets = 174
 
 // VerifyReader parses and checks a slice read from r to its end, with the
 // same rules and result as Verify, without holding the slice: it keeps one
-// 12 KiB read buffer in the Verifier (plus an audio PES, a video PES header
+// 32 KiB read buffer in the Verifier (plus an audio PES, a video PES header
 // and SEI NAL units: never a video access unit), so an
 // ingest can verify an upload as it arrives instead of reading the whole
 // body first. The slice may not exceed Limits.MaxSliceSize; reading stops

@@ -62,7 +62,7 @@ func BenchmarkSliceStore(b *testing.B) {
 
 // BenchmarkSliceStoreStream: the same slice verified as it arrives in
 // 1448-byte reads (one TCP segment each), as the HTTP API does for TS,
-// holding 12 KiB instead of the slice; compare BenchmarkSliceStore (body
+// holding 32 KiB instead of the slice; compare BenchmarkSliceStore (body
 // already whole) and BenchmarkSliceStoreReadWhole (read into a pooled
 // buffer first, the fMP4 path).
 func BenchmarkSliceStoreStream(b *testing.B) {
@@ -78,7 +78,7 @@ func BenchmarkSliceStoreStream(b *testing.B) {
 			UTCStart: clock.Epoch().Add(time.Duration(i) * 10 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 10 * time.Second),
 			FrameSeqFirst: 0, FrameSeqLast: 149, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1}
 		r.data = body
-		if _, e := c.storeSliceStream(&s, MediaSliceParser{}, r, int64(len(body))); e != nil {
+		if _, e := c.storeSliceStream(&s, MediaSliceParser{}, r, int64(len(body)), nil); e != nil {
 			b.Fatal(e)
 		}
 	}

@@ -116,6 +116,14 @@ func (c *gateConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// SetReadLowWater passes a read low-water mark (memnet.Conn's) to the
+// connection underneath, when it has one.
+func (c *gateConn) SetReadLowWater(n int) {
+	if lw, ok := c.Conn.(lowWaterer); ok {
+		lw.SetReadLowWater(n)
+	}
+}
+
 func (c *gateConn) Close() error {
 	c.once.Do(func() {
 		c.g.remove(c)

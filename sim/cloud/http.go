@@ -59,7 +59,9 @@ func newHTTPServer(c *Cloud) *httpServer {
 		IdleTimeout:    c.cfg.IdleTimeout,
 		MaxHeaderBytes: 16 << 10,
 		BaseContext:    func(net.Listener) context.Context { return c.ctx },
-		ErrorLog:       nil,
+		// a request's handler can reach its connection (lowWaterOf)
+		ConnContext: func(ctx context.Context, nc net.Conn) context.Context { return context.WithValue(ctx, connKey{}, nc) },
+		ErrorLog:    nil,
 	}
 	return h
 }

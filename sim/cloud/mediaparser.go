@@ -27,7 +27,7 @@ func (MediaSliceParser) StreamsFormat(format cloudapi.Format) bool {
 }
 
 // ParseSliceReader implements SliceStreamParser with
-// mpegts.Verifier.VerifyReader (12 KiB held, not the slice).
+// mpegts.Verifier.VerifyReader (32 KiB held, not the slice).
 func (MediaSliceParser) ParseSliceReader(format cloudapi.Format, r io.Reader) (SliceInfo, error) {
 	if format != cloudapi.FormatTS {
 		return SliceInfo{}, fmt.Errorf("slice format %q is not read as a stream", format)

@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"context"
 	"io"
 	"net/http"
 
@@ -28,6 +29,24 @@ type sliceBody struct {
 	left int64 // declared bytes not yet read
 	n    int64 // declared length
 	err  error // the transport's error, or io.ErrUnexpectedEOF when short
+	// lw, when the connection has one, is set to the bytes a read wants
+	// (never more than the body still owes), so that the reader wakes once
+	// per buffer of body rather than once per write of the link
+	lw lowWaterer
+}
+
+// lowWaterer is a connection with a read low-water mark (memnet.Conn;
+// SO_RCVLOWAT).
+type lowWaterer interface{ SetReadLowWater(n int) }
+
+// connKey is the request context key of the request's connection.
+type connKey struct{}
+
+// lowWaterOf is the low-water mark of the connection of a request's
+// context, or nil.
+func lowWaterOf(ctx context.Context) lowWaterer {
+	lw, _ := ctx.Value(connKey{}).(lowWaterer)
+	return lw
 }
 
 func (b *sliceBody) Read(p []byte) (int, error) {
@@ -39,6 +58,9 @@ func (b *sliceBody) Read(p []byte) (int, error) {
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
+	}
+	if b.lw != nil {
+		b.lw.SetReadLowWater(len(p))
 	}
 	k, err := b.r.Read(p)
 	b.left -= int64(k)
@@ -84,8 +106,11 @@ func (b *sliceBody) failed() *apiError {
 // parser; a body that does not arrive whole is a 408 with no fate (also
 // when its content failed before the break: the rest is read before
 // answering), then plan, window, content and delivery as storeSlice.
-func (c *Cloud) storeSliceStream(s *cloudapi.SliceUpload, p SliceStreamParser, body io.Reader, n int64) (cloudapi.SliceReceipt, *apiError) {
-	b := &sliceBody{r: body, left: n, n: n}
+func (c *Cloud) storeSliceStream(s *cloudapi.SliceUpload, p SliceStreamParser, body io.Reader, n int64, lw lowWaterer) (cloudapi.SliceReceipt, *apiError) {
+	b := &sliceBody{r: body, left: n, n: n, lw: lw}
+	if lw != nil {
+		defer lw.SetReadLowWater(0) // the next request's head is read as it comes
+	}
 	if rec, ok := c.storedBefore(s, int(n)); ok {
 		if e := b.drain(); e != nil {
 			return cloudapi.SliceReceipt{}, e
@@ -104,7 +129,7 @@ func (h *httpServer) sliceStream(w http.ResponseWriter, r *http.Request, s *clou
 	n, e := sliceLength(r, h.c.cfg.MaxSliceBytes)
 	if e == nil {
 		var rec cloudapi.SliceReceipt
-		if rec, e = h.c.storeSliceStream(s, p, r.Body, n); e == nil {
+		if rec, e = h.c.storeSliceStream(s, p, r.Body, n, lowWaterOf(r.Context())); e == nil {
 			writeJSON(w, http.StatusOK, rec)
 			return nil
 		}

@@ -137,6 +137,7 @@ func TestSliceStreamAnswersAsWhole(t *testing.T) {
 type failAfter struct {
 	data []byte
 	err  error
+	all  []byte // data as given (for tests that count what was read)
 }
 
 func (f *failAfter) Read(p []byte) (int, error) {
@@ -180,7 +181,7 @@ func TestSliceStreamBodyBreaks(t *testing.T) {
 			c := New(Config{RTMPAddr: "off", RTPAddr: "off"}, clk, rec)
 			c.SetPlan("cam-7", 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
 			s := tc.s
-			_, e := c.storeSliceStream(&s, MediaSliceParser{}, &failAfter{data: s.Body[:tc.cut], err: tc.err}, n)
+			_, e := c.storeSliceStream(&s, MediaSliceParser{}, &failAfter{data: s.Body[:tc.cut], err: tc.err}, n, nil)
 			if e == nil || e.status != http.StatusRequestTimeout || e.code != cloudapi.CodeUnavailable {
 				t.Fatalf("answer %+v, want 408 %s", e, cloudapi.CodeUnavailable)
 			}
@@ -188,7 +189,7 @@ func TestSliceStreamBodyBreaks(t *testing.T) {
 				t.Fatalf("a body that broke gave %d observations: %+v", len(obs), obs[0])
 			}
 			s.Body = good.Body
-			rc, e := c.storeSliceStream(&s, MediaSliceParser{}, bytes.NewReader(s.Body), n)
+			rc, e := c.storeSliceStream(&s, MediaSliceParser{}, bytes.NewReader(s.Body), n, nil)
 			if e != nil || !rc.Stored || rc.Frames != 30 {
 				t.Fatalf("whole resend: %+v %v", rc, e)
 			}
