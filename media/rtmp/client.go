@@ -138,6 +138,7 @@ func Dial(ctx context.Context, rawURL string, cfg ClientConfig) (*ClientConn, er
 		return nil, err
 	}
 	c.writeTimeout = cfg.WriteTimeout
+	c.raw = newRawWriter(nc)
 	return c, nil
 }
 

@@ -23,6 +23,7 @@ type conn struct {
 	writeTimeout time.Duration
 	wdl          deadline
 	cmdBuf       []byte
+	raw          *rawWriter // a client's TryFlush writes; nil when nc is no socket
 
 	// Owned by the reading goroutine.
 	r            *chunk.Reader

@@ -22,6 +22,8 @@ type Writer struct {
 	low [8]writeState
 	// flushed counts the bytes the underlying writer accepted.
 	flushed uint64
+	// off is how much of buf a partial FlushSome already wrote.
+	off int
 }
 
 type writeState struct {
@@ -88,7 +90,7 @@ func (w *Writer) AppendSetChunkSize(n uint32) error {
 }
 
 // Buffered returns the number of encoded bytes not yet flushed.
-func (w *Writer) Buffered() int { return len(w.buf) }
+func (w *Writer) Buffered() int { return len(w.buf) - w.off }
 
 // WriteMessage encodes m and writes it with one Write call (together with
 // anything appended before and not yet flushed).
@@ -99,15 +101,42 @@ func (w *Writer) WriteMessage(m *Message) error {
 	return w.Flush()
 }
 
-// Flush writes everything appended so far with one Write call.
+// Flush writes everything appended so far (what a FlushSome left) with
+// one Write call.
 func (w *Writer) Flush() error {
-	if len(w.buf) == 0 {
+	if len(w.buf) == w.off {
 		return nil
 	}
-	n, err := w.w.Write(w.buf)
+	n, err := w.w.Write(w.buf[w.off:])
 	w.flushed += uint64(n)
 	w.release()
 	return err
+}
+
+// PartialWriter writes what it can of p at once, without waiting (a
+// non-blocking socket write): n < len(p) with a nil error means the rest
+// has to wait.
+type PartialWriter interface {
+	WriteSome(p []byte) (n int, err error)
+}
+
+// FlushSome gives the buffered bytes to pw, which may take only part of
+// them; the rest stays buffered, in order, for the next FlushSome or
+// Flush (messages appended meanwhile go after it). done reports that
+// nothing is left. After an error the buffer is dropped, as Flush does.
+func (w *Writer) FlushSome(pw PartialWriter) (done bool, err error) {
+	if len(w.buf) == w.off {
+		return true, nil
+	}
+	n, err := pw.WriteSome(w.buf[w.off:])
+	n = max(0, min(n, len(w.buf)-w.off))
+	w.flushed += uint64(n)
+	w.off += n
+	if err != nil || w.off == len(w.buf) {
+		w.release()
+		return err == nil, err
+	}
+	return false, nil
 }
 
 // Flushed is the number of bytes the underlying writer accepted so far,
@@ -117,6 +146,7 @@ func (w *Writer) Flushed() uint64 { return w.flushed }
 
 // release empties the buffer and, with a pool, gives it back.
 func (w *Writer) release() {
+	w.off = 0
 	if w.bufp != nil {
 		*w.bufp = w.buf[:0]
 		w.pool.Put(w.bufp)
