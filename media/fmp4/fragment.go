@@ -35,9 +35,10 @@ type Muxer struct {
 	asc    []byte // the AudioSpecificConfig of esds
 	seq    uint32
 	sizes  []uint32    // per-sample sizes of the fragment being written, reused
-	vp, ap []*av.Frame // the frames being written, reused
+	vp, ap av.Ptrs     // the frames being written, reused
 	frags  []fragRange // the fragments of the slice being written, reused
 	hdr    []byte      // a fragment header being measured, reused
+	sv, sa av.Frame    // scratch of fragments
 	init   int         // size of the init segment (0: not measured yet)
 }
 

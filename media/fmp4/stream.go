@@ -12,22 +12,24 @@ import (
 // sequence. It fails with AppendSlice's error where AppendSlice would.
 func (m *Muxer) SliceSize(video, audio []*av.Frame) (int, error) {
 	seq := m.seq
-	size, err := m.measure(video, audio)
+	var w [2]window
+	size, err := m.measure(av.Ptrs(video), av.Ptrs(audio), &w)
 	m.seq = seq
 	return size, err
 }
 
 // measure is the size of the slice of video and audio; it advances m.seq
-// past each fragment it accepts, as AppendSlice does.
-func (m *Muxer) measure(video, audio []*av.Frame) (int, error) {
+// past each fragment it accepts, as AppendSlice does. w is the scratch of
+// lists that are not av.Ptrs.
+func (m *Muxer) measure(video, audio av.List, w *[2]window) (int, error) {
 	if m.init == 0 {
 		m.hdr = m.AppendInit(m.hdr[:0])
 		m.init = len(m.hdr)
 	}
 	size := m.init
-	m.frags = fragments(m.frags[:0], video, audio)
+	m.frags = m.fragments(m.frags[:0], video, audio)
 	for _, fr := range m.frags {
-		v, a := video[fr.v0:fr.v1], audio[fr.a0:fr.a1]
+		v, a := w[0].load(video, fr.v0, fr.v1), w[1].load(audio, fr.a0, fr.a1)
 		var f fragment
 		var err error
 		if m.sizes, f, err = m.checkFragment(m.sizes[:0], v, a); err != nil {
@@ -44,11 +46,12 @@ func (m *Muxer) measure(video, audio []*av.Frame) (int, error) {
 // returns a reader of exactly the bytes AppendSlice would have appended for
 // the frames (fragment sequence numbers included) at the time of the Cut,
 // as often as needed. It holds the frame lists (shared, immutable frames)
-// and never the muxed bytes. Safe for concurrent use.
+// (or compact av.Packed lists) and never the muxed bytes. Safe for
+// concurrent use.
 type Slice struct {
 	m            *Muxer // configuration only, never its sequence
 	seq          uint32 // the fragment sequence before the slice
-	video, audio []*av.Frame
+	video, audio av.List
 	frags        []fragRange
 	size         int
 }
@@ -59,8 +62,18 @@ type Slice struct {
 // the refused one, as with AppendSlice. The Slice keeps video and audio
 // (the slice headers, not copies): the caller must not change them.
 func (m *Muxer) Cut(video, audio []*av.Frame) (*Slice, error) {
+	return m.CutList(av.Ptrs(video), av.Ptrs(audio))
+}
+
+// CutList is Cut of any frame Lists (audio may be nil: none); the Slice
+// keeps them, and they must not change.
+func (m *Muxer) CutList(video, audio av.List) (*Slice, error) {
+	if audio == nil {
+		audio = av.Ptrs(nil)
+	}
+	var w [2]window
 	seq := m.seq
-	size, err := m.measure(video, audio)
+	size, err := m.measure(video, audio, &w)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +85,7 @@ func (m *Muxer) Cut(video, audio []*av.Frame) (*Slice, error) {
 func (s *Slice) Size() int64 { return int64(s.size) }
 
 // Frames are the video and audio frame lists of the Slice.
-func (s *Slice) Frames() (video, audio []*av.Frame) { return s.video, s.audio }
+func (s *Slice) Frames() (video, audio av.List) { return s.video, s.audio }
 
 // Open returns a new reader of the Slice's bytes from the start.
 func (s *Slice) Open() io.Reader { return s.NewReader() }
@@ -87,19 +100,22 @@ func (s *Slice) NewReader() *SliceReader {
 
 // SliceReader muxes a Slice as it is read. Its state is the box headers
 // of the fragment being read (its moof: 16 bytes per sample) and its
-// position in the frame lists: never the slice. Not safe for concurrent
+// position in the frame lists (with the fragment's frames materialised
+// when the lists are compact): never the slice. Not safe for concurrent
 // use.
 type SliceReader struct {
 	s      *Slice
+	win    [2]window   // the current fragment's frames of compact lists
+	v, a   []*av.Frame // the current fragment's video and audio frames
 	seq    uint32
 	hdr    []byte // the init segment, then the current fragment's moof and mdat header
 	hdrOff int    // bytes of hdr read
 	sizes  []uint32
 	frag   int // current fragment (-1: the init segment)
-	vi, ni int // video frame and NAL unit being read
+	vi, ni int // video frame (in v) and NAL unit being read
 	lenOff int // bytes of the NAL unit's length prefix read (0..4)
 	uOff   int // bytes of the NAL unit read
-	ai     int // audio frame being read
+	ai     int // audio frame (in a) being read
 	aOff   int // bytes of its payload read
 	err    error
 }
@@ -142,7 +158,8 @@ func (r *SliceReader) next() bool {
 	}
 	r.frag++
 	fr := r.s.frags[r.frag]
-	v, a := r.s.video[fr.v0:fr.v1], r.s.audio[fr.a0:fr.a1]
+	r.v, r.a = r.win[0].load(r.s.video, fr.v0, fr.v1), r.win[1].load(r.s.audio, fr.a0, fr.a1)
+	v, a := r.v, r.a
 	var f fragment
 	var err error
 	if r.sizes, f, err = r.s.m.checkFragment(r.sizes[:0], v, a); err != nil {
@@ -152,7 +169,7 @@ func (r *SliceReader) next() bool {
 	}
 	r.seq++
 	r.hdr, r.hdrOff = r.s.m.appendFragmentHeader(r.hdr[:0], r.seq, v, a, r.sizes, f), 0
-	r.vi, r.ni, r.lenOff, r.uOff, r.ai, r.aOff = fr.v0, 0, 0, 0, fr.a0, 0
+	r.vi, r.ni, r.lenOff, r.uOff, r.ai, r.aOff = 0, 0, 0, 0, 0, 0
 	return true
 }
 
@@ -162,11 +179,10 @@ func (r *SliceReader) samples(p []byte) (int, bool) {
 	if r.frag < 0 {
 		return 0, false
 	}
-	fr := r.s.frags[r.frag]
 	n := 0
 	for len(p) > 0 {
-		if r.vi < fr.v1 {
-			f := r.s.video[r.vi]
+		if r.vi < len(r.v) {
+			f := r.v[r.vi]
 			if r.ni == len(f.NALUs) {
 				r.vi, r.ni = r.vi+1, 0
 				continue
@@ -194,8 +210,8 @@ func (r *SliceReader) samples(p []byte) (int, bool) {
 			}
 			continue
 		}
-		if r.ai < fr.a1 {
-			a := r.s.audio[r.ai].Payload
+		if r.ai < len(r.a) {
+			a := r.a[r.ai].Payload
 			k := copy(p, a[r.aOff:])
 			r.aOff += k
 			n += k
@@ -207,5 +223,5 @@ func (r *SliceReader) samples(p []byte) (int, bool) {
 		}
 		return n, false
 	}
-	return n, r.vi < fr.v1 || r.ai < fr.a1
+	return n, r.vi < len(r.v) || r.ai < len(r.a)
 }
