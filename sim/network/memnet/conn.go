@@ -142,6 +142,70 @@ func (c *Conn) Write(b []byte) (int, error) {
 	}
 }
 
+// WriteHandoff is Write without the copy: b is a part of the writer's
+// pooled buffer *buf, and the connection queues b itself until the peer
+// has read it. The ownership rule: from the call on, the bytes of b must
+// not change; a non-nil release hands over the whole of buf, and the
+// connection calls release(buf) exactly once, when it no longer holds any
+// part of buf — after the peer has read the last of it, when it is
+// dropped (a reset, CloseRead), or at once if nothing of it is queued (an
+// error). A writer handing a buffer over in several parts passes release
+// with the last part only. release runs with the connection's lock held:
+// it must only return buf to its pool. Blocking, errors and the result are
+// Write's.
+func (c *Conn) WriteHandoff(b []byte, buf *[]byte, release func(*[]byte)) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	q := c.wr
+	done := 0
+	fail := func(err error) (int, error) { // q.mu held
+		q.adopt(buf, release)
+		q.mu.Unlock()
+		return done, err
+	}
+	for {
+		if c.closed.Load() {
+			q.mu.Lock()
+			return fail(c.opErr("write", net.ErrClosed))
+		}
+		if _, expired := c.wdl.state(); expired {
+			q.mu.Lock()
+			return fail(c.opErr("write", os.ErrDeadlineExceeded))
+		}
+		q.mu.Lock()
+		switch {
+		case q.gone, q.eof:
+			return fail(c.opErr("write", os.NewSyscallError("write", syscall.EPIPE)))
+		case q.discard:
+			done = len(b)
+			return fail(nil)
+		}
+		if k := q.handoff(b[done:], buf, release); k > 0 {
+			done += k
+			q.wakeReaderData()
+		}
+		if done == len(b) {
+			if len(b) == 0 {
+				q.adopt(buf, release)
+			}
+			q.mu.Unlock()
+			return done, nil
+		}
+		q.wwait = true
+		q.mu.Unlock()
+		c.stats.writeWaits.Add(1)
+		dl, expired := c.wdl.state() // after wwait is set: see Read
+		if expired {
+			continue
+		}
+		select {
+		case <-q.writable:
+		case <-dl:
+		case <-c.done:
+		}
+	}
+}
+
 // Close closes this end: its blocked calls return net.ErrClosed, the peer
 // reads what was written and then io.EOF (ECONNRESET after SetLinger(0)),
 // and the peer's writes fail with EPIPE.

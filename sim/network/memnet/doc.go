@@ -14,6 +14,9 @@
 // until the peer reads (backpressure, like a full socket buffer); writes are
 // all-or-error as net.Conn requires. Buffers are made of pooled chunks
 // allocated only while they hold data, so an idle connection holds none.
+// WriteHandoff queues a writer's pooled buffer instead of copying it and
+// gives it back once read; SetReadLowWater (SO_RCVLOWAT) lets a reader
+// that knows how much is coming wake once per batch.
 // Close, CloseWrite, CloseRead and deadlines follow the kernel's TCP
 // semantics as Go reports them (net.ErrClosed locally, io.EOF for the peer
 // after what was written, EPIPE/ECONNRESET for a write to a closed peer,

@@ -9,16 +9,17 @@ const chunkSize = 4 << 10
 
 type chunk [chunkSize]byte
 
-// pipe is one direction of a connection: a bounded byte queue of pooled
-// chunks with the state both ends share. Every field is guarded by mu.
+// pipe is one direction of a connection: a bounded byte queue of pieces
+// with the state both ends share. A piece is either a pooled chunk that
+// written bytes were copied into, or a part of a writer's buffer handed
+// over without a copy (Conn.WriteHandoff). Every field is guarded by mu.
 type pipe struct {
 	mu    sync.Mutex
 	pool  *sync.Pool
 	limit int
 
-	chunks []*chunk // chunks[head:] hold the data, oldest first
+	pieces []piece // pieces[head:] hold the data, oldest first
 	head   int
-	r, w   int // read offset in chunks[head], write offset in the last chunk
 	n      int // bytes buffered
 
 	eof     bool // the writing end shut down: the reader gets io.EOF after the data
@@ -31,27 +32,43 @@ type pipe struct {
 	readable, writable chan struct{} // capacity 1: wake the blocked reader / writer
 }
 
+// piece is unread bytes b of a pooled chunk c (b's capacity runs to the
+// chunk's end, so that later writes extend it) or of a handed-over buffer
+// buf, which rel returns once the piece is read or dropped (rel nil: a
+// later piece of buf carries it).
+type piece struct {
+	b   []byte
+	c   *chunk
+	buf *[]byte
+	rel func(*[]byte)
+}
+
 func newPipe(pool *sync.Pool, limit int) *pipe {
 	return &pipe{pool: pool, limit: limit, readable: make(chan struct{}, 1), writable: make(chan struct{}, 1)}
+}
+
+// push appends a piece, compacting the queue when its head half is spent.
+func (q *pipe) push(p piece) {
+	if q.head > 0 && q.head*2 >= len(q.pieces) {
+		k := copy(q.pieces, q.pieces[q.head:])
+		clear(q.pieces[k:])
+		q.pieces, q.head = q.pieces[:k], 0
+	}
+	q.pieces = append(q.pieces, p)
 }
 
 // put copies as much of p as the limit allows and returns how much.
 func (q *pipe) put(p []byte) int {
 	total := 0
 	for len(p) > 0 && q.n < q.limit {
-		if q.head == len(q.chunks) || q.w == chunkSize {
-			if q.head > 0 && q.head*2 >= len(q.chunks) {
-				k := copy(q.chunks, q.chunks[q.head:])
-				clear(q.chunks[k:])
-				q.chunks, q.head = q.chunks[:k], 0
-			}
-			q.chunks = append(q.chunks, q.pool.Get().(*chunk))
-			q.w = 0
+		if q.head == len(q.pieces) || q.pieces[len(q.pieces)-1].c == nil || len(q.pieces[len(q.pieces)-1].b) == cap(q.pieces[len(q.pieces)-1].b) {
+			c := q.pool.Get().(*chunk)
+			q.push(piece{b: c[:0], c: c})
 		}
-		tail := q.chunks[len(q.chunks)-1]
-		end := min(chunkSize, q.w+q.limit-q.n)
-		k := copy(tail[q.w:end], p)
-		q.w += k
+		tail := &q.pieces[len(q.pieces)-1]
+		room := min(cap(tail.b)-len(tail.b), q.limit-q.n)
+		k := copy(tail.b[len(tail.b):len(tail.b)+room], p)
+		tail.b = tail.b[:len(tail.b)+k]
 		q.n += k
 		total += k
 		p = p[k:]
@@ -59,22 +76,51 @@ func (q *pipe) put(p []byte) int {
 	return total
 }
 
-// get copies buffered bytes into b and returns how many; chunks it empties
-// go back to the pool.
+// handoff queues as much of b (a part of *buf) as the limit allows without
+// copying it and returns how much; rel goes with the piece only when all
+// of b is taken.
+func (q *pipe) handoff(b []byte, buf *[]byte, rel func(*[]byte)) int {
+	k := min(len(b), q.limit-q.n)
+	if k <= 0 {
+		return 0
+	}
+	pc := piece{b: b[:k:k], buf: buf}
+	if k == len(b) {
+		pc.rel = rel
+	}
+	q.push(pc)
+	q.n += k
+	return k
+}
+
+// adopt makes the last queued piece of buf carry rel, or runs rel at once
+// when none is queued: a handoff that failed after queuing part of its
+// bytes (or none) still returns buf exactly once.
+func (q *pipe) adopt(buf *[]byte, rel func(*[]byte)) {
+	if rel == nil {
+		return
+	}
+	for i := len(q.pieces) - 1; i >= q.head; i-- {
+		if q.pieces[i].buf == buf {
+			q.pieces[i].rel = rel
+			return
+		}
+	}
+	rel(buf)
+}
+
+// get copies buffered bytes into b and returns how many; pieces it empties
+// go back to the pool or their owner.
 func (q *pipe) get(b []byte) int {
 	total := 0
 	for len(b) > 0 && q.n > 0 {
-		h := q.chunks[q.head]
-		end := chunkSize
-		if q.head == len(q.chunks)-1 {
-			end = q.w
-		}
-		k := copy(b, h[q.r:end])
-		q.r += k
+		h := &q.pieces[q.head]
+		k := copy(b, h.b)
+		h.b = h.b[k:]
 		q.n -= k
 		total += k
 		b = b[k:]
-		if q.r == end {
+		if len(h.b) == 0 {
 			q.popHead()
 		}
 	}
@@ -82,17 +128,22 @@ func (q *pipe) get(b []byte) int {
 }
 
 func (q *pipe) popHead() {
-	q.pool.Put(q.chunks[q.head])
-	q.chunks[q.head] = nil
+	h := &q.pieces[q.head]
+	if h.c != nil {
+		q.pool.Put(h.c)
+	}
+	if h.rel != nil {
+		h.rel(h.buf)
+	}
+	*h = piece{}
 	q.head++
-	q.r = 0
-	if q.head == len(q.chunks) {
-		q.chunks, q.head, q.w = q.chunks[:0], 0, 0
+	if q.head == len(q.pieces) {
+		q.pieces, q.head = q.pieces[:0], 0
 	}
 }
 
-// held is how many chunks the pipe holds.
-func (q *pipe) held() int { return len(q.chunks) - q.head }
+// held is how many pieces (chunks, handed-over buffers) the pipe holds.
+func (q *pipe) held() int { return len(q.pieces) - q.head }
 
 // release drops whatever is buffered.
 func (q *pipe) release() {
