@@ -35,3 +35,20 @@ func (s Subset) Len() int { return len(s.Index) }
 
 // At implements List.
 func (s Subset) At(i int, scratch *Frame) *Frame { return s.L.At(int(s.Index[i]), scratch) }
+
+// Frames returns the frames of l by pointer: a Ptrs itself, or else a copy
+// of every frame, each with its own NAL unit list (the byte slices are
+// shared).
+func Frames(l List) []*Frame {
+	if p, ok := l.(Ptrs); ok {
+		return p
+	}
+	frames := make([]Frame, l.Len())
+	ptrs := make([]*Frame, len(frames))
+	for i := range frames {
+		l.At(i, &frames[i])
+		frames[i].NALUs = append([][]byte(nil), frames[i].NALUs...)
+		ptrs[i] = &frames[i]
+	}
+	return ptrs
+}

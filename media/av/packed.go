@@ -90,12 +90,23 @@ func (p *Packed) Append(f *Frame) {
 	p.recs = append(p.recs, r)
 }
 
-// Len implements List.
-func (p *Packed) Len() int { return len(p.recs) }
+// Len implements List; a nil Packed is empty.
+func (p *Packed) Len() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.recs)
+}
 
 // Units is the number of units the frames reference (their NAL units and
-// payloads), and Distinct how many of them Packed holds.
-func (p *Packed) Units() (refs, distinct int) { return len(p.refs), len(p.units) }
+// payloads), and distinct how many of them Packed holds; a nil Packed has
+// none.
+func (p *Packed) Units() (refs, distinct int) {
+	if p == nil {
+		return 0, 0
+	}
+	return len(p.refs), len(p.units)
+}
 
 // At implements List: frame i in scratch, whose NALUs backing array it
 // reuses.

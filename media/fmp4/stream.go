@@ -84,8 +84,11 @@ func (m *Muxer) CutList(video, audio av.List) (*Slice, error) {
 // Size is the length of the Slice's fMP4 in bytes.
 func (s *Slice) Size() int64 { return int64(s.size) }
 
-// Frames are the video and audio frame lists of the Slice.
-func (s *Slice) Frames() (video, audio av.List) { return s.video, s.audio }
+// Frames are the video and audio frame lists of the Slice (for compact
+// Lists, copies of their frames: see av.Frames).
+func (s *Slice) Frames() (video, audio []*av.Frame) {
+	return av.Frames(s.video), av.Frames(s.audio)
+}
 
 // Open returns a new reader of the Slice's bytes from the start.
 func (s *Slice) Open() io.Reader { return s.NewReader() }

@@ -51,8 +51,9 @@ func (m *Muxer) CutList(frames av.List) (*Slice, error) {
 // Size is the length of the Slice's TS in bytes.
 func (s *Slice) Size() int64 { return int64(s.size) }
 
-// Frames is the frame list of the Slice.
-func (s *Slice) Frames() av.List { return s.frames }
+// Frames is the frame list of the Slice (for a compact List, copies of
+// its frames: see av.Frames).
+func (s *Slice) Frames() []*av.Frame { return av.Frames(s.frames) }
 
 // Open returns a new reader of the Slice's bytes from the start.
 func (s *Slice) Open() io.Reader { return s.NewReader() }

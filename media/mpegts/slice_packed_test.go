@@ -42,8 +42,8 @@ func TestCutPackedProperty(t *testing.T) {
 			if wantErr != nil {
 				continue
 			}
-			if got.Size() != want.Size() || got.Frames().Len() != k {
-				t.Fatalf("CutList: size %d, %d frames; Cut: size %d, %d frames", got.Size(), got.Frames().Len(), want.Size(), k)
+			if got.Size() != want.Size() || len(got.Frames()) != k {
+				t.Fatalf("CutList: size %d, %d frames; Cut: size %d, %d frames", got.Size(), len(got.Frames()), want.Size(), k)
 			}
 			if a, b := readAll(t, got.Open()), readAll(t, want.Open()); !bytes.Equal(a, b) {
 				t.Fatalf("CutList read %d bytes, Cut %d: they differ", len(a), len(b))

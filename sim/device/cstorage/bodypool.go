@@ -92,8 +92,8 @@ func (s *SDK) muxBody(sl *slice) error {
 	// TS adds ~2 % packet headers plus PES/PAT/PMT and adaptation fields;
 	// reserve enough that the muxer never grows (and copies) the body
 	var media int
-	for _, f := range sl.frames {
-		media += f.Size() + 64
+	for i := range sl.frames.Len() {
+		media += sl.frames.Size(i) + 64
 	}
 	if hint := media + media/16 + 4096; cap(dst) < hint {
 		s.bodies.put(dst)

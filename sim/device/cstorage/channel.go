@@ -48,6 +48,7 @@ type channel struct {
 	ring       frameQueue     // pre-record ring (CS8)
 	sliceSeq   uint64
 	lastFrames int // frames of the last slice: the next one's capacity
+	lastUnits  int // … and the NAL units and payloads they referenced
 	records    []SliceRecord
 	body       []byte // reusable mux buffer when no DumpFile callback keeps bodies
 }
@@ -93,8 +94,14 @@ func (s *SDK) drop(ch int, f *av.Frame, reason string) { s.dropAt(s.clk.Now(), c
 
 // dropAt is drop at a time the caller read from the clock already.
 func (s *SDK) dropAt(at time.Time, ch int, f *av.Frame, reason string) {
+	s.dropSized(at, ch, f, f.Size(), reason)
+}
+
+// dropSized is dropAt for a frame of the given size (a frame's head, read
+// back from a slice, has no bytes).
+func (s *SDK) dropSized(at time.Time, ch int, f *av.Frame, size int, reason string) {
 	s.stats.DroppedFrames[reason]++
-	s.emitAt(at, observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+	s.emitAt(at, observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(size), Reason: reason})
 }
 
 // PushStream is iv_cs_push_stream for one video or audio frame. The SDK

@@ -42,13 +42,20 @@ type FrameInfo struct {
 
 // AppendFrameList appends a frame-list body holding frames to dst.
 func AppendFrameList(dst []byte, frames []*av.Frame) ([]byte, error) {
-	if len(frames) > MaxFrameListFrames {
-		return dst, fmt.Errorf("framelist: %d frames, max %d", len(frames), MaxFrameListFrames)
+	return AppendFrameListOf(dst, av.Ptrs(frames))
+}
+
+// AppendFrameListOf is AppendFrameList of any frame List.
+func AppendFrameListOf(dst []byte, frames av.List) ([]byte, error) {
+	if frames.Len() > MaxFrameListFrames {
+		return dst, fmt.Errorf("framelist: %d frames, max %d", frames.Len(), MaxFrameListFrames)
 	}
 	dst = append(dst, frameListMagic...)
 	dst = append(dst, frameListVersion)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(frames)))
-	for _, f := range frames {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(frames.Len()))
+	var scratch av.Frame
+	for i := range frames.Len() {
+		f := frames.At(i, &scratch)
 		audio := !f.Codec.IsVideo()
 		size := len(f.Payload)
 		if !audio {

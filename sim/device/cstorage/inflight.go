@@ -34,8 +34,9 @@ func (s *SDK) forEachHeld(fn func(ch int, fr FrameRef)) {
 				continue
 			}
 			v := visit(sl.ch)
-			for _, f := range sl.frames {
-				v(f)
+			for i := range sl.frames.Len() { // nil after the slice's fate
+				h := sl.frames.Head(i)
+				v(&h)
 			}
 		}
 	}

@@ -6,9 +6,10 @@ import (
 )
 
 // Muxer writes one slice's container (TS or fMP4, CS11). Implementations
-// append to dst (which the SDK reuses) and must not retain frames.
+// append to dst (which the SDK reuses) and must not retain frames. The SDK
+// keeps a slice's frames compactly (an av.Packed): At materialises them.
 type Muxer interface {
-	AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error)
+	AppendSlice(dst []byte, frames av.List) ([]byte, error)
 }
 
 // Cutter is a Muxer that gives a slice's container as content muxed on
@@ -21,13 +22,13 @@ type Muxer interface {
 // muxer itself must not retain the frames.
 type Cutter interface {
 	Muxer
-	CutSlice(frames []*av.Frame) (cloudapi.Content, error)
+	CutSlice(frames av.List) (cloudapi.Content, error)
 }
 
 // MuxerFunc adapts a function to a Muxer.
-type MuxerFunc func(dst []byte, frames []*av.Frame) ([]byte, error)
+type MuxerFunc func(dst []byte, frames av.List) ([]byte, error)
 
-func (f MuxerFunc) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
+func (f MuxerFunc) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 	return f(dst, frames)
 }
 
@@ -38,6 +39,6 @@ type Muxers map[cloudapi.Format]Muxer
 
 // DefaultMuxers returns the muxers the SDK uses when Deps.Muxers is nil.
 func DefaultMuxers() Muxers {
-	fl := MuxerFunc(AppendFrameList)
+	fl := MuxerFunc(AppendFrameListOf)
 	return Muxers{cloudapi.FormatTS: fl, cloudapi.FormatFMP4: fl}
 }

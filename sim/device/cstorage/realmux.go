@@ -14,7 +14,10 @@ import (
 // tsMuxer writes a slice as MPEG-TS with media/mpegts (PAT/PMT before each
 // key frame, so a slice starting at an IDR is self-contained). It is a
 // Cutter: the SDK streams its slices.
-type tsMuxer struct{ m *mpegts.Muxer }
+type tsMuxer struct {
+	m       *mpegts.Muxer
+	scratch av.Frame
+}
 
 // NewTSMuxer returns a Muxer writing TS slices of the given streams.
 func NewTSMuxer(cfg mpegts.Config) (Muxer, error) {
@@ -25,11 +28,11 @@ func NewTSMuxer(cfg mpegts.Config) (Muxer, error) {
 	return &tsMuxer{m: m}, nil
 }
 
-func (t *tsMuxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
+func (t *tsMuxer) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 	start := len(dst)
-	for _, f := range frames {
+	for i := range frames.Len() {
 		var err error
-		if dst, err = t.m.AppendFrame(dst, f); err != nil {
+		if dst, err = t.m.AppendFrame(dst, frames.At(i, &t.scratch)); err != nil {
 			return dst[:start], err
 		}
 	}
@@ -38,8 +41,8 @@ func (t *tsMuxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
 
 // CutSlice implements Cutter: the TS of frames, muxed as it is read
 // (mpegts.Slice), with the continuity counters of this point of the stream.
-func (t *tsMuxer) CutSlice(frames []*av.Frame) (cloudapi.Content, error) {
-	sl, err := t.m.Cut(frames)
+func (t *tsMuxer) CutSlice(frames av.List) (cloudapi.Content, error) {
+	sl, err := t.m.CutList(frames)
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +57,7 @@ type fmp4Muxer struct {
 	frameDuration time.Duration
 	m             *fmp4.Muxer
 	video, audio  []av.Frame // scratch, reused
+	scratch       av.Frame
 }
 
 // NewFMP4Muxer returns a Muxer writing fMP4 slices; audio (nil: none) is
@@ -62,14 +66,17 @@ func NewFMP4Muxer(audio *aac.Config, frameDuration time.Duration) Muxer {
 	return &fmp4Muxer{aac: audio, frameDuration: frameDuration}
 }
 
-func (x *fmp4Muxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) {
+func (x *fmp4Muxer) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 	x.video, x.audio = x.video[:0], x.audio[:0]
-	for _, f := range frames {
+	for i := range frames.Len() {
+		f := frames.At(i, &x.scratch)
 		if f.Codec.IsVideo() {
 			if err := x.configure(f); err != nil {
 				return dst, err
 			}
 			x.video = append(x.video, *f)
+			// the copy keeps its NAL unit list: the next frame gets its own
+			x.video[len(x.video)-1].NALUs = append([][]byte(nil), f.NALUs...)
 		} else if x.aac != nil {
 			x.audio = append(x.audio, *f)
 		}
@@ -85,32 +92,30 @@ func (x *fmp4Muxer) AppendSlice(dst []byte, frames []*av.Frame) ([]byte, error) 
 
 // CutSlice implements Cutter: the fMP4 of frames, muxed as it is read
 // (fmp4.Slice), with the fragment sequence of this point of the stream.
-func (x *fmp4Muxer) CutSlice(frames []*av.Frame) (cloudapi.Content, error) {
+func (x *fmp4Muxer) CutSlice(frames av.List) (cloudapi.Content, error) {
 	nv := 0
-	for _, f := range frames {
-		if f.Codec.IsVideo() {
+	for i := range frames.Len() {
+		if frames.At(i, &x.scratch).Codec.IsVideo() {
 			nv++
 		}
 	}
-	video := make([]*av.Frame, 0, nv)
-	var audio []*av.Frame
-	if x.aac != nil {
-		audio = make([]*av.Frame, 0, len(frames)-nv)
-	}
-	for _, f := range frames {
-		if f.Codec.IsVideo() {
+	index := make([]int32, 0, frames.Len())
+	video := av.Subset{L: frames, Index: index[:0:nv]}
+	audio := av.Subset{L: frames, Index: index[nv:nv]}
+	for i := range frames.Len() {
+		if f := frames.At(i, &x.scratch); f.Codec.IsVideo() {
 			if err := x.configure(f); err != nil {
 				return nil, err
 			}
-			video = append(video, f)
+			video.Index = append(video.Index, int32(i))
 		} else if x.aac != nil {
-			audio = append(audio, f)
+			audio.Index = append(audio.Index, int32(i))
 		}
 	}
 	if x.m == nil {
 		return nil, fmt.Errorf("fmp4: slice without video")
 	}
-	sl, err := x.m.Cut(video, audio)
+	sl, err := x.m.CutList(video, audio)
 	if err != nil {
 		return nil, err
 	}

@@ -16,10 +16,12 @@ var errNoMuxer = errors.New("no muxer for the slice format")
 
 // slice is one recorded slice (CS11) from its first frame to its fate.
 type slice struct {
-	ch     int
-	seq    uint64
-	name   string // dump file name (CS16)
-	frames []*av.Frame
+	ch   int
+	seq  uint64
+	name string // dump file name (CS16)
+	// frames are kept compactly (a 32-byte record and a 4-byte unit
+	// reference per NAL unit; shared NAL units once), never as av.Frames
+	frames *av.Packed
 	// device UTC of the first and last frame (CS17), unix ns
 	utcFirst, utcLast int64
 	// video range
@@ -83,13 +85,15 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 		return
 	}
 	if c.open == nil {
-		c.open = &slice{ch: c.idx, utcFirst: utc, frames: make([]*av.Frame, 0, c.lastFrames+c.lastFrames/8)}
+		frames := new(av.Packed)
+		frames.Reserve(c.lastFrames+c.lastFrames/8, c.lastUnits+c.lastUnits/8)
+		c.open = &slice{ch: c.idx, utcFirst: utc, frames: frames}
 		for _, ev := range c.events {
 			s.attach(c.open, ev)
 		}
 	}
 	o := c.open
-	o.frames = append(o.frames, f)
+	o.frames.Append(f)
 	o.utcLast = utc
 	o.media += sizeOf(f)
 	if f.Codec.IsVideo() {
@@ -124,15 +128,17 @@ func (s *SDK) cut(c *channel) {
 		return
 	}
 	c.open = nil
-	c.lastFrames = len(sl.frames)
+	c.lastFrames = sl.frames.Len()
+	c.lastUnits, _ = sl.frames.Units()
 	c.sliceSeq++
 	sl.seq = c.sliceSeq
 	sl.cutAt = s.clk.Now()
 	sl.name = fmt.Sprintf("cs_ch%d_%d_%d.%s", c.idx, sl.seq, sl.utcFirst/int64(time.Millisecond), c.cfg.Format)
 	if err := s.cutBody(sl); err != nil {
 		// A slice that cannot be muxed never leaves the device.
-		for _, f := range sl.frames {
-			s.drop(c.idx, f, observe.ReasonBadMedia)
+		for i := range sl.frames.Len() {
+			h := sl.frames.Head(i)
+			s.dropSized(s.clk.Now(), c.idx, &h, sl.frames.Size(i), observe.ReasonBadMedia)
 		}
 		sl.frames = nil
 		s.resolve(sl, false)

@@ -181,9 +181,10 @@ func (s *SDK) connUp(c *channel) {
 func (s *SDK) deliveredFrames(sl *slice) {
 	if s.cfg.AccountOnReceipt {
 		now := s.clk.Now()
-		for _, f := range sl.frames {
-			s.emit(observe.Observation{Kind: observe.FrameDelivered, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq,
-				Size: int64(f.Size()), Value: now.Sub(f.Capture), OK: true})
+		for i := range sl.frames.Len() {
+			f := sl.frames.Head(i)
+			s.emit(observe.Observation{Kind: observe.FrameDelivered, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq,
+				Size: int64(sl.frames.Size(i)), Value: now.Sub(f.Capture), OK: true})
 		}
 	}
 	sl.frames = nil
@@ -194,8 +195,9 @@ func (s *SDK) deliveredFrames(sl *slice) {
 // AccountOnReceipt the SDK does.
 func (s *SDK) contentRefused(sl *slice, reason string) {
 	if s.cfg.AccountOnReceipt {
-		for _, f := range sl.frames {
-			s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+		for i := range sl.frames.Len() {
+			f := sl.frames.Head(i)
+			s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: reason})
 		}
 	}
 	sl.frames = nil
@@ -204,16 +206,18 @@ func (s *SDK) contentRefused(sl *slice, reason string) {
 // rejectFrames gives every frame of a slice whose request the cloud refused
 // (bad request: it could not read the slice's frame ranges) FrameRejected.
 func (s *SDK) rejectFrames(sl *slice) {
-	for _, f := range sl.frames {
-		s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: observe.ReasonSliceRejected})
+	for i := range sl.frames.Len() {
+		f := sl.frames.Head(i)
+		s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: observe.ReasonSliceRejected})
 	}
 	sl.frames = nil
 }
 
 // loseFrames gives every frame of sl the fate FrameLost.
 func (s *SDK) loseFrames(sl *slice, reason string) {
-	for _, f := range sl.frames {
-		s.emit(observe.Observation{Kind: observe.FrameLost, Channel: sl.ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(f.Size()), Reason: reason})
+	for i := range sl.frames.Len() {
+		f := sl.frames.Head(i)
+		s.emit(observe.Observation{Kind: observe.FrameLost, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: reason})
 	}
 	sl.frames = nil
 }
