@@ -9,7 +9,9 @@ import (
 // recorder keeps of the frames of a slice until the slice's fate.
 //
 // A frame is a 32-byte record (no pointers, so the garbage collector never
-// scans it) plus one 4-byte reference per NAL unit or payload. The byte
+// scans it) plus one 4-byte reference per NAL unit or payload. Records are
+// kept in blocks of 64, so a Packed being filled holds about what it
+// holds, never room for the frames still to come. The byte
 // slices themselves are interned by identity (same backing array and
 // length): a unit shared by many frames, as the parameter sets, the
 // synthesised slices, the filler units and a constant audio payload are,
@@ -24,11 +26,12 @@ import (
 // concurrent Appends; once filled, At and the other readers may run
 // concurrently.
 type Packed struct {
-	recs  []packedFrame
-	refs  []uint32        // every frame's units, in order: indices into units
-	units [][]byte        // distinct units, by identity
-	index []uint32        // open-addressing table of units: index+1, 0 empty
-	dts   []time.Duration // every frame's DTS, once one differs from its PTS
+	blocks [][]packedFrame // the records, packedBlock per block
+	n      int             // frames
+	refs   []uint32        // every frame's units, in order: indices into units
+	units  [][]byte        // distinct units, by identity
+	index  []uint32        // open-addressing table of units: index+1, 0 empty
+	dts    []time.Duration // every frame's DTS, once one differs from its PTS
 }
 
 type packedFrame struct {
@@ -46,20 +49,14 @@ const (
 	packedCapture       // capture holds the Capture time (else it is zero)
 )
 
-// Reserve makes room for frames more frames holding units more units in
-// all, so that appending them does not grow the store.
-func (p *Packed) Reserve(frames, units int) {
-	if n := len(p.recs) + frames; n > cap(p.recs) {
-		r := make([]packedFrame, len(p.recs), n)
-		copy(r, p.recs)
-		p.recs = r
-	}
-	if n := len(p.refs) + units; n > cap(p.refs) {
-		r := make([]uint32, len(p.refs), n)
-		copy(r, p.refs)
-		p.refs = r
-	}
-}
+// packedBlock is the number of records of a block (2 KiB).
+const packedBlock = 64
+
+func (p *Packed) rec(i int) *packedFrame { return &p.blocks[i/packedBlock][i%packedBlock] }
+
+// Seal drops what only appending needs (the table that interns units):
+// call it when the last frame is in. A later Append rebuilds the table.
+func (p *Packed) Seal() { p.index = nil }
 
 // Append stores f (its fields; its byte slices by reference).
 func (p *Packed) Append(f *Frame) {
@@ -79,15 +76,19 @@ func (p *Packed) Append(f *Frame) {
 		p.refs = append(p.refs, p.intern(f.Payload))
 	}
 	if f.DTS != f.PTS && p.dts == nil {
-		p.dts = make([]time.Duration, len(p.recs), cap(p.recs))
-		for i := range p.recs {
-			p.dts[i] = p.recs[i].pts
+		p.dts = make([]time.Duration, p.n, p.n+1)
+		for i := range p.n {
+			p.dts[i] = p.rec(i).pts
 		}
 	}
 	if p.dts != nil {
 		p.dts = append(p.dts, f.DTS)
 	}
-	p.recs = append(p.recs, r)
+	if p.n%packedBlock == 0 {
+		p.blocks = append(p.blocks, make([]packedFrame, packedBlock))
+	}
+	*p.rec(p.n) = r
+	p.n++
 }
 
 // Len implements List; a nil Packed is empty.
@@ -95,7 +96,7 @@ func (p *Packed) Len() int {
 	if p == nil {
 		return 0
 	}
-	return len(p.recs)
+	return p.n
 }
 
 // Units is the number of units the frames reference (their NAL units and
@@ -113,7 +114,7 @@ func (p *Packed) Units() (refs, distinct int) {
 func (p *Packed) At(i int, scratch *Frame) *Frame {
 	h := p.Head(i)
 	refs := p.unitRefs(i)
-	if p.recs[i].flags&packedPayload != 0 {
+	if p.rec(i).flags&packedPayload != 0 {
 		h.Payload = p.units[refs[len(refs)-1]]
 		refs = refs[:len(refs)-1]
 	}
@@ -127,7 +128,7 @@ func (p *Packed) At(i int, scratch *Frame) *Frame {
 
 // Head is frame i without its bytes: every field but NALUs and Payload.
 func (p *Packed) Head(i int) Frame {
-	r := &p.recs[i]
+	r := p.rec(i)
 	f := Frame{Codec: r.codec, Key: r.flags&packedKey != 0, Seq: r.seq, PTS: r.pts, DTS: r.pts}
 	if p.dts != nil {
 		f.DTS = p.dts[i]
@@ -150,10 +151,10 @@ func (p *Packed) Size(i int) int {
 // unitRefs are frame i's references into units.
 func (p *Packed) unitRefs(i int) []uint32 {
 	end := len(p.refs)
-	if i+1 < len(p.recs) {
-		end = int(p.recs[i+1].ref)
+	if i+1 < p.n {
+		end = int(p.rec(i + 1).ref)
 	}
-	return p.refs[p.recs[i].ref:end]
+	return p.refs[p.rec(i).ref:end]
 }
 
 // intern returns the index of u in units, adding it when no unit has its

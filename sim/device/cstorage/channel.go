@@ -44,13 +44,11 @@ type channel struct {
 	cfg  ChannelConfig
 	plan cloudapi.Plan
 
-	events     map[int]*event // active events by id
-	ring       frameQueue     // pre-record ring (CS8)
-	sliceSeq   uint64
-	lastFrames int // frames of the last slice: the next one's capacity
-	lastUnits  int // … and the NAL units and payloads they referenced
-	records    []SliceRecord
-	body       []byte // reusable mux buffer when no DumpFile callback keeps bodies
+	events   map[int]*event // active events by id
+	ring     frameQueue     // pre-record ring (CS8)
+	sliceSeq uint64
+	records  []SliceRecord
+	body     []byte // reusable mux buffer when no DumpFile callback keeps bodies
 }
 
 func newChannel(i int, cc ChannelConfig) *channel {

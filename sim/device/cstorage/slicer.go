@@ -85,9 +85,7 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 		return
 	}
 	if c.open == nil {
-		frames := new(av.Packed)
-		frames.Reserve(c.lastFrames+c.lastFrames/8, c.lastUnits+c.lastUnits/8)
-		c.open = &slice{ch: c.idx, utcFirst: utc, frames: frames}
+		c.open = &slice{ch: c.idx, utcFirst: utc, frames: new(av.Packed)}
 		for _, ev := range c.events {
 			s.attach(c.open, ev)
 		}
@@ -128,8 +126,7 @@ func (s *SDK) cut(c *channel) {
 		return
 	}
 	c.open = nil
-	c.lastFrames = sl.frames.Len()
-	c.lastUnits, _ = sl.frames.Units()
+	sl.frames.Seal()
 	c.sliceSeq++
 	sl.seq = c.sliceSeq
 	sl.cutAt = s.clk.Now()
