@@ -52,6 +52,10 @@ type Conn struct {
 	bufs       net.Buffers
 	wbuf       net.Buffers // what flush is writing (a field: no allocation)
 	rel        []*[]byte   // buffers to return once written
+	// owners[i] is the pooled buffer bufs[i] lies in, and whether bufs[i]
+	// ends it (a socket that takes buffers over returns it then)
+	owners  []owner
+	handoff handoffWriter // raw, when it takes buffers over (memnet)
 	// Small inline arrays that segs and acks fall back to when drained, so
 	// that an idle connection holds no queue arrays and a small write
 	// (a request head) needs none.
@@ -95,12 +99,29 @@ type seg struct {
 	fatal bool // the stall limit ends the connection at due
 }
 
+// owner is the pooled buffer of a slice flush writes, and whether the
+// slice holds the buffer's last segment.
+type owner struct {
+	buf  *[]byte
+	last bool
+}
+
+// handoffWriter is a socket that takes a writer's pooled buffers over
+// instead of copying them (memnet.Conn.WriteHandoff): it holds b until it
+// has been read and then calls release(buf) once, given with a buffer's
+// last part. flush hands its segments' buffers over to one, so the bytes
+// are copied once on their way to the peer's reader, not twice.
+type handoffWriter interface {
+	WriteHandoff(b []byte, buf *[]byte, release func(*[]byte)) (int, error)
+}
+
 // bytes is the segment's data.
 func (s *seg) bytes() []byte { return (*s.buf)[s.off : s.off+s.n] }
 
 func (l *Link) wrapConn(raw net.Conn) (net.Conn, error) {
 	c := &Conn{l: l, raw: raw, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	c.segs, c.acks = c.inlSegs[:0], c.inlAcks[:0]
+	c.handoff, _ = raw.(handoffWriter)
 	if !l.track(c) {
 		raw.Close()
 		return nil, net.ErrClosed
@@ -347,12 +368,19 @@ func (c *Conn) flush() {
 				bufs[k] = bufs[k][:len(bufs[k])+int(s.n)]
 			} else {
 				bufs = append(bufs, s.bytes())
+				if c.handoff != nil {
+					c.owners = append(c.owners, owner{buf: s.buf})
+				}
 			}
 			prev, prevEnd = s.buf, s.off+s.n
 			bytes += int(s.n)
 			lastDue = s.due
 			if s.last {
-				c.rel = append(c.rel, s.buf)
+				if c.handoff != nil {
+					c.owners[len(c.owners)-1].last = true
+				} else {
+					c.rel = append(c.rel, s.buf)
+				}
 			}
 			*s = seg{}
 			c.head++
@@ -371,7 +399,10 @@ func (c *Conn) flush() {
 		}
 		c.mu.Unlock()
 		var err error
-		if bytes > 0 {
+		switch {
+		case bytes > 0 && c.handoff != nil:
+			err = c.handOver(bufs)
+		case bytes > 0:
 			c.wbuf = bufs
 			_, err = c.wbuf.WriteTo(c.raw)
 			c.wbuf = nil
@@ -408,6 +439,27 @@ func (c *Conn) flush() {
 			return
 		}
 	}
+}
+
+// handOver writes bufs to a socket that takes their buffers over: each
+// buffer goes back to the pool when the socket has let go of it. After an
+// error the buffers not handed over are left to the collector (the
+// connection fails; segments still queued may share them).
+func (c *Conn) handOver(bufs net.Buffers) error {
+	var err error
+	for i, b := range bufs {
+		o := c.owners[i]
+		rel := putBuf
+		if !o.last {
+			rel = nil
+		}
+		if err == nil {
+			_, err = c.handoff.WriteHandoff(b, o.buf, rel)
+		}
+	}
+	clear(c.owners)
+	c.owners = c.owners[:0]
+	return err
 }
 
 // reapLocked frees the send-buffer space of batches acknowledged by now.
