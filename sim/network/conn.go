@@ -1,6 +1,7 @@
 package network
 
 import (
+	"io"
 	"math"
 	"net"
 	"os"
@@ -158,16 +159,62 @@ func (c *Conn) addr() string {
 func (c *Conn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.write(b, nil)
+}
+
+// ReadFromChunk is the size of the reads of ReadFrom: io.Copy's buffer,
+// so that a body copied by ReadFrom is cut into the Writes io.Copy would
+// make.
+const ReadFromChunk = 32 << 10
+
+// ReadFrom implements io.ReaderFrom: io.Copy's loop (reads of
+// ReadFromChunk bytes, each written as one Write) with each read made
+// straight into a pooled buffer that the link queues, instead of through
+// a copy buffer that Write copies from. The link decides exactly as for
+// those Writes.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var total int64
+	for {
+		buf := getBuf(ReadFromChunk)
+		k, rerr := r.Read(*buf)
+		if k <= 0 {
+			putBuf(buf)
+		} else {
+			*buf = (*buf)[:k]
+			n, werr := c.write(*buf, buf)
+			total += int64(n)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// write is Write (c.wmu held). With own non-nil, b is *own, a pooled
+// buffer the link takes over: its chunks are queued in place rather than
+// copied, and it goes back to the pool after its last segment (or at once
+// when nothing of it was queued).
+func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 	n := 0
 	c.mu.Lock()
 	for n < len(b) {
 		if c.err != nil {
 			err := c.err
 			c.mu.Unlock()
+			c.dropOwned(own, n)
 			return n, err
 		}
 		if c.closed {
 			c.mu.Unlock()
+			c.dropOwned(own, n)
 			return n, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
 		}
 		c.reapLocked(c.l.ns(c.l.clk.Now()))
@@ -185,19 +232,33 @@ func (c *Conn) Write(b []byte) (int, error) {
 			c.blind = false
 			if err != nil {
 				c.mu.Unlock()
+				c.dropOwned(own, n)
 				return n, err
 			}
 			continue
 		}
 		k := min(space, len(b)-n, maxChunk)
-		buf := getBuf(k)
-		copy(*buf, b[n:n+k])
-		c.scheduleLocked(buf)
+		if own != nil {
+			c.scheduleLocked(own, n, k, n+k == len(b))
+		} else {
+			buf := getBuf(k)
+			copy(*buf, b[n:n+k])
+			c.scheduleLocked(buf, 0, k, true)
+		}
 		c.queued += k
 		n += k
 	}
 	c.mu.Unlock()
 	return n, nil
+}
+
+// dropOwned returns a taken-over buffer of which the first queued bytes
+// were queued when a write ends early: to the pool if none were (nothing
+// refers to it), else to the collector (queued segments still do).
+func (c *Conn) dropOwned(own *[]byte, queued int) {
+	if own != nil && queued == 0 {
+		putBuf(own)
+	}
 }
 
 // ackFreeingLocked is when the acknowledgements known so far free at
@@ -246,9 +307,11 @@ func (c *Conn) waitSpace(dl, next time.Time) error {
 	return nil
 }
 
-// scheduleLocked decides the arrival of every segment of data. c.mu held.
-func (c *Conn) scheduleLocked(buf *[]byte) {
-	data := *buf
+// scheduleLocked decides the arrival of every segment of (*buf)[at:at+n]
+// (a chunk of a Write); last: the chunk ends buf, whose last segment
+// returns it to the pool. c.mu held.
+func (c *Conn) scheduleLocked(buf *[]byte, at, n int, last bool) {
+	data := (*buf)[:at+n]
 	wasEmpty := c.head == len(c.segs)
 	rearm := false
 	if !c.doomed {
@@ -259,12 +322,12 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 		mss := l.tp.mss
 		c.sndbuf = l.tp.sndbuf
 		c.ackDelay = l.tp.ackDelay
-		c.reserveLocked((len(data) + mss - 1) / mss)
-		for off := 0; off < len(data); off += mss {
-			n := min(mss, len(data)-off)
-			f := l.up.segment(now, n, &c.up, &l.tp)
-			c.segs = append(c.segs, seg{buf: buf, off: int32(off), n: int32(n),
-				due: l.ns(f.due), own: l.ns(f.own), fatal: f.stalled, last: off+mss >= len(data)})
+		c.reserveLocked((n + mss - 1) / mss)
+		for off := at; off < len(data); off += mss {
+			k := min(mss, len(data)-off)
+			f := l.up.segment(now, k, &c.up, &l.tp)
+			c.segs = append(c.segs, seg{buf: buf, off: int32(off), n: int32(k),
+				due: l.ns(f.due), own: l.ns(f.own), fatal: f.stalled, last: last && off+mss >= len(data)})
 			if f.stalled {
 				c.doomed = true
 				break
@@ -277,9 +340,9 @@ func (c *Conn) scheduleLocked(buf *[]byte) {
 			}
 		}
 		l.mu.Unlock()
-	} else {
+	} else if last && at == 0 {
 		putBuf(buf) // nothing more is scheduled: the bytes go nowhere
-	}
+	} // (a chunk after the first of a taken-over buffer: earlier chunks may still refer to it)
 	if c.head < len(c.segs) && (wasEmpty || rearm) && !c.flushing {
 		c.armLocked()
 	}

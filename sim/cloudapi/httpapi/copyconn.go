@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/fleetsim/fleetsim/sim/network"
 )
 
 // copyConn is a dialled connection whose ReadFrom copies through a pooled
@@ -16,16 +18,22 @@ import (
 // garbage. The bytes written are the same.
 type copyConn struct{ net.Conn }
 
-// copyBufSize is the size of the pooled copy buffers (io.Copy's own).
-const copyBufSize = 32 << 10
+// copyBufSize is the size of the pooled copy buffers (io.Copy's own, and
+// network.Conn.ReadFrom's reads).
+const copyBufSize = network.ReadFromChunk
 
 // copyBufs is shared by every Client: a device uploads a slice every few
 // seconds, too seldom for a buffer of its own to survive in a pool.
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // ReadFrom implements io.ReaderFrom: io.Copy's loop through a pooled
-// buffer.
+// buffer — or, on a simulated link's connection, the link's own ReadFrom,
+// which reads straight into the buffers it queues (the same writes, one
+// copy fewer).
 func (c copyConn) ReadFrom(r io.Reader) (n int64, err error) {
+	if lc, ok := c.Conn.(*network.Conn); ok {
+		return lc.ReadFrom(r)
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
