@@ -11,25 +11,28 @@ import (
 // A frame is a 32-byte record (no pointers, so the garbage collector never
 // scans it) plus one 4-byte reference per NAL unit or payload. Records are
 // kept in blocks of 64, so a Packed being filled holds about what it
-// holds, never room for the frames still to come. The byte
-// slices themselves are interned by identity (same backing array and
-// length): a unit shared by many frames, as the parameter sets, the
-// synthesised slices, the filler units and a constant audio payload are,
-// is held once per Packed; only a frame's own units (its timestamp SEI)
-// add a slice header each. The bytes are never copied: Packed keeps the
-// caller's slices, which must not change.
+// holds, never room for the frames still to come.
+//
+// Units of up to SmallUnit bytes (a frame's own timestamp SEI, parameter
+// sets) are copied into a byte arena, a length byte each. Larger ones are
+// interned by identity (same backing array and length): a unit shared by
+// many frames, as the synthesised slices, the filler units and a constant
+// audio payload are, is held once per Packed, by reference and never
+// copied; the caller's slices must not change.
 //
 // At gives a frame back with every field equal to the appended one,
 // except that Capture is the same instant in UTC without a monotonic
-// reading, an empty NALUs comes back as an empty slice and units equal in
-// backing array and length share their capacity. A Packed is not safe for
+// reading, an empty NALUs comes back as an empty slice, a small unit is an
+// equal copy (a nil one an empty slice) and large units equal in backing
+// array and length share their capacity. A Packed is not safe for
 // concurrent Appends; once filled, At and the other readers may run
 // concurrently.
 type Packed struct {
 	blocks [][]packedFrame // the records, packedBlock per block
 	n      int             // frames
 	refs   []uint32        // every frame's units, in order: indices into units
-	units  [][]byte        // distinct units, by identity
+	units  [][]byte        // distinct large units, by identity
+	arena  [][]byte        // small units, arenaBlock bytes per block
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
 	dts    []time.Duration // every frame's DTS, once one differs from its PTS
 }
@@ -52,6 +55,15 @@ const (
 // packedBlock is the number of records of a block (2 KiB).
 const packedBlock = 64
 
+// SmallUnit is the size up to which Packed copies a unit.
+const SmallUnit = 64
+
+const (
+	arenaBits  = 10
+	arenaBlock = 1 << arenaBits // bytes of an arena block
+	refArena   = 1 << 31        // a reference into the arena: block<<arenaBits | offset
+)
+
 func (p *Packed) rec(i int) *packedFrame { return &p.blocks[i/packedBlock][i%packedBlock] }
 
 // Seal drops what only appending needs (the table that interns units):
@@ -69,11 +81,11 @@ func (p *Packed) Append(f *Frame) {
 		r.capture = f.Capture.UnixNano()
 	}
 	for _, u := range f.NALUs {
-		p.refs = append(p.refs, p.intern(u))
+		p.refs = append(p.refs, p.store(u))
 	}
 	if f.Payload != nil {
 		r.flags |= packedPayload
-		p.refs = append(p.refs, p.intern(f.Payload))
+		p.refs = append(p.refs, p.store(f.Payload))
 	}
 	if f.DTS != f.PTS && p.dts == nil {
 		p.dts = make([]time.Duration, p.n, p.n+1)
@@ -100,8 +112,8 @@ func (p *Packed) Len() int {
 }
 
 // Units is the number of units the frames reference (their NAL units and
-// payloads), and distinct how many of them Packed holds; a nil Packed has
-// none.
+// payloads), and distinct how many large ones Packed holds by reference; a
+// nil Packed has none.
 func (p *Packed) Units() (refs, distinct int) {
 	if p == nil {
 		return 0, 0
@@ -115,12 +127,12 @@ func (p *Packed) At(i int, scratch *Frame) *Frame {
 	h := p.Head(i)
 	refs := p.unitRefs(i)
 	if p.rec(i).flags&packedPayload != 0 {
-		h.Payload = p.units[refs[len(refs)-1]]
+		h.Payload = p.unit(refs[len(refs)-1])
 		refs = refs[:len(refs)-1]
 	}
 	h.NALUs = scratch.NALUs[:0]
 	for _, u := range refs {
-		h.NALUs = append(h.NALUs, p.units[u])
+		h.NALUs = append(h.NALUs, p.unit(u))
 	}
 	*scratch = h
 	return scratch
@@ -143,9 +155,41 @@ func (p *Packed) Head(i int) Frame {
 func (p *Packed) Size(i int) int {
 	n := 0
 	for _, u := range p.unitRefs(i) {
-		n += len(p.units[u])
+		if u&refArena == 0 {
+			n += len(p.units[u])
+		} else {
+			n += int(p.arena[u&^refArena>>arenaBits][u&(arenaBlock-1)])
+		}
 	}
 	return n
+}
+
+// unit is the unit a reference names.
+func (p *Packed) unit(ref uint32) []byte {
+	if ref&refArena == 0 {
+		return p.units[ref]
+	}
+	b := p.arena[ref&^refArena>>arenaBits]
+	off := int(ref & (arenaBlock - 1))
+	end := off + 1 + int(b[off])
+	return b[off+1 : end : end]
+}
+
+// store returns the reference of u: a copy in the arena for a small unit,
+// else its interned entry.
+func (p *Packed) store(u []byte) uint32 {
+	if len(u) > SmallUnit {
+		return p.intern(u)
+	}
+	if len(p.arena) == 0 || arenaBlock-len(p.arena[len(p.arena)-1]) < 1+len(u) {
+		p.arena = append(p.arena, make([]byte, 0, arenaBlock))
+	}
+	k := len(p.arena) - 1
+	b := p.arena[k]
+	off := len(b)
+	b = append(b, byte(len(u)))
+	p.arena[k] = append(b, u...)
+	return refArena | uint32(k)<<arenaBits | uint32(off)
 }
 
 // unitRefs are frame i's references into units.

@@ -1,6 +1,7 @@
 package av
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -8,8 +9,8 @@ import (
 )
 
 // same reports whether a frame read back from a Packed equals the appended
-// one as Packed promises: every field, Capture as an instant, the byte
-// slices by identity.
+// one as Packed promises: every field, Capture as an instant, small units
+// by value, large ones by identity.
 func same(t interface {
 	Helper()
 	Fatalf(string, ...any)
@@ -39,7 +40,10 @@ func same(t interface {
 }
 
 func identical(a, b []byte) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+	if len(b) <= SmallUnit {
+		return bytes.Equal(a, b)
+	}
+	return len(a) == len(b) && &a[0] == &b[0]
 }
 
 // packedVectors are frame lists with the shapes a recorder sees: a camera's
@@ -48,7 +52,7 @@ func identical(a, b []byte) bool {
 // frames with no units.
 func packedVectors() map[string][]*Frame {
 	sps, pps, idr, p := []byte{0x67, 1, 2}, []byte{0x68, 3}, make([]byte, 900), make([]byte, 300)
-	aac := []byte{0x21, 0x10, 0x05}
+	aac := make([]byte, 256)
 	t0 := time.Date(2026, 11, 21, 10, 0, 0, 123, time.FixedZone("x", 3600))
 	var cam []*Frame
 	for i := range 40 {
@@ -117,9 +121,9 @@ func TestPackedInterns(t *testing.T) {
 		p.Append(f)
 	}
 	refs, distinct := p.Units()
-	// sps, pps, idr, p, p[:100], aac, and 40 SEIs
-	if refs != 3*4+37*3+40 || distinct != 6+40 {
-		t.Fatalf("units: %d refs, %d distinct; want %d, %d", refs, distinct, 3*4+37*3+40, 46)
+	// idr, p, p[:100], aac held by reference; sps, pps and 40 SEIs copied
+	if refs != 3*4+37*3+40 || distinct != 4 {
+		t.Fatalf("units: %d refs, %d distinct; want %d, %d", refs, distinct, 3*4+37*3+40, 4)
 	}
 }
 
@@ -128,8 +132,12 @@ func TestPackedInterns(t *testing.T) {
 // sub-slices of one array) and reads every one back.
 func TestPackedRapid(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		backing := make([]byte, 64)
-		pool := [][]byte{backing[:8], backing[:9], backing[8:16], make([]byte, 8), {}, nil}
+		backing := make([]byte, 4*SmallUnit)
+		for i := range backing {
+			backing[i] = byte(i)
+		}
+		pool := [][]byte{backing[:8], backing[1:9], backing[:SmallUnit], backing[:SmallUnit+1], backing[:SmallUnit+2],
+			backing[SmallUnit+1 : 3*SmallUnit], make([]byte, 2*SmallUnit), {}, nil}
 		pick := rapid.IntRange(0, len(pool)-1)
 		var p Packed
 		var frames []*Frame

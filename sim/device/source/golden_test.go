@@ -92,17 +92,21 @@ func TestFramesGolden(t *testing.T) {
 }
 
 // TestNALUChunksSizedToUse: the chunk the frames' NAL unit lists are carved
-// from holds about one GOP's worth, as many slots as the last GOP used.
+// from holds chunkFrames access units at the last chunk's mean plus the
+// longest list (so a chunk serves about chunkFrames frames).
 func TestNALUChunksSizedToUse(t *testing.T) {
 	c, s := generate(t, quickstart(), 20*time.Second, 1)
-	used := 0
-	for _, f := range c.video[len(c.video)-61 : len(c.video)-31] {
-		used += len(f.NALUs)
+	if s.lastChunkNALUs == 0 || cap(s.nalus) > s.lastChunkNALUs+s.maxAU {
+		t.Fatalf("chunk of %d slots; the last chunk used %d per %d frames, the longest list is %d", cap(s.nalus), s.lastChunkNALUs, chunkFrames, s.maxAU)
 	}
-	if s.lastGOPNALUs == 0 || cap(s.nalus) > s.lastGOPNALUs+s.lastGOPNALUs/16+16 {
-		t.Fatalf("chunk of %d slots; the last GOP used %d", cap(s.nalus), s.lastGOPNALUs)
+	longest := 0
+	for _, f := range c.video {
+		longest = max(longest, len(f.NALUs))
 	}
-	if cap(s.nalus) < used/2 {
-		t.Fatalf("chunk of %d slots for GOPs of about %d", cap(s.nalus), used)
+	if s.maxAU != longest || cap(s.nalus) < longest {
+		t.Fatalf("chunk of %d slots, longest list %d (source says %d)", cap(s.nalus), longest, s.maxAU)
+	}
+	if s.lastChunkNALUs > chunkFrames*longest || s.lastChunkNALUs < chunkFrames {
+		t.Fatalf("the last chunk held %d NAL units per %d frames", s.lastChunkNALUs, chunkFrames)
 	}
 }

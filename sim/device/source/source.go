@@ -56,18 +56,25 @@ type Source struct {
 	// either kind: one allocation per source, not one per frame.
 	timer clock.Timer
 
-	// per-GOP blocks the frames of a GOP are carved from (one allocation
-	// each per GOP instead of several per frame)
+	// blocks of chunkFrames frames the frames are carved from (one
+	// allocation each per chunkFrames frames instead of several per
+	// frame; small, because a recorder keeps frames compactly and drops
+	// them: the blocks being filled are most of what a source holds)
 	vFrames []av.Frame
 	stamps  []byte
 	nalus   [][]byte
 	aFrames []av.Frame
-	// sizing of the nalus chunk: NAL units of the current GOP's frames and
-	// of the last GOP's, and the longest list of one access unit so far
-	gopNALUs     int
-	lastGOPNALUs int
-	maxAU        int
+	// sizing of the nalus chunk: NAL units and access units in the
+	// current chunk, the NAL units per chunkFrames access units of the last
+	// one, and the longest list of one access unit so far
+	chunkNALUs     int
+	chunkAUs       int
+	lastChunkNALUs int
+	maxAU          int
 }
+
+// chunkFrames is the number of frames of a source's blocks.
+const chunkFrames = 8
 
 // New makes the source of one device. device is the stamp's device id (the
 // device's index in the fleet plan); rnd the device's own random source.
@@ -204,7 +211,7 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	}
 	key := s.posInGOP == 0
 	if len(s.vFrames) == 0 {
-		s.vFrames = make([]av.Frame, v.GOP)
+		s.vFrames = make([]av.Frame, chunkFrames)
 	}
 	f := &s.vFrames[0]
 	s.vFrames = s.vFrames[1:]
@@ -213,17 +220,18 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	capture := s.origin.Add(pts)
 	st := len(s.stamps)
 	if cap(s.stamps)-st < stamp.Size(v.Codec) {
-		s.stamps = make([]byte, 0, v.GOP*stamp.Size(v.Codec))
+		s.stamps = make([]byte, 0, chunkFrames*stamp.Size(v.Codec))
 		st = 0
 	}
 	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
 	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
 
-	s.reserveNALUs(key)
+	s.reserveNALUs()
 	start := len(s.nalus)
 	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
 	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
-	s.gopNALUs += len(nalus)
+	s.chunkNALUs += len(nalus)
+	s.chunkAUs++
 	s.maxAU = max(s.maxAU, len(nalus))
 
 	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
@@ -237,20 +245,19 @@ func (s *Source) nextVideoLocked() *av.Frame {
 // reserveNALUs makes room in the NAL unit chunk for the next access unit's
 // list: as many slots as the longest list so far (a longer one regrows the
 // chunk by append, once per new maximum; frames keep their lists). A new
-// chunk holds about what the last GOP used (the first GOP guesses: a key
-// frame carries parameter sets, stamp, slice and fillers, a P frame stamp,
-// slice and fillers).
-func (s *Source) reserveNALUs(key bool) {
-	if key {
-		s.lastGOPNALUs, s.gopNALUs = s.gopNALUs, 0
-	}
+// chunk holds chunkFrames access units at the last chunk's mean, plus the
+// longest list (the first guesses: a key frame carries parameter sets,
+// stamp, slice and fillers, a P frame stamp, slice and fillers).
+func (s *Source) reserveNALUs() {
 	need := max(s.maxAU, 1)
 	if cap(s.nalus)-len(s.nalus) >= need {
 		return
 	}
-	size := s.sh.Profile.Video.GOP*6 + 8
-	if s.lastGOPNALUs > 0 {
-		size = s.lastGOPNALUs + s.lastGOPNALUs/16
+	size := chunkFrames*6 + 8
+	if s.chunkAUs > 0 {
+		s.lastChunkNALUs = (s.chunkNALUs*chunkFrames + s.chunkAUs - 1) / s.chunkAUs
+		s.chunkNALUs, s.chunkAUs = 0, 0
+		size = s.lastChunkNALUs + need
 	}
 	s.nalus = make([][]byte, 0, max(size, need))
 }
@@ -284,7 +291,7 @@ func (s *Source) frameSizeLocked(key bool) int {
 func (s *Source) nextAudioLocked() *av.Frame {
 	sh := s.sh
 	if len(s.aFrames) == 0 {
-		s.aFrames = make([]av.Frame, 32)
+		s.aFrames = make([]av.Frame, chunkFrames)
 	}
 	f := &s.aFrames[0]
 	s.aFrames = s.aFrames[1:]
