@@ -48,6 +48,7 @@ type Conn struct {
 	wdl        time.Time
 	wake       chan struct{} // space freed or state changed (cap 1)
 	blind      bool          // a writer waits without knowing which ack frees its space
+	blindNeed  int           // the free space that writer waits for
 	done       chan struct{} // closed when the connection ends
 	reset      clock.Timer
 	bufs       net.Buffers
@@ -225,7 +226,7 @@ func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 		if need := min(len(b)-n, max(1, c.sndbuf/3)); space < need {
 			dl := c.wdl
 			next := c.ackFreeingLocked(need - space)
-			c.blind = next.IsZero()
+			c.blind, c.blindNeed = next.IsZero(), need
 			c.mu.Unlock()
 			err := c.waitSpace(dl, next)
 			c.mu.Lock()
@@ -485,7 +486,7 @@ func (c *Conn) flush() {
 			c.acks = append(c.acks, ackRec{at: lastDue + int64(c.ackDelay), n: bytes})
 			c.reapLocked(c.l.ns(c.l.clk.Now()))
 		}
-		if c.blind { // a writer waits for acknowledgements not known until now
+		if c.blind && c.blindFreedLocked() { // a writer waits for acknowledgements not known until now
 			select {
 			case c.wake <- struct{}{}:
 			default:
@@ -523,6 +524,15 @@ func (c *Conn) handOver(bufs net.Buffers) error {
 	clear(c.owners)
 	c.owners = c.owners[:0]
 	return err
+}
+
+// blindFreedLocked reports whether the acknowledgements known now free the
+// space a blind writer waits for, or some of it is free already: then it
+// wakes to wait for the right one. Waking it at every flush before that
+// only had it find nothing and wait again. c.mu held.
+func (c *Conn) blindFreedLocked() bool {
+	deficit := c.blindNeed - (c.sndbuf - c.queued)
+	return deficit <= 0 || !c.ackFreeingLocked(deficit).IsZero()
 }
 
 // reapLocked frees the send-buffer space of batches acknowledged by now.
