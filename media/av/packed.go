@@ -1,6 +1,8 @@
 package av
 
 import (
+	"cmp"
+	"slices"
 	"time"
 	"unsafe"
 )
@@ -8,10 +10,13 @@ import (
 // Packed is an append-only List that stores frames compactly: what a
 // recorder keeps of the frames of a slice until the slice's fate.
 //
-// A frame is a 32-byte record (no pointers, so the garbage collector never
+// A frame is a 24-byte record (no pointers, so the garbage collector never
 // scans it) plus one 4-byte reference per NAL unit or payload. Records are
 // kept in blocks of 64, so a Packed being filled holds about what it
-// holds, never room for the frames still to come.
+// holds, never room for the frames still to come. A capture time is kept
+// as its offset from the PTS, once per Packed while the offset stays the
+// same (as it does for a stream from one origin); frames with another
+// offset keep theirs aside.
 //
 // Units of up to SmallUnit bytes (a frame's own timestamp SEI, parameter
 // sets) are copied into a byte arena, a length byte each. Larger ones are
@@ -35,24 +40,34 @@ type Packed struct {
 	arena  [][]byte        // small units, arenaBlock bytes per block
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
 	dts    []time.Duration // every frame's DTS, once one differs from its PTS
+	// capture times: unix ns − PTS of the first frame with one, and the
+	// frames whose offset differs, in frame order
+	capOffset int64
+	hasOffset bool
+	capOwn    []ownCapture
 }
 
 type packedFrame struct {
-	seq     uint64
-	pts     time.Duration
-	capture int64  // unix ns, with flagCapture
-	ref     uint32 // the frame's first unit in refs
-	codec   Codec
-	flags   uint8
+	seq   uint64
+	pts   time.Duration
+	ref   uint32 // the frame's first unit in refs
+	codec Codec
+	flags uint8
+}
+
+type ownCapture struct {
+	frame   int
+	capture int64 // unix ns
 }
 
 const (
-	packedKey     uint8 = 1 << iota
-	packedPayload       // the frame's last unit is its Payload
-	packedCapture       // capture holds the Capture time (else it is zero)
+	packedKey        uint8 = 1 << iota
+	packedPayload          // the frame's last unit is its Payload
+	packedCapture          // the frame has a capture time, capOffset after its PTS…
+	packedCaptureOwn       // … or its own, in capOwn
 )
 
-// packedBlock is the number of records of a block (2 KiB).
+// packedBlock is the number of records of a block (1.5 KiB).
 const packedBlock = 64
 
 // SmallUnit is the size up to which Packed copies a unit.
@@ -77,8 +92,16 @@ func (p *Packed) Append(f *Frame) {
 		r.flags |= packedKey
 	}
 	if !f.Capture.IsZero() {
-		r.flags |= packedCapture
-		r.capture = f.Capture.UnixNano()
+		c := f.Capture.UnixNano()
+		if !p.hasOffset {
+			p.hasOffset, p.capOffset = true, c-int64(f.PTS)
+		}
+		if c-int64(f.PTS) == p.capOffset { // wrapping arithmetic both ways
+			r.flags |= packedCapture
+		} else {
+			r.flags |= packedCaptureOwn
+			p.capOwn = append(p.capOwn, ownCapture{frame: p.n, capture: c})
+		}
 	}
 	for _, u := range f.NALUs {
 		p.refs = append(p.refs, p.store(u))
@@ -145,8 +168,12 @@ func (p *Packed) Head(i int) Frame {
 	if p.dts != nil {
 		f.DTS = p.dts[i]
 	}
-	if r.flags&packedCapture != 0 {
-		f.Capture = time.Unix(0, r.capture).UTC()
+	switch {
+	case r.flags&packedCapture != 0:
+		f.Capture = time.Unix(0, p.capOffset+int64(r.pts)).UTC()
+	case r.flags&packedCaptureOwn != 0:
+		k, _ := slices.BinarySearchFunc(p.capOwn, i, func(o ownCapture, i int) int { return cmp.Compare(o.frame, i) })
+		f.Capture = time.Unix(0, p.capOwn[k].capture).UTC()
 	}
 	return f
 }

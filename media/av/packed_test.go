@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"time"
+	"unsafe"
 
 	"pgregory.net/rapid"
 )
@@ -76,8 +77,19 @@ func packedVectors() map[string][]*Frame {
 		}
 		bframes = append(bframes, &Frame{Codec: H265, Seq: uint64(i), PTS: pts, DTS: dts, NALUs: [][]byte{p}})
 	}
+	// a stream restarted mid-list: PTS from 0 again, another origin
+	var restart []*Frame
+	for i := range 12 {
+		origin, pts := t0, time.Duration(i)*time.Second/15
+		if i >= 5 {
+			origin, pts = t0.Add(time.Hour), time.Duration(i-5)*time.Second/15
+		}
+		restart = append(restart, &Frame{Codec: H264, Seq: uint64(i), PTS: pts, DTS: pts, NALUs: [][]byte{p}, Capture: origin.Add(pts)})
+	}
+	restart = append(restart, &Frame{Codec: H264, Seq: 12, NALUs: [][]byte{p}, Capture: t0.Add(time.Second / 15)})
 	return map[string][]*Frame{
 		"camera":  cam,
+		"restart": restart,
 		"bframes": bframes,
 		"odd": {
 			{Codec: PCMA, Seq: 1 << 40, Payload: []byte{}},
@@ -176,6 +188,12 @@ func TestPackedRapid(t *testing.T) {
 			t.Fatalf("%d distinct units from a pool of %d", distinct, len(pool))
 		}
 	})
+}
+
+func TestPackedRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(packedFrame{}); n != 24 {
+		t.Fatalf("a frame record is %d bytes", n)
+	}
 }
 
 func TestPackedNoAllocs(t *testing.T) {

@@ -74,7 +74,7 @@ type Source struct {
 }
 
 // chunkFrames is the number of frames of a source's blocks.
-const chunkFrames = 8
+const chunkFrames = 4
 
 // New makes the source of one device. device is the stamp's device id (the
 // device's index in the fleet plan); rnd the device's own random source.
