@@ -2,8 +2,8 @@ package cloud
 
 import (
 	"context"
+	"fmt"
 	"io"
-	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -38,15 +38,18 @@ func (r *byteReader) Read(p []byte) (int, error) {
 }
 
 // BenchmarkUploadPath is the whole upload data path of one 10 s TS slice
-// (≈ 680 KB, the quickstart camera's): the HTTP client writes it into an
-// emulated link (bench/scenarios/embedded.yaml's: 4 Mbit/s up, 14 ms each
-// way, flushed on the runner's 5 ms quantum) over the in-memory network
-// into the cloud's HTTP server, which verifies the TS as it reads and
-// accounts every frame. The link's clock is a Fake stepped 5 ms at a time,
-// so a flush hands over what 5 ms of the link carries, as in a run.
-// cpu-ns/op is the process's CPU per slice (every goroutine), cpu-ns/MB
-// the same per MB of slice.
+// (the test media's 150 video and 157 audio frames, ≈ 460 KB): the HTTP
+// client writes it into an emulated link (bench/scenarios/embedded.yaml's:
+// 4 Mbit/s up, 14 ms each way, flushed on the runner's 5 ms quantum) over
+// the in-memory network into the cloud's HTTP server, which verifies the
+// TS as it reads and accounts every frame. uploaders cameras, each with
+// its own link and client, upload at once, on a Fake clock stepped 5 ms at
+// a time (a flush hands over what 5 ms of a link carries, as in a run;
+// the pause between steps, in which the goroutines work, is shared by
+// them all). One op is one slice; cpu-ns/op is the process's CPU per
+// slice (every goroutine), cpu-ns/MB the same per MB of slice.
 func BenchmarkUploadPath(b *testing.B) {
+	const uploaders = 32
 	m := newTestMedia(b)
 	body, af, an := m.ts(b, 0, 150, true, stampFor(3))
 	mem := memnet.New(memnet.Options{})
@@ -58,56 +61,65 @@ func BenchmarkUploadPath(b *testing.B) {
 	}
 	defer c.Close()
 	fk := clock.NewFake(clock.Epoch())
-	l, err := network.New(network.Options{Clock: fk, Seed: 1, Device: "cam-3", Quantum: 5 * time.Millisecond,
-		Dial: mem.Dial,
-		Profile: network.Profile{
-			Up:   network.Direction{Rate: 4 * units.Mbps, Queue: units.MiB, Delay: units.Duration(14 * time.Millisecond)},
-			Down: network.Direction{Rate: 25 * units.Mbps, Delay: units.Duration(14 * time.Millisecond)},
-		}})
-	if err != nil {
-		b.Fatal(err)
+	clients := make([]*httpapi.Client, uploaders)
+	for k := range clients {
+		l, err := network.New(network.Options{Clock: fk, Seed: 1, Device: fmt.Sprintf("cam-%d", k), Quantum: 5 * time.Millisecond,
+			Dial: mem.Dial,
+			Profile: network.Profile{
+				Up:   network.Direction{Rate: 4 * units.Mbps, Queue: units.MiB, Delay: units.Duration(14 * time.Millisecond)},
+				Down: network.Direction{Rate: 25 * units.Mbps, Delay: units.Duration(14 * time.Millisecond)},
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		cl, err := httpapi.New("http://"+c.HTTPAddr(), httpapi.Options{Dial: l.Dial})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.CloseIdle()
+		clients[k] = cl
 	}
-	defer l.Close()
-	cl, err := httpapi.New("http://"+c.HTTPAddr(), httpapi.Options{Dial: l.Dial})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.CloseIdle()
-	upload := func(i int) {
-		s := cloudapi.SliceUpload{Device: "cam-3", Seq: uint64(i), Format: cloudapi.FormatTS,
-			UTCStart: clock.Epoch().Add(time.Duration(i) * 10 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 10 * time.Second),
-			FrameSeqFirst: 0, FrameSeqLast: 149, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1,
-			Content: bytesContent(body)}
-		done := make(chan error, 1)
-		go func() {
-			_, err := cl.UploadSlice(context.Background(), s)
-			done <- err
-		}()
-		for {
+	// round uploads slice i of every camera at once.
+	round := func(i int) {
+		done := make(chan error, uploaders)
+		for k, cl := range clients {
+			s := cloudapi.SliceUpload{Device: fmt.Sprintf("cam-%d", k), Seq: uint64(i), Format: cloudapi.FormatTS,
+				UTCStart: clock.Epoch().Add(time.Duration(i) * 10 * time.Second), UTCEnd: clock.Epoch().Add(time.Duration(i+1) * 10 * time.Second),
+				FrameSeqFirst: 0, FrameSeqLast: 149, AudioFrames: an, AudioSeqFirst: af, AudioSeqLast: af + uint64(an) - 1,
+				Content: bytesContent(body)}
+			go func() {
+				_, err := cl.UploadSlice(context.Background(), s)
+				done <- err
+			}()
+		}
+		for left := uploaders; left > 0; {
 			select {
 			case err := <-done:
 				if err != nil {
 					b.Fatal(err)
 				}
-				return
+				left--
+				continue
 			default:
 			}
 			fk.Advance(5 * time.Millisecond)
-			runtime.Gosched()
-			time.Sleep(20 * time.Microsecond)
+			time.Sleep(200 * time.Microsecond)
 		}
 	}
-	upload(0) // dial, warm the pools
+	round(0) // dial, warm the pools
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
-	cpu0 := processCPU()
-	for i := 0; i < b.N; i++ {
-		upload(i + 1)
+	cpu0, t0 := processCPU(), fk.Now()
+	for i := 0; i < b.N; i += uploaders {
+		round(i/uploaders + 1)
 	}
+	ops := float64((b.N + uploaders - 1) / uploaders * uploaders)
 	cpu := float64(processCPU() - cpu0)
-	b.ReportMetric(cpu/float64(b.N), "cpu-ns/op")
-	b.ReportMetric(cpu/float64(b.N)/(float64(len(body))/1e6), "cpu-ns/MB")
+	b.ReportMetric(cpu/ops, "cpu-ns/op")
+	b.ReportMetric(cpu/ops/(float64(len(body))/1e6), "cpu-ns/MB")
+	b.ReportMetric(fk.Now().Sub(t0).Seconds()/(ops/uploaders), "link-s/round")
 }
 
 // processCPU is the process's user+system CPU time.
