@@ -30,6 +30,9 @@ type Options struct {
 	MaxReply int64
 }
 
+// replyBufSize is the read buffer of a client connection.
+const replyBufSize = 1 << 10
+
 // Client implements cloudapi.Storage and cloudapi.Tokens over HTTP.
 type Client struct {
 	base     string
@@ -55,6 +58,10 @@ func New(base string, o Options) (*Client, error) {
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
+			// replies are small JSON: a keep-alive connection (one per
+			// camera) holds a 1 KiB read buffer, not the default 4 KiB;
+			// longer replies take more reads
+			ReadBufferSize: replyBufSize,
 		}
 		if o.Dial != nil {
 			tr.DialContext = pooledCopyDial(o.Dial)
