@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,4 +79,57 @@ func benchPair(b *testing.B, memory bool) (net.Conn, net.Conn) {
 		b.Fatal(err)
 	}
 	return c, <-acc
+}
+
+// BenchmarkStreamHandoff is BenchmarkStream's memnet case with the writer
+// handing pooled buffers over (WriteHandoff) instead of having them
+// copied, and the reader reading with a low-water mark of its buffer's
+// size (a link flushing into the cloud's verifier).
+func BenchmarkStreamHandoff(b *testing.B) {
+	for _, size := range []int{1448, 64 << 10} {
+		for _, lowat := range []bool{false, true} {
+			name := strconv.Itoa(size)
+			if lowat {
+				name += "/lowat"
+			}
+			b.Run(name, func(b *testing.B) {
+				c, s := benchPair(b, true)
+				if lowat {
+					s.(*Conn).SetReadLowWater(64 << 10)
+				}
+				pool := sync.Pool{New: func() any { p := make([]byte, size); return &p }}
+				release := func(p *[]byte) { pool.Put(p) }
+				done := make(chan error, 1)
+				go func() {
+					buf := make([]byte, 64<<10)
+					for {
+						if _, err := s.Read(buf); err != nil {
+							if err == io.EOF {
+								err = nil
+							}
+							done <- err
+							return
+						}
+					}
+				}()
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := processCPU()
+				cc := c.(*Conn)
+				for range b.N {
+					p := pool.Get().(*[]byte)
+					if _, err := cc.WriteHandoff(*p, p, release); err != nil {
+						b.Fatal(err)
+					}
+				}
+				c.Close()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+				s.Close()
+			})
+		}
+	}
 }
