@@ -61,14 +61,18 @@ func (q *pipe) push(p piece) {
 func (q *pipe) put(p []byte) int {
 	total := 0
 	for len(p) > 0 && q.n < q.limit {
-		if q.head == len(q.pieces) || q.pieces[len(q.pieces)-1].c == nil || len(q.pieces[len(q.pieces)-1].b) == cap(q.pieces[len(q.pieces)-1].b) {
+		var tail *piece
+		if k := len(q.pieces); k > q.head {
+			tail = &q.pieces[k-1]
+		}
+		if tail == nil || tail.c == nil || len(tail.b) == cap(tail.b) {
 			c := q.pool.Get().(*chunk)
 			q.push(piece{b: c[:0], c: c})
+			tail = &q.pieces[len(q.pieces)-1]
 		}
-		tail := &q.pieces[len(q.pieces)-1]
-		room := min(cap(tail.b)-len(tail.b), q.limit-q.n)
-		k := copy(tail.b[len(tail.b):len(tail.b)+room], p)
-		tail.b = tail.b[:len(tail.b)+k]
+		w := len(tail.b)
+		k := copy(tail.b[w:min(cap(tail.b), w+q.limit-q.n)], p)
+		tail.b = tail.b[:w+k]
 		q.n += k
 		total += k
 		p = p[k:]
