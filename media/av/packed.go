@@ -35,7 +35,8 @@ import (
 type Packed struct {
 	blocks [][]packedFrame // the records, packedBlock per block
 	n      int             // frames
-	refs   []uint32        // every frame's units, in order: indices into units
+	pages  [][]uint32      // every frame's unit references, in order, a frame's in one page
+	nrefs  int             // references in all
 	units  [][]byte        // distinct large units, by identity
 	arena  [][]byte        // small units, arenaBlock bytes per block
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
@@ -50,7 +51,7 @@ type Packed struct {
 type packedFrame struct {
 	seq   uint64
 	pts   time.Duration
-	ref   uint32 // the frame's first unit in refs
+	ref   uint32 // the frame's first unit reference: page<<pageBits | offset
 	codec Codec
 	flags uint8
 }
@@ -70,6 +71,13 @@ const (
 // packedBlock is the number of records of a block (1.5 KiB).
 const packedBlock = 64
 
+// Unit references are kept in pages of pageRefs (1 KiB), a frame's in one
+// page: a page is filled, never regrown.
+const (
+	pageBits = 8
+	pageRefs = 1 << pageBits
+)
+
 // SmallUnit is the size up to which Packed copies a unit.
 const SmallUnit = 64
 
@@ -87,7 +95,7 @@ func (p *Packed) Seal() { p.index = nil }
 
 // Append stores f (its fields; its byte slices by reference).
 func (p *Packed) Append(f *Frame) {
-	r := packedFrame{seq: f.Seq, pts: f.PTS, ref: uint32(len(p.refs)), codec: f.Codec}
+	r := packedFrame{seq: f.Seq, pts: f.PTS, codec: f.Codec}
 	if f.Key {
 		r.flags |= packedKey
 	}
@@ -103,13 +111,28 @@ func (p *Packed) Append(f *Frame) {
 			p.capOwn = append(p.capOwn, ownCapture{frame: p.n, capture: c})
 		}
 	}
-	for _, u := range f.NALUs {
-		p.refs = append(p.refs, p.store(u))
-	}
+	n := len(f.NALUs)
 	if f.Payload != nil {
 		r.flags |= packedPayload
-		p.refs = append(p.refs, p.store(f.Payload))
+		n++
 	}
+	// the frame's references go in the last page, or a new one (of its
+	// own size when they are more than a page holds)
+	k := len(p.pages) - 1
+	if k < 0 || cap(p.pages[k])-len(p.pages[k]) < max(n, 1) {
+		p.pages = append(p.pages, make([]uint32, 0, max(n, pageRefs)))
+		k++
+	}
+	page := p.pages[k]
+	r.ref = uint32(k)<<pageBits | uint32(len(page))
+	for _, u := range f.NALUs {
+		page = append(page, p.store(u))
+	}
+	if f.Payload != nil {
+		page = append(page, p.store(f.Payload))
+	}
+	p.pages[k] = page
+	p.nrefs += n
 	if f.DTS != f.PTS && p.dts == nil {
 		p.dts = make([]time.Duration, p.n, p.n+1)
 		for i := range p.n {
@@ -141,30 +164,44 @@ func (p *Packed) Units() (refs, distinct int) {
 	if p == nil {
 		return 0, 0
 	}
-	return len(p.refs), len(p.units)
+	return p.nrefs, len(p.units)
 }
 
 // At implements List: frame i in scratch, whose NALUs backing array it
 // reuses.
 func (p *Packed) At(i int, scratch *Frame) *Frame {
-	h := p.Head(i)
+	p.head(i, p.rec(i), scratch)
+	scratch.NALUs, scratch.Payload = p.AppendUnits(scratch.NALUs[:0], i)
+	return scratch
+}
+
+// AppendUnits appends frame i's NAL units to nalus and returns them with
+// its payload: At's bytes without a Frame to fill, so that a caller's
+// scratch frame and NAL unit array can live on its stack (At stores into
+// the frame it is given, which makes them escape).
+func (p *Packed) AppendUnits(nalus [][]byte, i int) ([][]byte, []byte) {
 	refs := p.unitRefs(i)
+	var payload []byte
 	if p.rec(i).flags&packedPayload != 0 {
-		h.Payload = p.unit(refs[len(refs)-1])
+		payload = p.unit(refs[len(refs)-1])
 		refs = refs[:len(refs)-1]
 	}
-	h.NALUs = scratch.NALUs[:0]
 	for _, u := range refs {
-		h.NALUs = append(h.NALUs, p.unit(u))
+		nalus = append(nalus, p.unit(u))
 	}
-	*scratch = h
-	return scratch
+	return nalus, payload
 }
 
 // Head is frame i without its bytes: every field but NALUs and Payload.
 func (p *Packed) Head(i int) Frame {
-	r := p.rec(i)
-	f := Frame{Codec: r.codec, Key: r.flags&packedKey != 0, Seq: r.seq, PTS: r.pts, DTS: r.pts}
+	var f Frame
+	p.head(i, p.rec(i), &f)
+	return f
+}
+
+// head sets every field of f but NALUs and Payload from frame i, r.
+func (p *Packed) head(i int, r *packedFrame, f *Frame) {
+	f.Codec, f.Key, f.Seq, f.PTS, f.DTS = r.codec, r.flags&packedKey != 0, r.seq, r.pts, r.pts
 	if p.dts != nil {
 		f.DTS = p.dts[i]
 	}
@@ -174,8 +211,9 @@ func (p *Packed) Head(i int) Frame {
 	case r.flags&packedCaptureOwn != 0:
 		k, _ := slices.BinarySearchFunc(p.capOwn, i, func(o ownCapture, i int) int { return cmp.Compare(o.frame, i) })
 		f.Capture = time.Unix(0, p.capOwn[k].capture).UTC()
+	default:
+		f.Capture = time.Time{}
 	}
-	return f
 }
 
 // Size is frame i's Frame.Size: its NAL unit or payload bytes.
@@ -221,11 +259,15 @@ func (p *Packed) store(u []byte) uint32 {
 
 // unitRefs are frame i's references into units.
 func (p *Packed) unitRefs(i int) []uint32 {
-	end := len(p.refs)
+	ref := p.rec(i).ref
+	page := p.pages[ref>>pageBits]
+	end := len(page)
 	if i+1 < p.n {
-		end = int(p.rec(i + 1).ref)
+		if next := p.rec(i + 1).ref; next>>pageBits == ref>>pageBits {
+			end = int(next & (pageRefs - 1))
+		}
 	}
-	return p.refs[p.rec(i).ref:end]
+	return page[ref&(pageRefs-1) : end]
 }
 
 // intern returns the index of u in units, adding it when no unit has its
