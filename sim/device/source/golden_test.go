@@ -93,19 +93,25 @@ func TestFramesGolden(t *testing.T) {
 
 // TestNALUChunksSizedToUse: the chunk the frames' NAL unit lists are carved
 // from holds chunkFrames access units at the last chunk's mean plus the
-// longest list (so a chunk serves about chunkFrames frames).
+// longest non-key list (so a chunk serves about chunkFrames frames), and
+// never less than the longest list of the next frame's kind.
 func TestNALUChunksSizedToUse(t *testing.T) {
 	c, s := generate(t, quickstart(), 20*time.Second, 1)
-	if s.lastChunkNALUs == 0 || cap(s.nalus) > s.lastChunkNALUs+s.maxAU {
-		t.Fatalf("chunk of %d slots; the last chunk used %d per %d frames, the longest list is %d", cap(s.nalus), s.lastChunkNALUs, chunkFrames, s.maxAU)
+	if s.lastChunkNALUs == 0 || cap(s.nalus) > max(s.lastChunkNALUs+s.maxP, s.maxKey) {
+		t.Fatalf("chunk of %d slots; the last chunk used %d per %d frames, the longest lists are %d/%d", cap(s.nalus), s.lastChunkNALUs, chunkFrames, s.maxKey, s.maxP)
 	}
-	longest := 0
+	longestKey, longest := 0, 0
 	for _, f := range c.video {
-		longest = max(longest, len(f.NALUs))
+		if f.Key {
+			longestKey = max(longestKey, len(f.NALUs))
+		} else {
+			longest = max(longest, len(f.NALUs))
+		}
 	}
-	if s.maxAU != longest || cap(s.nalus) < longest {
-		t.Fatalf("chunk of %d slots, longest list %d (source says %d)", cap(s.nalus), longest, s.maxAU)
+	if s.maxKey != longestKey || s.maxP != longest || cap(s.nalus) < longest {
+		t.Fatalf("chunk of %d slots, longest lists %d/%d (source says %d/%d)", cap(s.nalus), longestKey, longest, s.maxKey, s.maxP)
 	}
+	longest = max(longest, longestKey)
 	if s.lastChunkNALUs > chunkFrames*longest || s.lastChunkNALUs < chunkFrames {
 		t.Fatalf("the last chunk held %d NAL units per %d frames", s.lastChunkNALUs, chunkFrames)
 	}

@@ -66,11 +66,12 @@ type Source struct {
 	aFrames []av.Frame
 	// sizing of the nalus chunk: NAL units and access units in the
 	// current chunk, the NAL units per chunkFrames access units of the last
-	// one, and the longest list of one access unit so far
+	// one, and the longest list of one key and of one other access unit
+	// so far
 	chunkNALUs     int
 	chunkAUs       int
 	lastChunkNALUs int
-	maxAU          int
+	maxKey, maxP   int
 }
 
 // chunkFrames is the number of frames of a source's blocks.
@@ -226,13 +227,17 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
 	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
 
-	s.reserveNALUs()
+	s.reserveNALUs(key)
 	start := len(s.nalus)
 	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
 	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
 	s.chunkNALUs += len(nalus)
 	s.chunkAUs++
-	s.maxAU = max(s.maxAU, len(nalus))
+	if key {
+		s.maxKey = max(s.maxKey, len(nalus))
+	} else {
+		s.maxP = max(s.maxP, len(nalus))
+	}
 
 	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
 	s.vSeq++
@@ -243,13 +248,17 @@ func (s *Source) nextVideoLocked() *av.Frame {
 }
 
 // reserveNALUs makes room in the NAL unit chunk for the next access unit's
-// list: as many slots as the longest list so far (a longer one regrows the
-// chunk by append, once per new maximum; frames keep their lists). A new
-// chunk holds chunkFrames access units at the last chunk's mean, plus the
-// longest list (the first guesses: a key frame carries parameter sets,
-// stamp, slice and fillers, a P frame stamp, slice and fillers).
-func (s *Source) reserveNALUs() {
-	need := max(s.maxAU, 1)
+// list: as many slots as the longest list of its kind (key or not) so far
+// (a longer one regrows the chunk by append, once per new maximum; frames
+// keep their lists). A new chunk holds chunkFrames access units at the
+// last chunk's mean, plus the longest list of a non-key one (the first
+// guesses: a key frame carries parameter sets, stamp, slice and fillers,
+// a P frame stamp, slice and fillers).
+func (s *Source) reserveNALUs(key bool) {
+	need := max(s.maxP, 1)
+	if key {
+		need = max(s.maxKey, 1)
+	}
 	if cap(s.nalus)-len(s.nalus) >= need {
 		return
 	}
@@ -257,7 +266,7 @@ func (s *Source) reserveNALUs() {
 	if s.chunkAUs > 0 {
 		s.lastChunkNALUs = (s.chunkNALUs*chunkFrames + s.chunkAUs - 1) / s.chunkAUs
 		s.chunkNALUs, s.chunkAUs = 0, 0
-		size = s.lastChunkNALUs + need
+		size = s.lastChunkNALUs + s.maxP
 	}
 	s.nalus = make([][]byte, 0, max(size, need))
 }
