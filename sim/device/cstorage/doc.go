@@ -20,8 +20,10 @@
 // Slices are muxed by Deps.Muxers: MediaMuxers gives the TS and fMP4 muxers
 // of media/mpegts and media/fmp4 (what sim/cloud and real clouds parse);
 // DefaultMuxers the frame-list container of framelist.go, for tests whose
-// cloud reads it. A slice keeps only its frames (shared, immutable
-// payloads): the media muxers are Cutters whose content is muxed on demand
+// cloud reads it. A slice keeps only its frames, compactly (an av.Packed:
+// a 24-byte record per frame, shared NAL units by reference, its own small
+// ones such as the timestamp SEI copied; the pushed av.Frame is not kept
+// once sliced): the media muxers are Cutters whose content is muxed on demand
 // for every attempt, retry, backfill and DumpFile chunk, its exact size known
 // at the cut; the frame-list container, which is not a Cutter, still builds
 // its body in a BodyPool that a fleet can share.
