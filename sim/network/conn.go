@@ -394,8 +394,11 @@ func (c *Conn) repairLocked(n uint64, own time.Time) bool {
 }
 
 // armLocked sets the timer for the head segment. c.mu held.
-func (c *Conn) armLocked() {
-	d := time.Duration(c.l.flushNs(c.segs[c.head].due) - c.l.ns(c.l.clk.Now()))
+func (c *Conn) armLocked() { c.armAtLocked(c.l.ns(c.l.clk.Now())) }
+
+// armAtLocked is armLocked at now (link nanoseconds). c.mu held.
+func (c *Conn) armAtLocked(now int64) {
+	d := time.Duration(c.l.flushNs(c.segs[c.head].due) - now)
 	if c.timer == nil {
 		c.timer = c.l.clk.AfterFunc(d, c.flush)
 	} else {
@@ -412,8 +415,10 @@ func (c *Conn) flush() {
 		return
 	}
 	c.flushing = true
+	// now is read once per pass: after a write, the reading that reaps the
+	// acknowledgements also finds the segments due next and arms the timer
+	now := c.l.ns(c.l.clk.Now())
 	for {
-		now := c.l.ns(c.l.clk.Now())
 		bufs := c.bufs[:0]
 		bytes, fatal := 0, false
 		var lastDue int64
@@ -454,7 +459,7 @@ func (c *Conn) flush() {
 			c.flushing = false
 			switch {
 			case c.head < len(c.segs):
-				c.armLocked()
+				c.armAtLocked(now)
 			case c.closed:
 				c.finishLocked(nil)
 			}
@@ -484,7 +489,10 @@ func (c *Conn) flush() {
 				c.acks = append(make([]ackRec, 0, 64), c.acks...)
 			}
 			c.acks = append(c.acks, ackRec{at: lastDue + int64(c.ackDelay), n: bytes})
-			c.reapLocked(c.l.ns(c.l.clk.Now()))
+		}
+		now = c.l.ns(c.l.clk.Now())
+		if bytes > 0 {
+			c.reapLocked(now)
 		}
 		if c.blind && c.blindFreedLocked() { // a writer waits for acknowledgements not known until now
 			select {
