@@ -16,7 +16,11 @@
 // decides at once when each segment or datagram reaches the far end, queues
 // it, and one clock timer per connection writes what has fallen due to the
 // real socket. Reads compute the arrival time of what the real socket
-// returned and wait for it on the clock.
+// returned and wait for it on the clock. Written bytes are copied once,
+// into pooled buffers the queue holds (Conn.ReadFrom reads a body straight
+// into them); a real socket that takes buffers over (memnet's
+// WriteHandoff) is handed them at the flush instead of copying them again,
+// and gives each back to the pool once its peer has read it.
 //
 // Observations: the link emits none itself, so nothing is counted twice.
 // Dial and I/O failures it decides are *Error values whose Reason is a
