@@ -78,6 +78,11 @@ const (
 	pageRefs = 1 << pageBits
 )
 
+// firstUnits is the room for distinct large units a Packed starts with: a
+// camera's slice holds about a hundred (slices, fillers, audio payload),
+// so it grows once.
+const firstUnits = 64
+
 // SmallUnit is the size up to which Packed copies a unit.
 const SmallUnit = 64
 
@@ -274,6 +279,9 @@ func (p *Packed) unitRefs(i int) []uint32 {
 // backing array and length.
 func (p *Packed) intern(u []byte) uint32 {
 	if 2*(len(p.units)+1) > len(p.index) {
+		if p.units == nil {
+			p.units = make([][]byte, 0, firstUnits)
+		}
 		p.rehash()
 	}
 	mask := uint32(len(p.index) - 1)
@@ -293,7 +301,7 @@ func (p *Packed) intern(u []byte) uint32 {
 
 // rehash doubles the table (at least 64 slots) and re-enters the units.
 func (p *Packed) rehash() {
-	n := max(64, 2*len(p.index))
+	n := max(2*firstUnits, 2*len(p.index))
 	p.index = make([]uint32, n)
 	mask := uint32(n - 1)
 	for i, u := range p.units {
