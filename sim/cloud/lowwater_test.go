@@ -1,11 +1,16 @@
 package cloud
 
 import (
+	"context"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
+	"github.com/fleetsim/fleetsim/sim/cloudapi/httpapi"
+	"github.com/fleetsim/fleetsim/sim/network/memnet"
 	"github.com/fleetsim/fleetsim/sim/observe"
 )
 
@@ -58,5 +63,79 @@ func TestSliceBodyLowWater(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// markConn is a memnet connection that records the low-water marks set on
+// it.
+type markConn struct {
+	*memnet.Conn
+	mu  sync.Mutex
+	set []int
+}
+
+func (c *markConn) SetReadLowWater(n int) {
+	c.mu.Lock()
+	c.set = append(c.set, n)
+	c.mu.Unlock()
+	c.Conn.SetReadLowWater(n)
+}
+
+type markListener struct {
+	net.Listener
+	conns chan *markConn
+}
+
+func (l markListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	mc := &markConn{Conn: c.(*memnet.Conn)}
+	l.conns <- mc
+	return mc, nil
+}
+
+// TestSliceUploadSetsLowWater: over the in-memory network, the HTTP API
+// reads a streamed slice body with its connection's low-water mark set
+// (through the gate's connection), at most 32 KiB a read, and clears it
+// before the connection reads the next request.
+func TestSliceUploadSetsLowWater(t *testing.T) {
+	mem := memnet.New(memnet.Options{})
+	defer mem.Close()
+	conns := make(chan *markConn, 4)
+	clk := clock.NewFake(clock.Epoch().Add(time.Hour))
+	c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off", Listen: func(network, addr string) (net.Listener, error) {
+		l, err := mem.Listen(network, addr)
+		return markListener{Listener: l, conns: conns}, err
+	}}, clk, observe.Discard{})
+	cl, err := httpapi.New(c.BaseURL(), httpapi.Options{Dial: mem.Dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.CloseIdle()
+	m := newTestMedia(t)
+	for seq := uint64(1); seq <= 2; seq++ { // two uploads on one keep-alive connection
+		s := sliceFor(t, m, "cam-3", seq, (seq-1)*30, 30, int(seq-1)*2, int(seq)*2)
+		if _, err := cl.UploadSlice(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mc := <-conns
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	zeros, marks := 0, 0
+	for _, n := range mc.set {
+		switch {
+		case n == 0:
+			zeros++
+		case n > 32<<10:
+			t.Fatalf("mark of %d bytes", n)
+		default:
+			marks++
+		}
+	}
+	if zeros != 2 || marks < 2 || mc.set[len(mc.set)-1] != 0 {
+		t.Fatalf("marks %v: want reads' marks and a 0 after each of 2 bodies", mc.set)
 	}
 }
