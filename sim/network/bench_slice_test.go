@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"runtime"
 	"testing"
 	"time"
@@ -36,15 +37,30 @@ func uploadSlice(fk *clock.Fake, nc *Conn, body []byte) {
 	fk.Advance(2 * time.Second)
 }
 
+// uploadSliceReadFrom is uploadSlice through Conn.ReadFrom (the HTTP
+// client's path): each chunk is read straight into the link's buffer.
+func uploadSliceReadFrom(fk *clock.Fake, nc *Conn, body []byte, r *bytes.Reader) {
+	for off := 0; off < len(body); off += sliceChunk {
+		for nc.Buffered() > DefaultSendBuffer-sliceChunk {
+			fk.Advance(5 * time.Millisecond)
+		}
+		r.Reset(body[off:min(off+sliceChunk, len(body))])
+		nc.ReadFrom(r)
+	}
+	fk.Advance(2 * time.Second)
+}
+
 // BenchmarkSliceUpload is the CPU and allocation a link adds to the upload
 // of one 680 KB slice (466 segments): the per-segment model decisions, the
 // queueing and the flushes at the runner's 5 ms quantum, into a socket
-// that discards. MB/s is slice bytes per CPU second.
+// that discards. MB/s is slice bytes per CPU second. The readfrom cases
+// write through Conn.ReadFrom (no copy into the link's buffers).
 func BenchmarkSliceUpload(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		p    Profile
-	}{{"clean", cleanProfile}, {"lossy", benchProfile}} {
+		name     string
+		p        Profile
+		readFrom bool
+	}{{"clean", cleanProfile, false}, {"lossy", benchProfile, false}, {"clean/readfrom", cleanProfile, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			fk := clock.NewFake(clock.Epoch())
 			l, err := New(Options{Clock: fk, Seed: 1, Device: "bench", Profile: tc.p, Quantum: 5 * time.Millisecond})
@@ -55,12 +71,17 @@ func BenchmarkSliceUpload(b *testing.B) {
 			c, _ := l.wrapConn(discardConn{})
 			nc := c.(*Conn)
 			body := make([]byte, sliceBytes)
-			uploadSlice(fk, nc, body) // warm the pools and arrays
+			r := bytes.NewReader(nil)
+			upload := func() { uploadSlice(fk, nc, body) }
+			if tc.readFrom {
+				upload = func() { uploadSliceReadFrom(fk, nc, body, r) }
+			}
+			upload() // warm the pools and arrays
 			b.SetBytes(sliceBytes)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				uploadSlice(fk, nc, body)
+				upload()
 			}
 		})
 	}
