@@ -38,7 +38,6 @@ type Muxer struct {
 	vp, ap av.Ptrs     // the frames being written, reused
 	frags  []fragRange // the fragments of the slice being written, reused
 	hdr    []byte      // a fragment header being measured, reused
-	sv, sa av.Frame    // scratch of fragments
 	init   int         // size of the init segment (0: not measured yet)
 }
 

@@ -15,7 +15,7 @@ func (m *Muxer) AppendSlice(dst []byte, video, audio []av.Frame) ([]byte, error)
 	}()
 	n := len(dst)
 	dst = m.AppendInit(dst)
-	m.frags = m.fragments(m.frags[:0], &m.vp, &m.ap) // pointers: no boxing
+	m.frags = fragments(m.frags[:0], &m.vp, &m.ap, nil) // pointers: no boxing
 	for _, fr := range m.frags {
 		var err error
 		dst, err = m.appendFragment(dst, m.vp[fr.v0:fr.v1], m.ap[fr.a0:fr.a1])
@@ -31,19 +31,24 @@ type fragRange struct{ v0, v1, a0, a1 int }
 
 // fragments appends the fragments of a slice to dst: one per GOP, each
 // with the audio whose PTS falls before the next GOP's first DTS (the last
-// takes the rest); audio alone makes one fragment.
-func (m *Muxer) fragments(dst []fragRange, video, audio av.List) []fragRange {
+// takes the rest); audio alone makes one fragment. sc is the scratch of
+// compact Lists (nil for frame pointers).
+func fragments(dst []fragRange, video, audio av.List, sc *[2]av.Frame) []fragRange {
+	var sv, sa *av.Frame
+	if sc != nil {
+		sv, sa = &sc[0], &sc[1]
+	}
 	ai, nv, na := 0, video.Len(), audio.Len()
 	for start := 0; start < nv; {
 		end := start + 1
-		for end < nv && !video.At(end, &m.sv).Key {
+		for end < nv && !video.At(end, sv).Key {
 			end++
 		}
 		aEnd := na
 		if end < nv {
-			dts := video.At(end, &m.sv).DTS
+			dts := video.At(end, sv).DTS
 			aEnd = ai
-			for aEnd < na && audio.At(aEnd, &m.sa).PTS < dts {
+			for aEnd < na && audio.At(aEnd, sa).PTS < dts {
 				aEnd++
 			}
 		}

@@ -27,7 +27,13 @@ func (m *Muxer) measure(video, audio av.List, w *[2]window) (int, error) {
 		m.init = len(m.hdr)
 	}
 	size := m.init
-	m.frags = m.fragments(m.frags[:0], video, audio)
+	var sc *[2]av.Frame
+	_, vp := video.(av.Ptrs)
+	_, ap := audio.(av.Ptrs)
+	if !vp || !ap {
+		sc = new([2]av.Frame)
+	}
+	m.frags = fragments(m.frags[:0], video, audio, sc)
 	for _, fr := range m.frags {
 		v, a := w[0].load(video, fr.v0, fr.v1), w[1].load(audio, fr.a0, fr.a1)
 		var f fragment

@@ -31,7 +31,6 @@ type Muxer struct {
 	rateIndex int
 	cc        counters
 	pes       pesWriter // the PES being written, reused
-	scratch   av.Frame  // a compact List's frame being cut
 }
 
 // counters are the continuity counters of the four PIDs.

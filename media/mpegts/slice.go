@@ -31,8 +31,14 @@ func (m *Muxer) Cut(frames []*av.Frame) (*Slice, error) { return m.CutList(av.Pt
 // change (an av.Packed may not be appended to after the cut).
 func (m *Muxer) CutList(frames av.List) (*Slice, error) {
 	s := &Slice{m: m, cc: m.cc, frames: frames}
+	// a compact List's frame, for this cut only (a Muxer that kept it
+	// would keep the last frame's units, and so the slice's, alive)
+	var scratch *av.Frame
+	if _, ok := frames.(av.Ptrs); !ok {
+		scratch = new(av.Frame)
+	}
 	for i := range frames.Len() {
-		f := frames.At(i, &m.scratch)
+		f := frames.At(i, scratch)
 		n, err := m.frameSize(&m.pes, f)
 		if err != nil {
 			return nil, err

@@ -14,10 +14,7 @@ import (
 // tsMuxer writes a slice as MPEG-TS with media/mpegts (PAT/PMT before each
 // key frame, so a slice starting at an IDR is self-contained). It is a
 // Cutter: the SDK streams its slices.
-type tsMuxer struct {
-	m       *mpegts.Muxer
-	scratch av.Frame
-}
+type tsMuxer struct{ m *mpegts.Muxer }
 
 // NewTSMuxer returns a Muxer writing TS slices of the given streams.
 func NewTSMuxer(cfg mpegts.Config) (Muxer, error) {
@@ -30,9 +27,10 @@ func NewTSMuxer(cfg mpegts.Config) (Muxer, error) {
 
 func (t *tsMuxer) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 	start := len(dst)
+	scratch := new(av.Frame)
 	for i := range frames.Len() {
 		var err error
-		if dst, err = t.m.AppendFrame(dst, frames.At(i, &t.scratch)); err != nil {
+		if dst, err = t.m.AppendFrame(dst, frames.At(i, scratch)); err != nil {
 			return dst[:start], err
 		}
 	}
@@ -57,7 +55,6 @@ type fmp4Muxer struct {
 	frameDuration time.Duration
 	m             *fmp4.Muxer
 	video, audio  []av.Frame // scratch, reused
-	scratch       av.Frame
 }
 
 // NewFMP4Muxer returns a Muxer writing fMP4 slices; audio (nil: none) is
@@ -68,8 +65,9 @@ func NewFMP4Muxer(audio *aac.Config, frameDuration time.Duration) Muxer {
 
 func (x *fmp4Muxer) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 	x.video, x.audio = x.video[:0], x.audio[:0]
+	scratch := new(av.Frame)
 	for i := range frames.Len() {
-		f := frames.At(i, &x.scratch)
+		f := frames.At(i, scratch)
 		if f.Codec.IsVideo() {
 			if err := x.configure(f); err != nil {
 				return dst, err
@@ -94,8 +92,9 @@ func (x *fmp4Muxer) AppendSlice(dst []byte, frames av.List) ([]byte, error) {
 // (fmp4.Slice), with the fragment sequence of this point of the stream.
 func (x *fmp4Muxer) CutSlice(frames av.List) (cloudapi.Content, error) {
 	nv := 0
+	scratch := new(av.Frame) // for this cut only: kept, it would keep the slice's units
 	for i := range frames.Len() {
-		if frames.At(i, &x.scratch).Codec.IsVideo() {
+		if frames.At(i, scratch).Codec.IsVideo() {
 			nv++
 		}
 	}
@@ -103,7 +102,7 @@ func (x *fmp4Muxer) CutSlice(frames av.List) (cloudapi.Content, error) {
 	video := av.Subset{L: frames, Index: index[:0:nv]}
 	audio := av.Subset{L: frames, Index: index[nv:nv]}
 	for i := range frames.Len() {
-		if f := frames.At(i, &x.scratch); f.Codec.IsVideo() {
+		if f := frames.At(i, scratch); f.Codec.IsVideo() {
 			if err := x.configure(f); err != nil {
 				return nil, err
 			}
