@@ -49,6 +49,7 @@ type Conn struct {
 	wake       chan struct{} // space freed or state changed (cap 1)
 	blind      bool          // a writer waits without knowing which ack frees its space
 	blindNeed  int           // the free space that writer waits for
+	ackTimer   clock.Timer   // waitSpace's, reused (one writer at a time)
 	done       chan struct{} // closed when the connection ends
 	reset      clock.Timer
 	bufs       net.Buffers
@@ -276,7 +277,9 @@ func (c *Conn) ackFreeingLocked(n int) time.Time {
 }
 
 // waitSpace waits for send-buffer space: an acknowledgement due at next
-// (if not zero), a flush, the end of the connection or the deadline.
+// (if not zero), a flush, the end of the connection or the deadline. The
+// acknowledgement timer is the connection's own, re-armed for each wait
+// (a writer of a slice waits some thirty times).
 func (c *Conn) waitSpace(dl, next time.Time) error {
 	var ack <-chan time.Time
 	if !next.IsZero() {
@@ -284,9 +287,13 @@ func (c *Conn) waitSpace(dl, next time.Time) error {
 		if d <= 0 {
 			return nil
 		}
-		t := c.l.clk.NewTimer(d)
-		defer t.Stop()
-		ack = t.C()
+		if c.ackTimer == nil {
+			c.ackTimer = c.l.clk.NewTimer(d)
+		} else {
+			c.ackTimer.Reset(d)
+		}
+		defer c.stopAckTimer()
+		ack = c.ackTimer.C()
 	}
 	var tc <-chan time.Time
 	if !dl.IsZero() {
@@ -306,6 +313,18 @@ func (c *Conn) waitSpace(dl, next time.Time) error {
 		return &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded}
 	}
 	return nil
+}
+
+// stopAckTimer stops the acknowledgement timer and drops a firing nobody
+// received, so that the next wait does not take it for its own (one that
+// slips past lands as a spurious wake-up: the writer only looks again).
+func (c *Conn) stopAckTimer() {
+	if !c.ackTimer.Stop() {
+		select {
+		case <-c.ackTimer.C():
+		default:
+		}
+	}
 }
 
 // scheduleLocked decides the arrival of every segment of (*buf)[at:at+n]
