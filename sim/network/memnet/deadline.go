@@ -6,17 +6,18 @@ import (
 	"time"
 )
 
-// deadline is one I/O deadline of a connection end. Its channel is nil
-// while no deadline is set and is closed when the deadline passes; a
-// blocked call selects on the channel it got when it blocked, and setting
-// a deadline wakes blocked calls (see Conn.SetReadDeadline) so that they
-// pick up the new one.
+// deadline is one I/O deadline of a connection end. While a deadline is
+// set, its channel is closed when the deadline passes; a blocked call
+// selects on the channel it got when it blocked, and setting a deadline
+// wakes blocked calls (see Conn.SetReadDeadline) so that they pick up the
+// new one. The timer and an unclosed channel are kept for the next
+// deadline: net/http sets a connection's deadlines at every request.
 type deadline struct {
 	mu    sync.Mutex
-	timer *time.Timer
-	gen   uint64 // bumped by every set: a stale timer closes nothing
+	timer *time.Timer // runs fire; made at the first deadline in the future
+	at    time.Time   // the deadline; zero: none
 	ch    chan struct{}
-	// set mirrors ch != nil so that I/O without a deadline takes no lock
+	// set mirrors !at.IsZero() so that I/O without a deadline takes no lock
 	set atomic.Bool
 }
 
@@ -24,13 +25,11 @@ func (d *deadline) reset(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.set.Store(!t.IsZero())
-	d.gen++
+	d.at = t
 	if d.timer != nil {
 		d.timer.Stop()
-		d.timer = nil
 	}
 	if t.IsZero() {
-		d.ch = nil
 		return
 	}
 	if d.ch == nil || isClosed(d.ch) {
@@ -41,14 +40,28 @@ func (d *deadline) reset(t time.Time) {
 		close(d.ch)
 		return
 	}
-	gen, ch := d.gen, d.ch
-	d.timer = time.AfterFunc(wait, func() {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		if d.gen == gen {
-			close(ch)
-		}
-	})
+	if d.timer == nil {
+		d.timer = time.AfterFunc(wait, d.fire)
+	} else {
+		d.timer.Reset(wait)
+	}
+}
+
+// fire closes the channel once the deadline set now has passed. A firing
+// for an earlier setting (stopped too late) finds none set and closes
+// nothing, or finds one not yet passed and re-arms the timer for it (as
+// does a firing early by the wall clock).
+func (d *deadline) fire() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.at.IsZero() || isClosed(d.ch) {
+		return
+	}
+	if rest := time.Until(d.at); rest > 0 {
+		d.timer.Reset(rest)
+		return
+	}
+	close(d.ch)
 }
 
 // state returns the channel to select on (nil: no deadline) and whether
@@ -59,6 +72,9 @@ func (d *deadline) state() (chan struct{}, bool) {
 	}
 	d.mu.Lock()
 	ch := d.ch
+	if d.at.IsZero() {
+		ch = nil
+	}
 	d.mu.Unlock()
 	return ch, ch != nil && isClosed(ch)
 }
@@ -66,10 +82,10 @@ func (d *deadline) state() (chan struct{}, bool) {
 func (d *deadline) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.gen++
+	d.at = time.Time{}
+	d.set.Store(false)
 	if d.timer != nil {
 		d.timer.Stop()
-		d.timer = nil
 	}
 }
 
