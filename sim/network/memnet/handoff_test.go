@@ -98,3 +98,40 @@ func TestWriteHandoff(t *testing.T) {
 		})
 	}
 }
+
+// TestHandoffCoalesces: parts of one buffer handed over end to end are
+// one piece of the queue (a link hands a buffer over a few segments per
+// flush); a part that does not continue the last one, or of another
+// buffer, is a piece of its own.
+func TestHandoffCoalesces(t *testing.T) {
+	st := stacks(t)[0]
+	c, s := st.connPair(t)
+	cc := c.(*Conn)
+	a := make([]byte, 9000)
+	b := make([]byte, 100)
+	for i := range a {
+		a[i] = byte(i)
+	}
+	released := 0
+	rel := func(*[]byte) { released++ }
+	cc.WriteHandoff(a[0:3000], &a, nil)
+	cc.WriteHandoff(a[3000:6000], &a, nil)
+	cc.WriteHandoff(a[7000:8000], &a, nil) // skips 6000..7000
+	cc.WriteHandoff(a[8000:9000], &a, rel)
+	cc.WriteHandoff(b, &b, rel)
+	q := cc.wr
+	q.mu.Lock()
+	held := q.held()
+	q.mu.Unlock()
+	if held != 3 {
+		t.Fatalf("%d pieces, want 3 (0..6000, 7000..9000, b)", held)
+	}
+	got := make([]byte, 8100)
+	if _, err := io.ReadFull(s, got); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append(append([]byte(nil), a[:6000]...), a[7000:]...), b...)
+	if !bytes.Equal(got, want) || released != 2 {
+		t.Fatalf("read the bytes handed over: %v; released %d times, want 2", bytes.Equal(got, want), released)
+	}
+}

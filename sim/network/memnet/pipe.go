@@ -32,10 +32,10 @@ type pipe struct {
 	readable, writable chan struct{} // capacity 1: wake the blocked reader / writer
 }
 
-// piece is unread bytes b of a pooled chunk c (b's capacity runs to the
-// chunk's end, so that later writes extend it) or of a handed-over buffer
+// piece is unread bytes b of a pooled chunk c or of a handed-over buffer
 // buf, which rel returns once the piece is read or dropped (rel nil: a
-// later piece of buf carries it).
+// later piece of buf carries it). b's capacity runs to the end of the
+// chunk or buffer, so that the next bytes written into it extend it.
 type piece struct {
 	b   []byte
 	c   *chunk
@@ -82,19 +82,33 @@ func (q *pipe) put(p []byte) int {
 
 // handoff queues as much of b (a part of *buf) as the limit allows without
 // copying it and returns how much; rel goes with the piece only when all
-// of b is taken.
+// of b is taken. A part that continues the tail piece's part of the same
+// buffer extends that piece (a link hands a buffer over a few segments per
+// flush: one piece per buffer, not per flush).
 func (q *pipe) handoff(b []byte, buf *[]byte, rel func(*[]byte)) int {
 	k := min(len(b), q.limit-q.n)
 	if k <= 0 {
 		return 0
 	}
-	pc := piece{b: b[:k:k], buf: buf}
-	if k == len(b) {
-		pc.rel = rel
+	if k < len(b) {
+		rel = nil
 	}
-	q.push(pc)
 	q.n += k
+	if n := len(q.pieces); n > q.head {
+		if t := &q.pieces[n-1]; t.buf == buf && t.rel == nil && follows(t.b, b) {
+			t.b = t.b[:len(t.b)+k]
+			t.rel = rel
+			return k
+		}
+	}
+	q.push(piece{b: b[:k], buf: buf, rel: rel})
 	return k
+}
+
+// follows reports whether b starts in memory right where a ends, within
+// a's capacity (so a[:len(a)+len(b)] covers both).
+func follows(a, b []byte) bool {
+	return cap(a)-len(a) >= len(b) && len(b) > 0 && &a[:len(a)+1][len(a)] == &b[0]
 }
 
 // adopt makes the last queued piece of buf carry rel, or runs rel at once
