@@ -127,11 +127,19 @@ func (m *Muxer) appendPES(dst []byte, tables bool) []byte {
 // frameSize is the number of bytes AppendFrame appends for f, using w as
 // scratch.
 func (m *Muxer) frameSize(w *pesWriter, f *av.Frame) (int, error) {
+	return m.frameSizeOf(w, f, f.NALUs, f.Payload)
+}
+
+// frameSizeOf is frameSize of the frame with f's fields but the bytes
+// nalus and payload. It sets up w's sizes, not its chunks, so that neither
+// f nor the array of nalus escapes: a cut of an av.Packed keeps them on its
+// stack.
+func (m *Muxer) frameSizeOf(w *pesWriter, f *av.Frame, nalus [][]byte, payload []byte) (int, error) {
 	var err error
 	if f.Codec.IsVideo() {
-		err = m.videoPES(w, f)
+		err = m.videoPESOf(w, f, nalus, false)
 	} else {
-		err = m.audioPES(w, f)
+		err = m.audioPESOf(w, f, payload, false)
 	}
 	if err != nil {
 		return 0, err
@@ -147,20 +155,31 @@ func (m *Muxer) frameSize(w *pesWriter, f *av.Frame) (int, error) {
 // configuration of m, never its counters, so Slice readers may call it
 // while m goes on.
 func (m *Muxer) videoPES(w *pesWriter, f *av.Frame) error {
+	return m.videoPESOf(w, f, f.NALUs, true)
+}
+
+// videoPESOf is videoPES of the frame with f's fields but the NAL units
+// nalus; without fill it sets up the sizes and header only (packets), not
+// the chunks.
+func (m *Muxer) videoPESOf(w *pesWriter, f *av.Frame, nalus [][]byte, fill bool) error {
 	if f.Codec != m.cfg.Video {
 		return fmt.Errorf("mpegts: video frame codec %v, muxer configured for %v", f.Codec, m.cfg.Video)
 	}
-	if len(f.NALUs) == 0 {
+	if len(nalus) == 0 {
 		return fmt.Errorf("mpegts: video frame %d has no NAL units", f.Seq)
 	}
 	w.chunks = w.chunks[:0]
 	size := 0
-	if !isAUD(m.cfg.Video, f.NALUs[0]) {
-		w.chunks = append(w.chunks, startCode4, m.aud)
+	if !isAUD(m.cfg.Video, nalus[0]) {
+		if fill {
+			w.chunks = append(w.chunks, startCode4, m.aud)
+		}
 		size += len(startCode4) + len(m.aud)
 	}
-	for _, u := range f.NALUs {
-		w.chunks = append(w.chunks, startCode4, u)
+	for _, u := range nalus {
+		if fill {
+			w.chunks = append(w.chunks, startCode4, u)
+		}
 		size += len(startCode4) + len(u)
 	}
 	if size > MaxPESPayload {
@@ -178,18 +197,27 @@ func (m *Muxer) videoPES(w *pesWriter, f *av.Frame) error {
 
 // audioPES sets w up to write f as an audio PES (ADTS header first).
 func (m *Muxer) audioPES(w *pesWriter, f *av.Frame) error {
+	return m.audioPESOf(w, f, f.Payload, true)
+}
+
+// audioPESOf is audioPES of the frame with f's fields but the payload
+// payload; without fill it sets up the sizes and header only.
+func (m *Muxer) audioPESOf(w *pesWriter, f *av.Frame, payload []byte, fill bool) error {
 	if m.cfg.AAC == nil || f.Codec != av.AAC {
 		return fmt.Errorf("mpegts: audio frame codec %v, muxer configured for AAC: %v", f.Codec, m.cfg.AAC != nil)
 	}
-	if len(f.Payload) == 0 || len(f.Payload) > maxADTSPayload {
-		return fmt.Errorf("mpegts: AAC frame %d of %d bytes (1..%d)", f.Seq, len(f.Payload), maxADTSPayload)
+	if len(payload) == 0 || len(payload) > maxADTSPayload {
+		return fmt.Errorf("mpegts: AAC frame %d of %d bytes (1..%d)", f.Seq, len(payload), maxADTSPayload)
 	}
 	pts := ticks90k(f.PTS)
-	size := adtsHeaderSize + len(f.Payload)
+	size := adtsHeaderSize + len(payload)
 	hdr := appendPESHeader(w.hdr[:0], streamIDAudio, size, pts, pts, false)
-	hdr = m.appendADTS(hdr, len(f.Payload))
-	w.chunks = append(w.chunks[:0], f.Payload)
-	w.start(PIDAudio, len(hdr), len(f.Payload), false, 0, false)
+	hdr = m.appendADTS(hdr, len(payload))
+	w.chunks = w.chunks[:0]
+	if fill {
+		w.chunks = append(w.chunks, payload)
+	}
+	w.start(PIDAudio, len(hdr), len(payload), false, 0, false)
 	return nil
 }
 

@@ -20,6 +20,10 @@ type Slice struct {
 	size   int
 }
 
+// stackUnits is the room for the NAL units of a frame of an av.Packed read
+// onto the stack (a frame with more grows the list on the heap).
+const stackUnits = 32
+
 // Cut returns frames as a Slice and advances m's continuity counters past
 // it, as appending the frames with AppendFrame would. On an error (a frame
 // AppendFrame refuses) it returns no Slice and m's counters have advanced
@@ -31,15 +35,29 @@ func (m *Muxer) Cut(frames []*av.Frame) (*Slice, error) { return m.CutList(av.Pt
 // change (an av.Packed may not be appended to after the cut).
 func (m *Muxer) CutList(frames av.List) (*Slice, error) {
 	s := &Slice{m: m, cc: m.cc, frames: frames}
-	// a compact List's frame, for this cut only (a Muxer that kept it
-	// would keep the last frame's units, and so the slice's, alive)
+	// An av.Packed's frames are read onto the stack (no allocation, no
+	// write barrier); another compact List's into a scratch frame for this
+	// cut only (a Muxer that kept it would keep the last frame's units,
+	// and so the slice's, alive).
+	packed, _ := frames.(*av.Packed)
 	var scratch *av.Frame
-	if _, ok := frames.(av.Ptrs); !ok {
+	if _, ok := frames.(av.Ptrs); !ok && packed == nil {
 		scratch = new(av.Frame)
 	}
+	var units [stackUnits][]byte
 	for i := range frames.Len() {
-		f := frames.At(i, scratch)
-		n, err := m.frameSize(&m.pes, f)
+		var f *av.Frame
+		var n int
+		var err error
+		if packed != nil {
+			head := packed.Head(i)
+			nalus, payload := packed.AppendUnits(units[:0], i)
+			f = &head
+			n, err = m.frameSizeOf(&m.pes, f, nalus, payload)
+		} else {
+			f = frames.At(i, scratch)
+			n, err = m.frameSize(&m.pes, f)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -168,16 +186,28 @@ func (r *SliceReader) packet(p []byte) bool {
 		if r.next == r.s.frames.Len() {
 			return false
 		}
-		f := r.s.frames.At(r.next, &r.frame)
+		var f *av.Frame
+		var nalus [][]byte
+		var payload []byte
+		var units [stackUnits][]byte // an av.Packed's frame: on the stack
+		var head av.Frame
+		if p, ok := r.s.frames.(*av.Packed); ok {
+			head = p.Head(r.next)
+			nalus, payload = p.AppendUnits(units[:0], r.next)
+			f = &head
+		} else {
+			f = r.s.frames.At(r.next, &r.frame)
+			nalus, payload = f.NALUs, f.Payload
+		}
 		r.next++
 		var err error
 		if f.Codec.IsVideo() {
-			err = r.s.m.videoPES(&r.pes, f)
+			err = r.s.m.videoPESOf(&r.pes, f, nalus, true)
 			if f.Key {
 				r.tables = 2
 			}
 		} else {
-			err = r.s.m.audioPES(&r.pes, f)
+			err = r.s.m.audioPESOf(&r.pes, f, payload, true)
 		}
 		if err != nil { // Cut accepted every frame: only a changed frame gets here
 			r.err = fmt.Errorf("mpegts: frame %d of a cut slice changed: %w", r.next-1, err)
