@@ -81,6 +81,14 @@ type conn struct {
 	flushArmed bool        // the flush timer will wake the sender
 	flushTimer clock.Timer // FlushDelay's timer
 
+	// direct writes (direct.go): the transport takes non-blocking writes,
+	// so whoever queues on an idle connection writes the batch itself
+	direct  bool
+	owed    bool  // a direct write left bytes buffered: the sender flushes them and ends the batch
+	owedN   int   // … how many batch items were encoded
+	owedErr error // … and the encode error of the next one
+	failed  error // a direct write failed: the sender ends the connection
+
 	// sender goroutine only
 	rc         *rtmp.ClientConn
 	batch      []item     // what the sender is writing
@@ -110,7 +118,11 @@ func (c *conn) mediaErrorLocked(code Event, msg string) error {
 	return &Error{Code: code, Msg: msg}
 }
 
-func (c *conn) enqueueLocked(it item) {
+// enqueueLocked queues a message and sees that it gets written: it
+// reports true when the caller is to write it now itself (writeDirect,
+// after releasing s.mu), else the sender goroutine or the gathering
+// timer will.
+func (c *conn) enqueueLocked(it item) (direct bool) {
 	c.queue = append(c.queue, it)
 	c.qBytes += it.size
 	c.s.used += it.size
@@ -122,14 +134,18 @@ func (c *conn) enqueueLocked(it item) {
 		if !c.flushArmed {
 			c.flushArmed = true
 			if c.flushTimer == nil {
-				c.flushTimer = c.s.deps.Clock.AfterFunc(d, c.signal)
+				c.flushTimer = c.s.deps.Clock.AfterFunc(d, c.flushDue)
 			} else {
 				c.flushTimer.Reset(d)
 			}
 		}
-		return
+		return false
+	}
+	if c.takeDirectLocked() {
+		return true
 	}
 	c.signal()
+	return false
 }
 
 // signal wakes the sender (without blocking; one pending wake is enough).
@@ -186,6 +202,7 @@ func (c *conn) run() {
 	}
 	c.rc = rc
 	c.state = stateUp
+	c.direct = rc.CanTryFlush()
 	s.settled = true
 	c.lastWrite = s.deps.Clock.Now()
 	s.observe(observe.Observation{Kind: observe.ConnUp, Code: int(EventConnectSuccess), Reason: "success"})
@@ -309,6 +326,10 @@ const maxBatch = 256 * int64(units.KiB)
 
 // loop sends queued messages until the connection ends: everything queued
 // when the sender looks (up to maxBatch) goes out with one socket write.
+// On a connection with direct writes the sender only finishes what a
+// direct write could not (the rest of a batch the socket did not take at
+// once, a failure), what was queued while another write was under way,
+// heartbeats and the close.
 func (c *conn) loop() {
 	s := c.s
 	for {
@@ -323,14 +344,32 @@ func (c *conn) loop() {
 		default:
 		}
 		s.mu.Lock()
-		if c.qHead == len(c.queue) {
-			c.queue, c.qHead = c.queue[:0], 0
-			if c.closing {
-				s.mu.Unlock()
-				c.finish(nil)
+		if err := c.failed; err != nil {
+			s.mu.Unlock()
+			c.finish(err)
+			return
+		}
+		if c.owed {
+			n, encErr := c.owedN, c.owedErr
+			c.owed, c.owedErr = false, nil
+			s.mu.Unlock()
+			done, err := c.flushed(n, encErr, c.rc.Flush())
+			if c.afterWrite(done, err) {
 				return
 			}
-			c.armHeartbeatLocked()
+			continue
+		}
+		if c.writing || c.qHead == len(c.queue) {
+			if !c.writing {
+				// idle (a direct write in progress ends with a signal)
+				c.queue, c.qHead = c.queue[:0], 0
+				if c.closing {
+					s.mu.Unlock()
+					c.finish(nil)
+					return
+				}
+				c.armHeartbeatLocked()
+			}
 			s.mu.Unlock()
 			select {
 			case <-c.ctx.Done():
@@ -351,46 +390,68 @@ func (c *conn) loop() {
 		s.mu.Unlock()
 
 		done, err := c.writeBatch()
-
-		s.mu.Lock()
-		c.writing = false
-		for i := range c.batch[:done] {
-			it := &c.batch[i]
-			c.qBytes -= it.size
-			s.used -= it.size
-			if it.kind == itemFrame && it.observed && s.deps.Receipts != nil {
-				c.led.add(frameRef{streamOf(it.f.Codec), it.f.Seq})
-				if len(c.led.pending()) >= settleEvery {
-					c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
-				}
-			}
-		}
-		if done < len(c.batch) {
-			// not written (an earlier item failed): back to the queue's
-			// head, where the connection's end gives them their fate
-			rest := make([]item, 0, len(c.batch)-done+len(c.queue)-c.qHead)
-			rest = append(rest, c.batch[done:]...)
-			c.queue, c.qHead = append(rest, c.queue[c.qHead:]...), 0
-		}
-		clear(c.batch)
-		c.batch = c.batch[:0]
-		c.lastWrite = s.deps.Clock.Now()
-		if err == nil && c.paused && (s.pool-s.used > s.pool/3 || c.qHead == len(c.queue)) {
-			c.paused = false
-			s.observe(observe.Observation{Kind: observe.PushResumed, Size: c.qBytes})
-			s.n.add(c.cb, c.id, EventResume, 0, 0)
-		}
-		s.mu.Unlock()
-		s.n.flush()
-		if err != nil {
-			c.finish(err)
-			return
-		}
-		if c.ctx.Err() != nil {
-			c.finish(errStopped)
+		if c.afterWrite(done, err) {
 			return
 		}
 	}
+}
+
+// afterWrite ends a batch the sender wrote: the bookkeeping, then the
+// connection's end after a failure or an abort (reported true).
+func (c *conn) afterWrite(done int, err error) bool {
+	c.complete(done, err)
+	c.s.n.flush()
+	if err != nil {
+		c.finish(err)
+		return true
+	}
+	if c.ctx.Err() != nil {
+		c.finish(errStopped)
+		return true
+	}
+	return false
+}
+
+// complete accounts a written batch: done items left the device (their
+// pool bytes are free, their frames go to the ledger), the rest go back
+// to the queue's head; a paused connection may resume. It reports whether
+// more is queued. The caller flushes the notifier.
+func (c *conn) complete(done int, err error) (more bool) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.writing = false
+	for i := range c.batch[:done] {
+		it := &c.batch[i]
+		c.qBytes -= it.size
+		s.used -= it.size
+		if it.kind == itemFrame && it.observed && s.deps.Receipts != nil {
+			c.led.add(frameRef{streamOf(it.f.Codec), it.f.Seq})
+			if len(c.led.pending()) >= settleEvery {
+				c.led.settle(s.deps.Receipts, s.opts.Device, s.opts.Channel)
+			}
+		}
+	}
+	if done < len(c.batch) {
+		// not written (an earlier item failed): back to the queue's
+		// head, where the connection's end gives them their fate
+		rest := make([]item, 0, len(c.batch)-done+len(c.queue)-c.qHead)
+		rest = append(rest, c.batch[done:]...)
+		c.queue, c.qHead = append(rest, c.queue[c.qHead:]...), 0
+	}
+	clear(c.batch)
+	c.batch = c.batch[:0]
+	c.lastWrite = s.deps.Clock.Now()
+	if err == nil && c.paused && (s.pool-s.used > s.pool/3 || c.qHead == len(c.queue)) {
+		c.paused = false
+		s.observe(observe.Observation{Kind: observe.PushResumed, Size: c.qBytes})
+		s.n.add(c.cb, c.id, EventResume, 0, 0)
+	}
+	if c.qHead == len(c.queue) {
+		c.queue, c.qHead = c.queue[:0], 0
+		return false
+	}
+	return true
 }
 
 // takeBatchLocked moves the queue's head into the sender's batch: one
@@ -420,27 +481,38 @@ func (c *conn) takeBatchLocked() {
 }
 
 // writeBatch encodes the batch into the send buffer and writes it with one
-// Flush. done counts the items written or tried: the first always (as when
-// items went out one by one), a later one when its bytes started to reach
-// the socket. After a failure the rest never left the device, and go back
-// to the queue (sender goroutine only).
+// Flush, which may block (sender goroutine).
 func (c *conn) writeBatch() (done int, err error) {
+	n, encErr := c.encodeBatch()
+	return c.flushed(n, encErr, c.rc.Flush())
+}
+
+// encodeBatch encodes the batch into the send buffer: n items, and the
+// encode error of item n when it failed.
+func (c *conn) encodeBatch() (n int, err error) {
 	c.starts = c.starts[:0]
 	for i := range c.batch {
 		c.starts = append(c.starts, c.rc.Offset())
 		if err = c.write(&c.batch[i]); err != nil {
-			ferr := c.rc.Flush()
-			c.metaSent(ferr == nil)
-			if ferr != nil {
-				return c.reached(i), ferr
-			}
-			return i + 1, err // the item that failed counts as tried
+			return i, err
 		}
 	}
-	err = c.rc.Flush()
-	c.metaSent(err == nil)
-	if err != nil {
-		return c.reached(len(c.batch)), err
+	return len(c.batch), nil
+}
+
+// flushed ends a batch once its flush is over (ferr its error; n and
+// encErr from encodeBatch): done counts the items written or tried: the
+// first always (as when items went out one by one), a later one when its
+// bytes started to reach the socket. After a failure the rest never left
+// the device, and go back to the queue. The batch's segment messages that
+// were written take effect on the wire state.
+func (c *conn) flushed(n int, encErr, ferr error) (done int, err error) {
+	c.metaSent(ferr == nil)
+	if ferr != nil {
+		return c.reached(n), ferr
+	}
+	if encErr != nil {
+		return n + 1, encErr // the item that failed counts as tried
 	}
 	return len(c.batch), nil
 }
@@ -488,16 +560,21 @@ func (c *conn) heartbeat() error {
 	s.mu.Lock()
 	c.hbArmed = false
 	now := s.deps.Clock.Now()
-	idle := now.Sub(c.lastWrite) >= s.opts.Heartbeat && c.qHead == len(c.queue)
+	idle := now.Sub(c.lastWrite) >= s.opts.Heartbeat && c.qHead == len(c.queue) && !c.writing
 	if idle {
 		c.lastWrite = now
+		c.writing = true // no direct write meanwhile
 	}
 	s.mu.Unlock()
 	if !idle {
 		return nil
 	}
 	ping := rtmp.UserControlMessage(rtmp.UserControl{Event: rtmp.EventPingRequest, Value: uint32(now.UnixMilli())})
-	return c.rc.WriteMessages([]rtmp.Message{ping})
+	err := c.rc.WriteMessages([]rtmp.Message{ping})
+	s.mu.Lock()
+	c.writing = false
+	s.mu.Unlock()
+	return err
 }
 
 // finish ends a connection that was up: err nil is a clean close (0x08),

@@ -12,10 +12,15 @@
 //	sdk.Close(id); sdk.Uninitialize()
 //
 // Each connection has one goroutine that connects (every stage reports its
-// outcome code, RP3) and then sends: it is the only writer of the RTMP
-// connection, blocks on the link, never runs inside a clock callback and
-// ends with the connection's context. Callbacks of one SDK are delivered one
-// at a time in the order their causes happened (a re-entrant call from a
+// outcome code, RP3) and then sends: it blocks on the link, never runs
+// inside a clock callback and ends with the connection's context. When the
+// transport is an operating-system socket, whoever queues a message on an
+// idle connection writes it at once with one non-blocking write (direct.go:
+// no goroutine handoff per frame); the sender goroutine then only writes
+// what the socket did not take, what was queued during another write,
+// heartbeats and the close. One write is under way at a time either way,
+// and the bytes are the same. Callbacks of one SDK are delivered one at a
+// time in the order their causes happened (a re-entrant call from a
 // callback queues its own callbacks behind the current one).
 //
 // Flow control (RP6): every queued message holds its bytes in the SDK's pool

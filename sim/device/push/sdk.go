@@ -222,8 +222,11 @@ func (s *SDK) SendFrame(id ConnID, f *av.Frame) error {
 	st := streamOf(f.Codec)
 	s.mu.Lock()
 	s.observe(observe.Observation{At: s.deps.Clock.Now(), Kind: observe.FrameSent, Stream: st, Seq: f.Seq, Size: int64(f.Size())})
-	err := s.sendLocked(id, f, true)
+	c, err := s.sendLocked(id, f, true)
 	s.mu.Unlock()
+	if c != nil {
+		c.writeDirect()
+	}
 	s.n.flush()
 	return err
 }
@@ -234,11 +237,21 @@ func (s *SDK) SendFrame(id ConnID, f *av.Frame) error {
 // observations.
 func (s *SDK) SendPacket(id ConnID, mt MediaType, data []byte, ts time.Duration, key bool) error {
 	s.mu.Lock()
-	defer func() { s.n.flush() }()
-	defer s.mu.Unlock()
+	c, err := s.sendPacketLocked(id, mt, data, ts, key)
+	s.mu.Unlock()
+	if c != nil {
+		c.writeDirect()
+	}
+	s.n.flush()
+	return err
+}
+
+// sendPacketLocked is SendPacket under the lock; a conn returned is for
+// the caller to write to directly once the lock is released.
+func (s *SDK) sendPacketLocked(id ConnID, mt MediaType, data []byte, ts time.Duration, key bool) (*conn, error) {
 	c, err := s.connLocked(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := &av.Frame{PTS: ts, DTS: ts, Key: key}
 	switch mt {
@@ -249,7 +262,7 @@ func (s *SDK) SendPacket(id ConnID, mt MediaType, data []byte, ts time.Duration,
 		}
 		nalus, code, msg := fromAnnexB(s.nalus[:0], data)
 		if code != EventNone {
-			return c.mediaErrorLocked(code, msg)
+			return nil, c.mediaErrorLocked(code, msg)
 		}
 		// the NAL units point into data, which the caller owns: keep a copy
 		// for the queue
@@ -264,7 +277,7 @@ func (s *SDK) SendPacket(id ConnID, mt MediaType, data []byte, ts time.Duration,
 	case MediaAAC:
 		payload, cfg, code, msg := fromADTS(data)
 		if code != EventNone {
-			return c.mediaErrorLocked(code, msg)
+			return nil, c.mediaErrorLocked(code, msg)
 		}
 		f.Codec, f.Key = av.AAC, true
 		f.Payload = append([]byte(nil), payload...)
@@ -272,7 +285,7 @@ func (s *SDK) SendPacket(id ConnID, mt MediaType, data []byte, ts time.Duration,
 			s.audioCfg = &cfg
 		}
 	default:
-		return c.mediaErrorLocked(EventInvalidParam, fmt.Sprintf("media type %d not supported", mt))
+		return nil, c.mediaErrorLocked(EventInvalidParam, fmt.Sprintf("media type %d not supported", mt))
 	}
 	return s.sendLocked(id, f, false)
 }
@@ -290,14 +303,15 @@ func (s *SDK) connLocked(id ConnID) (*conn, error) {
 }
 
 // sendLocked is the common path of SendFrame and SendPacket. observed
-// frames get their drop observations here.
-func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
+// frames get their drop observations here. A conn returned is for the
+// caller to write to directly once the lock is released (writeDirect).
+func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) (*conn, error) {
 	st := streamOf(f.Codec)
-	drop := func(reason string, err error) error {
+	drop := func(reason string, err error) (*conn, error) {
 		if observed {
 			s.observe(observe.Observation{Kind: observe.FrameDropped, Stream: st, Seq: f.Seq, Reason: reason})
 		}
-		return err
+		return nil, err
 	}
 	notConnected := observe.ReasonNotConnected
 	if !s.settled {
@@ -344,8 +358,10 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) error {
 		c.needIDR = ""
 	}
 	it := item{kind: itemFrame, f: f, size: size, observed: observed, key: key}
-	c.enqueueLocked(it)
-	return nil
+	if c.enqueueLocked(it) {
+		return c, nil
+	}
+	return nil, nil
 }
 
 // tagOverhead is what a frame holds in the pool beyond its media bytes
@@ -372,37 +388,49 @@ func (s *SDK) SendEncryption(id ConnID, video bool, mode Encrypt, key string) er
 
 func (s *SDK) sendMeta(id ConnID, t MetaType, wparam, lparam int64, key string) error {
 	s.mu.Lock()
-	defer func() { s.n.flush() }()
-	defer s.mu.Unlock()
+	c, err := s.sendMetaLocked(id, t, wparam, lparam, key)
+	s.mu.Unlock()
+	if c != nil {
+		c.writeDirect()
+	}
+	s.n.flush()
+	return err
+}
+
+// sendMetaLocked is sendMeta under the lock; a conn returned is for the
+// caller to write to directly once the lock is released.
+func (s *SDK) sendMetaLocked(id ConnID, t MetaType, wparam, lparam int64, key string) (*conn, error) {
 	c, err := s.connLocked(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.state != stateUp || c.closing {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	o, err := metaObject(t, wparam, lparam, s.deps.Clock.Now(), key)
 	if err != nil {
-		return c.mediaErrorLocked(EventInvalidParam, err.Error())
+		return nil, c.mediaErrorLocked(EventInvalidParam, err.Error())
 	}
 	switch t {
 	case MetaStreamStart:
 		if c.target.live && !Trigger(wparam).Live() {
-			return c.mediaErrorLocked(EventInvalidParam, fmt.Sprintf("live connection with trigger %d", wparam))
+			return nil, c.mediaErrorLocked(EventInvalidParam, fmt.Sprintf("live connection with trigger %d", wparam))
 		}
 		if c.segOpen {
-			return errorf(EventInvalidParam, "stream start while segment %d is open", c.segSeq)
+			return nil, errorf(EventInvalidParam, "stream start while segment %d is open", c.segSeq)
 		}
 		c.segOpen = true
 		c.segSeq++
 	case MetaStreamEnd:
 		if !c.segOpen {
-			return errorf(EventInvalidParam, "stream end without stream start")
+			return nil, errorf(EventInvalidParam, "stream end without stream start")
 		}
 		c.segOpen = false
 	}
-	c.enqueueLocked(item{kind: itemMeta, meta: o, metaType: t, seg: c.segSeq, wparam: wparam, size: 256})
-	return nil
+	if c.enqueueLocked(item{kind: itemMeta, meta: o, metaType: t, seg: c.segSeq, wparam: wparam, size: 256}) {
+		return c, nil
+	}
+	return nil, nil
 }
 
 // IsConnected reports whether the connection is up (SVCloudPush_API_Is_Connect).
@@ -432,7 +460,7 @@ func (s *SDK) Busy() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.conns {
-		if len(c.queue) > 0 || c.writing {
+		if c.qHead < len(c.queue) || c.writing {
 			return true
 		}
 	}

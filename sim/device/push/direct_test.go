@@ -1,0 +1,307 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/flv"
+	"github.com/fleetsim/fleetsim/media/rtmp"
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/units"
+	"github.com/google/go-cmp/cmp"
+)
+
+// tapListener records, per accepted connection, every byte the client
+// sent (what the server read), and can stall the server's reads.
+type tapListener struct {
+	net.Listener
+	mu    sync.Mutex
+	taps  []*bytes.Buffer
+	stall chan struct{} // reads wait while open (nil: never)
+}
+
+func (l *tapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := new(bytes.Buffer)
+	l.taps = append(l.taps, b)
+	return &tapReader{Conn: c, l: l, b: b}, nil
+}
+
+func (l *tapListener) wire() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var all []byte
+	for _, b := range l.taps {
+		all = append(all, b.Bytes()...)
+	}
+	return all
+}
+
+func (l *tapListener) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stall != nil {
+		close(l.stall)
+		l.stall = nil
+	}
+}
+
+type tapReader struct {
+	net.Conn
+	l *tapListener
+	b *bytes.Buffer
+}
+
+func (t *tapReader) Read(p []byte) (int, error) {
+	t.l.mu.Lock()
+	st := t.l.stall
+	t.l.mu.Unlock()
+	if st != nil {
+		<-st
+	}
+	n, err := t.Conn.Read(p)
+	t.l.mu.Lock()
+	t.b.Write(p[:n])
+	t.l.mu.Unlock()
+	return n, err
+}
+
+// hiddenSocket hides the socket from the SDK: every write goes through
+// the sender goroutine (as on a simulated link).
+type hiddenSocket struct{ net.Conn }
+
+// directRun publishes a segment of d of the quickstart camera, tick by
+// tick on a fake clock from start, to a recording server and closes; it returns the
+// bytes the server read, the observations and whether every SendFrame
+// left the SDK idle (written within the call).
+func directRun(t *testing.T, start time.Time, hide bool, opts Options, d time.Duration) (onWire []byte, obs []string, msgs []string, inline bool) {
+	t.Helper()
+	clk := clock.NewFake(start)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &tapListener{Listener: ln}
+	rec := &recorder{}
+	srv := rtmp.NewServer(rec, rtmp.ServerConfig{Clock: clk})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ctx, tl) }()
+	defer func() { cancel(); <-served }()
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nd net.Dialer
+		nc, err := nd.DialContext(ctx, "tcp", ln.Addr().String())
+		if err != nil || !hide {
+			return nc, err
+		}
+		return hiddenSocket{nc}, nil
+	}
+	sh := quickstart(t, av.H264)
+	opts.AudioConfig = sh.AudioConfig
+	log := &obsLog{}
+	s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(5, 6)), Sink: log, Dial: dial}, opts)
+	if err := s.Initialize(units.MiB, 2); err != nil {
+		t.Fatal(err)
+	}
+	cbs := &callbacks{}
+	id, err := s.Connect("rtmp://cloud.test/live/cam-0001", "", cbs.cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connect", func() bool { return cbs.has(EventConnectSuccess) })
+	idle := func() { waitFor(t, "queue drained", func() bool { return !s.Busy() }) }
+	if err := s.SendMetadata(id, MetaStreamStart, int64(TriggerMoveDetect), 1000); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(opts.FlushDelay) // a gathered message waits for its timer
+	idle()
+	inline = true
+	const tick = 66 * time.Millisecond
+	fs := frames(t, sh, 1, 1, d)
+	next := 0
+	for media := tick; next < len(fs); media += tick {
+		for ; next < len(fs) && fs[next].PTS < media; next++ {
+			if err := s.SendFrame(id, fs[next]); err != nil {
+				t.Fatal(err)
+			}
+			if s.Busy() && opts.FlushDelay == 0 {
+				inline = false
+			}
+		}
+		clk.Advance(tick)
+		if opts.FlushDelay == 0 {
+			idle()
+		}
+	}
+	clk.Advance(opts.FlushDelay)
+	idle()
+	if err := s.SendMetadata(id, MetaStreamEnd, 5000, 2000); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(opts.FlushDelay)
+	waitFor(t, "0x102", func() bool { return cbs.has(EventSegmentEnd) })
+	if err := s.Close(id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "close", func() bool { return cbs.has(EventClose) })
+	if err := s.Uninitialize(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "server end", func() bool { return srv.Conns() == 0 })
+	for _, o := range log.all() {
+		if o.Kind == observe.FrameDropped {
+			t.Errorf("frame dropped: %+v", o)
+		}
+	}
+	return tl.wire(), canonical(log.all()), wire(t, rec.messages()), inline
+}
+
+// TestDirectWrites: on a socket, SendFrame writes the frame within the
+// call (the SDK is idle when it returns) and the gathering timer writes
+// within its callback; the bytes on the wire, the messages the ingest
+// reads, the observations and the callbacks are those of the sender
+// goroutine's writes (a transport that is no socket), for each batching
+// policy.
+func TestDirectWrites(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{
+		{"at-once", Options{}},
+		{"gathered", Options{FlushDelay: 100 * time.Millisecond}},
+		{"flush-on-video", Options{FlushDelay: 100 * time.Millisecond, FlushOnVideo: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// the same start (the ingest's deadlines are on the clock: now)
+			start := time.Now().Truncate(time.Second)
+			dWire, dObs, dMsgs, inline := directRun(t, start, false, c.opts, 3*time.Second)
+			sWire, sObs, sMsgs, _ := directRun(t, start, true, c.opts, 3*time.Second)
+			if c.opts.FlushDelay == 0 && !inline {
+				t.Error("a SendFrame on a socket returned with the frame still queued")
+			}
+			if len(dMsgs) < 90 {
+				t.Fatalf("the ingest read %d messages", len(dMsgs))
+			}
+			if diff := cmp.Diff(sMsgs, dMsgs); diff != "" {
+				t.Errorf("messages (-sender +direct):\n%s", diff)
+			}
+			if !bytes.Equal(dWire, sWire) {
+				i := 0
+				for i < min(len(dWire), len(sWire)) && dWire[i] == sWire[i] {
+					i++
+				}
+				t.Errorf("wire bytes differ at %d (direct %d bytes, sender %d)", i, len(dWire), len(sWire))
+			}
+			if diff := cmp.Diff(sObs, dObs); diff != "" {
+				t.Errorf("observations (-sender +direct):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDirectWriteFullSocket: when the socket does not take a direct write
+// whole (the ingest stopped reading), the caller does not block: the rest
+// waits in the send buffer, later frames queue and pause the connection
+// (RP6) as with the sender, and once the ingest reads again the sender
+// flushes, resumes and every frame that was not dropped arrives in order.
+func TestDirectWriteFullSocket(t *testing.T) {
+	clk := clock.NewFake(time.Now().Truncate(time.Second))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &tapListener{Listener: ln}
+	rec := &recorder{}
+	srv := rtmp.NewServer(rec, rtmp.ServerConfig{Clock: clk})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(ctx, tl) }()
+	defer func() { cancel(); <-served }()
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var nd net.Dialer
+		nc, err := nd.DialContext(ctx, "tcp", ln.Addr().String())
+		if err == nil {
+			_ = nc.(*net.TCPConn).SetWriteBuffer(16 << 10) // fills after a few frames
+		}
+		return nc, err
+	}
+	sh := quickstart(t, av.H264)
+	log := &obsLog{}
+	s := New(Deps{Clock: clk, Rand: rand.New(rand.NewPCG(5, 6)), Sink: log, Dial: dial}, Options{AudioConfig: sh.AudioConfig})
+	if err := s.Initialize(units.MiB, 2); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Uninitialize()
+	cbs := &callbacks{}
+	id, err := s.Connect("rtmp://cloud.test/live/cam-0001", "", cbs.cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connect", func() bool { return cbs.has(EventConnectSuccess) })
+	tl.mu.Lock()
+	tl.stall = make(chan struct{})
+	tl.mu.Unlock()
+	fs := frames(t, sh, 1, 1, 600*time.Second)
+	i := 0
+	for ; i < len(fs) && !cbs.has(EventPause); i++ {
+		_ = s.SendFrame(id, fs[i]) // never blocks, or the test hangs here
+	}
+	if !cbs.has(EventPause) {
+		t.Fatal("the connection never paused with the ingest not reading")
+	}
+	tl.release()
+	waitFor(t, "resume", func() bool { return cbs.has(EventResume) })
+	for ; i < len(fs) && i < 2000; i++ {
+		_ = s.SendFrame(id, fs[i])
+		if i%2 == 0 {
+			waitFor(t, "queue drained", func() bool { return !s.Busy() })
+		}
+	}
+	waitFor(t, "queue drained", func() bool { return !s.Busy() })
+	if err := s.Close(id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "close", func() bool { return cbs.has(EventClose) })
+	// every frame not dropped arrived, in order, once
+	dropped := map[[2]uint64]bool{}
+	for _, o := range log.all() {
+		if o.Kind == observe.FrameDropped {
+			dropped[[2]uint64{uint64(o.Stream), o.Seq}] = true
+		}
+	}
+	var want []string
+	for _, f := range fs[:i] {
+		if !dropped[[2]uint64{uint64(streamOf(f.Codec)), f.Seq}] {
+			want = append(want, fmt.Sprintf("%s@%d", f.Codec, flv.Milliseconds(f.PTS)))
+		}
+	}
+	var got []string
+	for _, m := range rec.messages() {
+		if (m.Type == 8 || m.Type == 9) && len(m.Payload) > 1 && m.Payload[1] == 1 {
+			c := av.AAC
+			if m.Type == 9 {
+				c = av.H264
+			}
+			got = append(got, fmt.Sprintf("%s@%d", c, m.Timestamp))
+		}
+	}
+	if len(dropped) == 0 {
+		t.Error("nothing dropped while paused")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("frames at the ingest (-sent and not dropped +received):\n%s", diff)
+	}
+}
