@@ -3,9 +3,12 @@ package push
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -84,19 +87,21 @@ func (t *tapReader) Read(p []byte) (int, error) {
 type hiddenSocket struct{ net.Conn }
 
 // directRun publishes a segment of d of the quickstart camera, tick by
-// tick on a fake clock from start, to a recording server and closes; it returns the
+// tick on a fake clock, to a recording server and closes; it returns the
 // bytes the server read, the observations and whether every SendFrame
 // left the SDK idle (written within the call).
-func directRun(t *testing.T, start time.Time, hide bool, opts Options, d time.Duration) (onWire []byte, obs []string, msgs []string, inline bool) {
+func directRun(t *testing.T, hide bool, opts Options, d time.Duration) (onWire []byte, obs []string, msgs []string, inline bool) {
 	t.Helper()
-	clk := clock.NewFake(start)
+	// a fixed time (the metadata carry it), ahead of the real clock, which
+	// the sockets' deadlines are on; the ingest runs on the real clock
+	clk := clock.NewFake(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tl := &tapListener{Listener: ln}
 	rec := &recorder{}
-	srv := rtmp.NewServer(rec, rtmp.ServerConfig{Clock: clk})
+	srv := rtmp.NewServer(rec, rtmp.ServerConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan struct{})
 	go func() { defer close(served); _ = srv.Serve(ctx, tl) }()
@@ -185,10 +190,8 @@ func TestDirectWrites(t *testing.T) {
 		{"flush-on-video", Options{FlushDelay: 100 * time.Millisecond, FlushOnVideo: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			// the same start (the ingest's deadlines are on the clock: now)
-			start := time.Now().Truncate(time.Second)
-			dWire, dObs, dMsgs, inline := directRun(t, start, false, c.opts, 3*time.Second)
-			sWire, sObs, sMsgs, _ := directRun(t, start, true, c.opts, 3*time.Second)
+			dWire, dObs, dMsgs, inline := directRun(t, false, c.opts, 3*time.Second)
+			sWire, sObs, sMsgs, _ := directRun(t, true, c.opts, 3*time.Second)
 			if c.opts.FlushDelay == 0 && !inline {
 				t.Error("a SendFrame on a socket returned with the frame still queued")
 			}
@@ -303,5 +306,32 @@ func TestDirectWriteFullSocket(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("frames at the ingest (-sent and not dropped +received):\n%s", diff)
+	}
+}
+
+// TestDirectWireGolden pins the bytes a 3 s segment puts on the wire
+// after the handshake (whose random and time fields vary): their length
+// and SHA-256 in testdata/direct_wire.golden (go test -update rewrites it).
+// Encoding changes that must not change the wire are checked against it.
+func TestDirectWireGolden(t *testing.T) {
+	const handshake = 1 + 1536 + 1536 // C0, C1, C2
+	onWire, _, _, _ := directRun(t, false, Options{}, 3*time.Second)
+	if len(onWire) <= handshake {
+		t.Fatalf("%d bytes on the wire", len(onWire))
+	}
+	sum := sha256.Sum256(onWire[handshake:])
+	got := fmt.Sprintf("%d %x\n", len(onWire)-handshake, sum)
+	path := filepath.Join("testdata", "direct_wire.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("wire after the handshake: %q, golden %q", got, want)
 	}
 }
