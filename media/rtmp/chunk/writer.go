@@ -183,16 +183,34 @@ func (w *Writer) state(csid uint32) *writeState {
 
 // Append encodes m into the write buffer without writing it.
 func (w *Writer) Append(m *Message) error {
+	parts := [1][]byte{m.Payload}
+	return w.append(m, len(m.Payload), parts[:])
+}
+
+// AppendParts encodes a message whose payload is the concatenation of
+// parts (m.Payload is ignored), copying each part once, straight into the
+// chunks: a caller assembling a payload from pieces (a tag header, length
+// prefixes, shared NAL units) needs no buffer of its own. The bytes are
+// those of Append with the concatenated payload.
+func (w *Writer) AppendParts(m *Message, parts [][]byte) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return w.append(m, n, parts)
+}
+
+func (w *Writer) append(m *Message, size int, parts [][]byte) error {
 	if m.CSID < MinCSID || m.CSID > MaxCSID {
 		return fmt.Errorf("chunk: chunk stream id %d outside %d..%d", m.CSID, MinCSID, MaxCSID)
 	}
-	if len(m.Payload) > MaxMessageLength {
-		return fmt.Errorf("chunk: message of %d bytes exceeds %d", len(m.Payload), MaxMessageLength)
+	if size > MaxMessageLength {
+		return fmt.Errorf("chunk: message of %d bytes exceeds %d", size, MaxMessageLength)
 	}
 	st := w.state(m.CSID)
-	length := uint32(len(m.Payload))
+	length := uint32(size)
 	if w.pool != nil {
-		w.reserve(len(m.Payload))
+		w.reserve(size)
 	}
 
 	var format byte
@@ -240,18 +258,21 @@ func (w *Writer) Append(m *Message) error {
 	}
 
 	// Payload, with format 3 headers before each continuation chunk.
-	p := m.Payload
-	n := min(uint32(len(p)), w.chunkSize)
-	b = append(b, p[:n]...)
-	p = p[n:]
-	for len(p) > 0 {
-		b = appendBasicHeader(b, 3, m.CSID)
-		if ext {
-			b = binary.BigEndian.AppendUint32(b, field)
+	room := w.chunkSize
+	for _, p := range parts {
+		for len(p) > 0 {
+			if room == 0 {
+				b = appendBasicHeader(b, 3, m.CSID)
+				if ext {
+					b = binary.BigEndian.AppendUint32(b, field)
+				}
+				room = w.chunkSize
+			}
+			n := min(uint32(len(p)), room)
+			b = append(b, p[:n]...)
+			p = p[n:]
+			room -= n
 		}
-		n = min(uint32(len(p)), w.chunkSize)
-		b = append(b, p[:n]...)
-		p = p[n:]
 	}
 	w.buf = b
 
