@@ -36,9 +36,11 @@ type Packed struct {
 	blocks [][]packedFrame // the records, packedBlock per block
 	n      int             // frames
 	pages  [][]uint32      // every frame's unit references, in order, a frame's in one page
+	used   int             // references in the last page
 	nrefs  int             // references in all
 	units  [][]byte        // distinct large units, by identity
 	arena  [][]byte        // small units, arenaBlock bytes per block
+	aused  int             // bytes of the last arena block
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
 	dts    []time.Duration // every frame's DTS, once one differs from its PTS
 	// capture times: unix ns − PTS of the first frame with one, and the
@@ -52,9 +54,13 @@ type packedFrame struct {
 	seq   uint64
 	pts   time.Duration
 	ref   uint32 // the frame's first unit reference: page<<pageBits | offset
+	units uint16 // its references (ownPage: all of its page)
 	codec Codec
 	flags uint8
 }
+
+// ownPage in packedFrame.units: the frame's references are a whole page.
+const ownPage = 0xFFFF
 
 type ownCapture struct {
 	frame   int
@@ -122,22 +128,25 @@ func (p *Packed) Append(f *Frame) {
 		n++
 	}
 	// the frame's references go in the last page, or a new one (of its
-	// own size when they are more than a page holds)
-	k := len(p.pages) - 1
-	if k < 0 || cap(p.pages[k])-len(p.pages[k]) < max(n, 1) {
-		p.pages = append(p.pages, make([]uint32, 0, max(n, pageRefs)))
-		k++
+	// own size when they are more than a page holds); pages are filled in
+	// place (a cursor, no slice header written per frame)
+	if n > 0 {
+		k := len(p.pages) - 1
+		if k < 0 || len(p.pages[k])-p.used < n {
+			p.pages = append(p.pages, make([]uint32, max(n, pageRefs)))
+			k, p.used = k+1, 0
+		}
+		page := p.pages[k][p.used : p.used+n]
+		r.ref, r.units = uint32(k)<<pageBits|uint32(p.used), uint16(min(n, ownPage))
+		for j, u := range f.NALUs {
+			page[j] = p.store(u)
+		}
+		if f.Payload != nil {
+			page[n-1] = p.store(f.Payload)
+		}
+		p.used += n
+		p.nrefs += n
 	}
-	page := p.pages[k]
-	r.ref = uint32(k)<<pageBits | uint32(len(page))
-	for _, u := range f.NALUs {
-		page = append(page, p.store(u))
-	}
-	if f.Payload != nil {
-		page = append(page, p.store(f.Payload))
-	}
-	p.pages[k] = page
-	p.nrefs += n
 	if f.DTS != f.PTS && p.dts == nil {
 		p.dts = make([]time.Duration, p.n, p.n+1)
 		for i := range p.n {
@@ -251,28 +260,30 @@ func (p *Packed) store(u []byte) uint32 {
 	if len(u) > SmallUnit {
 		return p.intern(u)
 	}
-	if len(p.arena) == 0 || arenaBlock-len(p.arena[len(p.arena)-1]) < 1+len(u) {
-		p.arena = append(p.arena, make([]byte, 0, arenaBlock))
-	}
 	k := len(p.arena) - 1
-	b := p.arena[k]
-	off := len(b)
-	b = append(b, byte(len(u)))
-	p.arena[k] = append(b, u...)
+	if k < 0 || arenaBlock-p.aused < 1+len(u) {
+		p.arena = append(p.arena, make([]byte, arenaBlock))
+		k, p.aused = k+1, 0
+	}
+	b, off := p.arena[k], p.aused
+	b[off] = byte(len(u))
+	copy(b[off+1:], u)
+	p.aused += 1 + len(u)
 	return refArena | uint32(k)<<arenaBits | uint32(off)
 }
 
 // unitRefs are frame i's references into units.
 func (p *Packed) unitRefs(i int) []uint32 {
-	ref := p.rec(i).ref
-	page := p.pages[ref>>pageBits]
-	end := len(page)
-	if i+1 < p.n {
-		if next := p.rec(i + 1).ref; next>>pageBits == ref>>pageBits {
-			end = int(next & (pageRefs - 1))
-		}
+	r := p.rec(i)
+	if r.units == 0 {
+		return nil
 	}
-	return page[ref&(pageRefs-1) : end]
+	page := p.pages[r.ref>>pageBits]
+	if r.units == ownPage {
+		return page
+	}
+	off := int(r.ref & (pageRefs - 1))
+	return page[off : off+int(r.units)]
 }
 
 // intern returns the index of u in units, adding it when no unit has its

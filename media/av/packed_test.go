@@ -89,7 +89,7 @@ func packedVectors() map[string][]*Frame {
 	restart = append(restart, &Frame{Codec: H264, Seq: 12, NALUs: [][]byte{p}, Capture: t0.Add(time.Second / 15)})
 	// unit lists around the size of a page of references
 	var pages []*Frame
-	for i, n := range []int{0, 300, 0, 5, 250, 6, 256, 1, 0, 257} {
+	for i, n := range []int{0, 300, 0, 5, 250, 6, 256, 1, 0, 257, 70000, 3} {
 		f := &Frame{Codec: H265, Seq: uint64(i)}
 		for k := range n {
 			f.NALUs = append(f.NALUs, p[k%7:])
