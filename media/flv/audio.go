@@ -42,18 +42,26 @@ func AppendAACSequenceHeader(dst []byte, asc []byte) []byte {
 // access unit (AACPacketType 1) or G.711 A-law/µ-law samples. On error dst
 // is returned unchanged.
 func AppendAudioTagBody(dst []byte, f *av.Frame) ([]byte, error) {
+	n := len(dst)
+	dst, err := appendAudioFlags(dst, f)
+	if err != nil {
+		return dst[:n], err
+	}
+	return append(dst, f.Payload...), nil
+}
+
+// appendAudioFlags appends the audio tag body's bytes before f's payload.
+func appendAudioFlags(dst []byte, f *av.Frame) ([]byte, error) {
 	if 2+len(f.Payload) > MaxTagSize {
 		return dst, fmt.Errorf("%w: audio payload of %d bytes", ErrMalformed, len(f.Payload))
 	}
 	switch f.Codec {
 	case av.AAC:
-		dst = append(dst, aacFlags, AACRaw)
+		return append(dst, aacFlags, AACRaw), nil
 	case av.PCMA:
-		dst = append(dst, pcmaFlags)
+		return append(dst, pcmaFlags), nil
 	case av.PCMU:
-		dst = append(dst, pcmuFlags)
-	default:
-		return dst, fmt.Errorf("%w: audio codec %v", ErrUnsupported, f.Codec)
+		return append(dst, pcmuFlags), nil
 	}
-	return append(dst, f.Payload...), nil
+	return dst, fmt.Errorf("%w: audio codec %v", ErrUnsupported, f.Codec)
 }
