@@ -22,6 +22,32 @@ func (c *ClientConn) BufferAudio(ts Timestamp, tag []byte) error {
 	return c.bufferMedia(CSIDAudio, chunk.TypeAudio, ts, tag)
 }
 
+// BufferVideoParts encodes one FLV video tag body given in pieces (the
+// concatenation of parts, flv.AppendVideoTagParts) into the send buffer,
+// copying each piece once; the bytes are those of BufferVideo with the
+// whole body.
+func (c *ClientConn) BufferVideoParts(ts Timestamp, parts [][]byte) error {
+	return c.bufferMediaParts(CSIDVideo, chunk.TypeVideo, ts, parts)
+}
+
+// BufferAudioParts is BufferVideoParts for an audio tag body.
+func (c *ClientConn) BufferAudioParts(ts Timestamp, parts [][]byte) error {
+	return c.bufferMediaParts(CSIDAudio, chunk.TypeAudio, ts, parts)
+}
+
+func (c *ClientConn) bufferMediaParts(csid uint32, typ TypeID, ts Timestamp, parts [][]byte) error {
+	m := Message{CSID: csid, Type: typ, StreamID: c.sid, Timestamp: ts}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return stageError(StageClose, c.werr)
+	}
+	if err := c.w.AppendParts(&m, parts); err != nil {
+		return stageError(StageClose, err)
+	}
+	return nil
+}
+
 // BufferData encodes an AMF0 data message (RP8 metadata objects) at
 // timestamp ts into the send buffer.
 func (c *ClientConn) BufferData(ts Timestamp, d Data) error {

@@ -65,6 +65,12 @@ func bufferedScript() []bufferedStep {
 // false) or the Buffer methods and Flush, and returns the tap's record of
 // the media part and the server's messages.
 func publishScript(t *testing.T, buffered bool) (writes int, wire []byte, msgs []Message) {
+	return publishScriptParts(t, buffered, false)
+}
+
+// publishScriptParts is publishScript; with parts the buffered media
+// go in three pieces (BufferVideoParts, BufferAudioParts).
+func publishScriptParts(t *testing.T, buffered, parts bool) (writes int, wire []byte, msgs []Message) {
 	rec := newRecorder()
 	_, addr := startServer(t, rec, ServerConfig{ChunkSize: 60000})
 	ctx := ctxT(t)
@@ -95,10 +101,14 @@ func publishScript(t *testing.T, buffered bool) (writes int, wire []byte, msgs [
 			err = c.BufferData(0, md)
 		case s.data:
 			err = c.WriteData(0, md)
+		case s.video && buffered && parts:
+			err = c.BufferVideoParts(s.ts, thirds(s.payload))
 		case s.video && buffered:
 			err = c.BufferVideo(s.ts, s.payload)
 		case s.video:
 			err = c.WriteVideo(s.ts, s.payload)
+		case buffered && parts:
+			err = c.BufferAudioParts(s.ts, thirds(s.payload))
 		case buffered:
 			err = c.BufferAudio(s.ts, s.payload)
 		default:
@@ -162,6 +172,25 @@ func TestBufferedPublish(t *testing.T) {
 		if g.Timestamp != s.ts || !bytes.Equal(g.Payload, s.payload) {
 			t.Errorf("message %d: ts %d len %d, want ts %d len %d", i, g.Timestamp, len(g.Payload), s.ts, len(s.payload))
 		}
+	}
+}
+
+// thirds cuts p in three pieces (some may be empty).
+func thirds(p []byte) [][]byte {
+	a, b := len(p)/3, 2*len(p)/3
+	return [][]byte{p[:a], p[a:b], p[b:]}
+}
+
+// TestBufferedPublishParts: media given in pieces put the same bytes on
+// the wire as whole bodies.
+func TestBufferedPublishParts(t *testing.T) {
+	_, want, _ := publishScript(t, true)
+	_, got, msgs := publishScriptParts(t, true, true)
+	if !bytes.Equal(got, want) {
+		t.Errorf("wire bytes differ: %d in parts, %d whole", len(got), len(want))
+	}
+	if len(msgs) != len(bufferedScript()) {
+		t.Errorf("server received %d messages, want %d", len(msgs), len(bufferedScript()))
 	}
 }
 
