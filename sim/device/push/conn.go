@@ -94,7 +94,8 @@ type conn struct {
 	batch      []item     // what the sender is writing
 	starts     []uint64   // stream offset of each batch item
 	metas      []metaNote // the batch's segment messages
-	buf        []byte     // the tag being encoded (lent by buffers)
+	tagHdr     []byte     // the frame tag's own bytes (flv.AppendVideoTagParts)
+	parts      [][]byte   // the tag body's pieces, cleared after each frame
 	hdr        paramCache // parameter sets of the last video sequence header sent
 	sentMeta   bool       // onMetaData sent
 	audioHdr   bool       // the AAC sequence header is due before the next audio frame
@@ -492,7 +493,13 @@ func (c *conn) writeBatch() (done int, err error) {
 func (c *conn) encodeBatch() (n int, err error) {
 	c.starts = c.starts[:0]
 	for i := range c.batch {
-		c.starts = append(c.starts, c.rc.Offset())
+		var at uint64
+		if i > 0 {
+			// reached reads the starts of items after the first only: a
+			// batch of one (a frame written at once) needs no offset
+			at = c.rc.Offset()
+		}
+		c.starts = append(c.starts, at)
 		if err = c.write(&c.batch[i]); err != nil {
 			return i, err
 		}

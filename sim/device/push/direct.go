@@ -22,8 +22,9 @@ package push
 // Uninitialize and Detach wait for it as for the sender.
 func (c *conn) takeDirectLocked() bool {
 	s := c.s
+	// (the connection's context ends only with the SDK: !s.inited)
 	if !c.direct || c.writing || c.owed || c.failed != nil || c.state != stateUp || !s.inited ||
-		c.qHead == len(c.queue) || c.ctx.Err() != nil {
+		c.qHead == len(c.queue) {
 		return false
 	}
 	c.takeBatchLocked()

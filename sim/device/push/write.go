@@ -15,22 +15,14 @@ import (
 )
 
 // write encodes one queued item into the connection's send buffer; the
-// sender's Flush writes the batch (sender goroutine only).
+// batch's writer flushes it (the sender, or a direct write). A frame's tag
+// body goes into the chunks in pieces: its own few bytes from c.tagHdr and
+// the frame's shared NAL units or payload, each copied once.
 func (c *conn) write(it *item) error {
 	if it.kind == itemMeta {
 		return c.writeMeta(it)
 	}
 	f := it.f
-	// it.size is the frame's bytes and the tag overhead (not f.Size(): the
-	// frame's NAL unit list is cold in this goroutine's cache)
-	bp := buffers.Get(int(it.size) + 4*len(f.NALUs) + tagRoom)
-	c.buf = (*bp)[:0]
-	defer func() {
-		// a tag that outgrew the lent buffer is not given back (the pool
-		// takes only its own sizes)
-		*bp, c.buf = c.buf[:0], nil
-		buffers.Put(bp)
-	}()
 	if !c.sentMeta {
 		if err := c.writeOnMetaData(f); err != nil {
 			return err
@@ -39,44 +31,71 @@ func (c *conn) write(it *item) error {
 	ts := c.timestamp(f.PTS)
 	if f.Codec.IsVideo() {
 		if it.key && !c.sameParams(f) {
-			hdr, err := flv.AppendVideoSequenceHeaderFor(c.buf[:0], f, c.s.opts.HEVC)
-			if err != nil {
-				return err
-			}
-			c.buf = hdr
-			if err := c.rc.BufferVideo(ts, hdr); err != nil {
+			if err := c.writeSequenceHeader(ts, it); err != nil {
 				return err
 			}
 		}
-		body, err := flv.AppendVideoTagBody(c.buf[:0], f, c.s.opts.HEVC)
+		hdr, parts, err := flv.AppendVideoTagParts(c.tagHdr[:0], c.parts[:0], f, c.s.opts.HEVC)
+		c.tagHdr, c.parts = hdr, parts
 		if err != nil {
 			return err
 		}
-		c.buf = body
 		c.lastVideo = f.PTS
-		return c.rc.BufferVideo(ts, body)
+		err = c.rc.BufferVideoParts(ts, parts)
+		clear(parts) // hold no frame's bytes
+		return err
 	}
 	if f.Codec == av.AAC && c.audioHdr {
-		asc := c.s.opts.AudioConfig
-		if cfg := c.s.audioConfig(); len(asc) == 0 && cfg != nil {
-			var err error
-			if asc, err = aac.AppendConfig(nil, *cfg); err != nil {
-				return err
-			}
-		}
-		c.buf = flv.AppendAACSequenceHeader(c.buf[:0], asc)
-		if err := c.rc.BufferAudio(ts, c.buf); err != nil {
+		if err := c.writeSequenceHeader(ts, it); err != nil {
 			return err
 		}
-		c.audioHdr = false
 	}
-	body, err := flv.AppendAudioTagBody(c.buf[:0], f)
+	hdr, parts, err := flv.AppendAudioTagParts(c.tagHdr[:0], c.parts[:0], f)
+	c.tagHdr, c.parts = hdr, parts
 	if err != nil {
 		return err
 	}
-	c.buf = body
 	c.lastAudio = f.PTS
-	return c.rc.BufferAudio(ts, body)
+	err = c.rc.BufferAudioParts(ts, parts)
+	clear(parts)
+	return err
+}
+
+// writeSequenceHeader encodes the video sequence header of a key frame
+// whose parameter sets are new, or the AAC sequence header due before the
+// segment's first audio frame, in a buffer lent for the call.
+func (c *conn) writeSequenceHeader(ts rtmp.Timestamp, it *item) error {
+	f := it.f
+	// it.size is the frame's bytes and the tag overhead (not f.Size(): the
+	// frame's NAL unit list is cold in this goroutine's cache)
+	bp := buffers.Get(int(it.size) + 4*len(f.NALUs) + tagRoom)
+	defer func() {
+		// a header that outgrew the lent buffer is not given back (the pool
+		// takes only its own sizes)
+		*bp = (*bp)[:0]
+		buffers.Put(bp)
+	}()
+	if f.Codec.IsVideo() {
+		hdr, err := flv.AppendVideoSequenceHeaderFor((*bp)[:0], f, c.s.opts.HEVC)
+		if err != nil {
+			return err
+		}
+		*bp = hdr
+		return c.rc.BufferVideo(ts, hdr)
+	}
+	asc := c.s.opts.AudioConfig
+	if cfg := c.s.audioConfig(); len(asc) == 0 && cfg != nil {
+		var err error
+		if asc, err = aac.AppendConfig(nil, *cfg); err != nil {
+			return err
+		}
+	}
+	*bp = flv.AppendAACSequenceHeader((*bp)[:0], asc)
+	if err := c.rc.BufferAudio(ts, *bp); err != nil {
+		return err
+	}
+	c.audioHdr = false
+	return nil
 }
 
 // timestamp is the RTMP timestamp of a media time: PTS from the stream's
