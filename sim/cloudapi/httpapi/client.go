@@ -119,8 +119,12 @@ func (c *Client) send(ctx context.Context, method, path string, h http.Header, b
 // out (nil: discard).
 func (c *Client) roundTrip(req *http.Request, path string, h http.Header, out any) error {
 	method := req.Method
-	for k, v := range h {
-		req.Header[k] = v
+	if len(req.Header) == 0 && h != nil {
+		req.Header = h // h is the request's own (made for it)
+	} else {
+		for k, v := range h {
+			req.Header[k] = v
+		}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -184,7 +188,7 @@ func (c *Client) SetPlan(ctx context.Context, device string, channel int, p Plan
 // UploadSlice implements cloudapi.Storage.
 func (c *Client) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloudapi.SliceReceipt, error) {
 	var r cloudapi.SliceReceipt
-	h := http.Header{}
+	h := make(http.Header, 16)
 	SetSliceHeader(h, &s)
 	if s.Content == nil {
 		err := c.do(ctx, http.MethodPost, devPath(s.Device, s.Channel, "/slices"), h, s.Body, &r)

@@ -175,30 +175,37 @@ func ParseChannel(s string) (int, error) {
 // SetSliceHeader writes the metadata of s into h (everything but Device,
 // Channel and Body, which travel in the path and the body).
 func SetSliceHeader(h http.Header, s *cloudapi.SliceUpload) {
-	h.Set(HeaderSliceSeq, strconv.FormatUint(s.Seq, 10))
-	h.Set(HeaderSliceFormat, string(s.Format))
-	h.Set(HeaderSliceUTCStart, s.UTCStart.UTC().Format(time.RFC3339Nano))
-	h.Set(HeaderSliceUTCEnd, s.UTCEnd.UTC().Format(time.RFC3339Nano))
-	h.Set(HeaderSlicePTSFirst, strconv.FormatInt(int64(s.PTSFirst), 10))
-	h.Set(HeaderSlicePTSLast, strconv.FormatInt(int64(s.PTSLast), 10))
-	h.Set(HeaderSliceSeqFirst, strconv.FormatUint(s.FrameSeqFirst, 10))
-	h.Set(HeaderSliceSeqLast, strconv.FormatUint(s.FrameSeqLast, 10))
-	h.Set(HeaderEventID, strconv.Itoa(s.EventID))
+	// Each header's values are a []string: one backing array for them
+	// all instead of one per Set (the keys are canonical already).
+	vals := make([]string, 0, 14)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	set(HeaderSliceSeq, strconv.FormatUint(s.Seq, 10))
+	set(HeaderSliceFormat, string(s.Format))
+	set(HeaderSliceUTCStart, s.UTCStart.UTC().Format(time.RFC3339Nano))
+	set(HeaderSliceUTCEnd, s.UTCEnd.UTC().Format(time.RFC3339Nano))
+	set(HeaderSlicePTSFirst, strconv.FormatInt(int64(s.PTSFirst), 10))
+	set(HeaderSlicePTSLast, strconv.FormatInt(int64(s.PTSLast), 10))
+	set(HeaderSliceSeqFirst, strconv.FormatUint(s.FrameSeqFirst, 10))
+	set(HeaderSliceSeqLast, strconv.FormatUint(s.FrameSeqLast, 10))
+	set(HeaderEventID, strconv.Itoa(s.EventID))
 	if s.AudioFrames > 0 {
-		h.Set(HeaderSliceAudio, strconv.Itoa(s.AudioFrames))
-		h.Set(HeaderSliceAudioFirst, strconv.FormatUint(s.AudioSeqFirst, 10))
-		h.Set(HeaderSliceAudioLast, strconv.FormatUint(s.AudioSeqLast, 10))
+		set(HeaderSliceAudio, strconv.Itoa(s.AudioFrames))
+		set(HeaderSliceAudioFirst, strconv.FormatUint(s.AudioSeqFirst, 10))
+		set(HeaderSliceAudioLast, strconv.FormatUint(s.AudioSeqLast, 10))
 	}
 	if s.Backfill {
-		h.Set(HeaderSliceBackfill, "1")
+		set(HeaderSliceBackfill, "1")
 	} else {
-		h.Set(HeaderSliceBackfill, "0")
+		set(HeaderSliceBackfill, "0")
 	}
 	switch s.Format {
 	case cloudapi.FormatFMP4:
-		h.Set("Content-Type", ContentMP4)
+		set("Content-Type", ContentMP4)
 	default:
-		h.Set("Content-Type", ContentTS)
+		set("Content-Type", ContentTS)
 	}
 }
 

@@ -302,3 +302,30 @@ func TestValidDeviceAndChannel(t *testing.T) {
 		}
 	}
 }
+
+// TestSliceHeaderValues: SetSliceHeader gives every header one value
+// under its canonical key, as Header.Set would, and the values sharing one
+// backing array stay apart when one header gets another value.
+func TestSliceHeaderValues(t *testing.T) {
+	s := cloudapi.SliceUpload{Seq: 4, Format: cloudapi.FormatTS, UTCStart: time.Unix(100, 5), UTCEnd: time.Unix(110, 0),
+		FrameSeqFirst: 1, FrameSeqLast: 150, AudioFrames: 3, AudioSeqFirst: 7, AudioSeqLast: 9, EventID: 2}
+	h := http.Header{}
+	SetSliceHeader(h, &s)
+	want := http.Header{}
+	for k, v := range h {
+		if len(v) != 1 || http.CanonicalHeaderKey(k) != k {
+			t.Fatalf("header %q: values %q", k, v)
+		}
+		want.Set(k, v[0])
+	}
+	h.Add(HeaderSliceSeq, "extra")
+	for k, v := range want {
+		if k != HeaderSliceSeq && h.Get(k) != v[0] {
+			t.Fatalf("adding a value to %s changed %s: %q, was %q", HeaderSliceSeq, k, h.Get(k), v[0])
+		}
+	}
+	got, err := ParseSliceHeader(want)
+	if err != nil || got.Seq != s.Seq || got.AudioSeqLast != s.AudioSeqLast || !got.UTCStart.Equal(s.UTCStart) {
+		t.Fatalf("parsed back %+v, %v", got, err)
+	}
+}
