@@ -50,6 +50,7 @@ type Conn struct {
 	blind      bool          // a writer waits without knowing which ack frees its space
 	blindNeed  int           // the free space that writer waits for
 	ackTimer   clock.Timer   // waitSpace's, reused (one writer at a time)
+	readTimer  clock.Timer   // Read's wait for an arrival, reused (one reader at a time)
 	done       chan struct{} // closed when the connection ends
 	reset      clock.Timer
 	bufs       net.Buffers
@@ -315,13 +316,16 @@ func (c *Conn) waitSpace(dl, next time.Time) error {
 	return nil
 }
 
-// stopAckTimer stops the acknowledgement timer and drops a firing nobody
-// received, so that the next wait does not take it for its own (one that
-// slips past lands as a spurious wake-up: the writer only looks again).
-func (c *Conn) stopAckTimer() {
-	if !c.ackTimer.Stop() {
+// stopAckTimer stops the acknowledgement timer (stopTimer).
+func (c *Conn) stopAckTimer() { stopTimer(c.ackTimer) }
+
+// stopTimer stops a reused timer and drops a firing nobody received, so
+// that its next wait does not take it for its own (one that slips past
+// lands as a spurious wake-up: a writer only looks again).
+func stopTimer(t clock.Timer) {
+	if !t.Stop() {
 		select {
-		case <-c.ackTimer.C():
+		case <-t.C():
 		default:
 		}
 	}
@@ -693,11 +697,16 @@ func (c *Conn) Read(b []byte) (int, error) {
 		c.downBefore = due
 		l.mu.Unlock()
 		if d := due.Sub(c.l.clk.Now()); d > 0 {
-			t := c.l.clk.NewTimer(d)
+			// the connection's own arrival timer, re-armed per read
+			if c.readTimer == nil {
+				c.readTimer = c.l.clk.NewTimer(d)
+			} else {
+				c.readTimer.Reset(d)
+			}
 			select {
-			case <-t.C():
+			case <-c.readTimer.C():
 			case <-c.done:
-				t.Stop()
+				stopTimer(c.readTimer)
 				return 0, c.endErr("read")
 			}
 		}
