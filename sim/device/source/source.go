@@ -56,14 +56,14 @@ type Source struct {
 	// either kind: one allocation per source, not one per frame.
 	timer clock.Timer
 
-	// blocks of chunkFrames frames the frames are carved from (one
-	// allocation each per chunkFrames frames instead of several per
-	// frame; small, because a recorder keeps frames compactly and drops
-	// them: the blocks being filled are most of what a source holds)
-	vFrames []av.Frame
-	stamps  []byte
-	nalus   [][]byte
-	aFrames []av.Frame
+	// blocks the frames are carved from (one allocation each per
+	// chunkFrames video frames, and per 2·chunkFrames frames of both
+	// streams, instead of several per frame; small, because a recorder
+	// keeps frames compactly and drops them: the blocks being filled are
+	// most of what a source holds)
+	frames []av.Frame
+	stamps []byte
+	nalus  [][]byte
 	// sizing of the nalus chunk: NAL units and access units in the
 	// current chunk, the NAL units per chunkFrames access units of the last
 	// one, and the longest list of one key and of one other access unit
@@ -211,11 +211,7 @@ func (s *Source) nextVideoLocked() *av.Frame {
 		s.posInGOP, s.forceIDR = 0, false
 	}
 	key := s.posInGOP == 0
-	if len(s.vFrames) == 0 {
-		s.vFrames = make([]av.Frame, chunkFrames)
-	}
-	f := &s.vFrames[0]
-	s.vFrames = s.vFrames[1:]
+	f := s.newFrame()
 
 	pts := time.Duration(s.vIndex) * time.Second / time.Duration(v.FPS)
 	capture := s.origin.Add(pts)
@@ -299,11 +295,7 @@ func (s *Source) frameSizeLocked(key bool) int {
 
 func (s *Source) nextAudioLocked() *av.Frame {
 	sh := s.sh
-	if len(s.aFrames) == 0 {
-		s.aFrames = make([]av.Frame, chunkFrames)
-	}
-	f := &s.aFrames[0]
-	s.aFrames = s.aFrames[1:]
+	f := s.newFrame()
 	rate := time.Duration(sh.Profile.Audio.SampleRate)
 	pts := time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate
 	*f = av.Frame{Codec: sh.Profile.Audio.Codec, Seq: s.aSeq, PTS: pts, DTS: pts, Key: true,
@@ -311,5 +303,15 @@ func (s *Source) nextAudioLocked() *av.Frame {
 	s.aSeq++
 	s.aIndex++
 	s.aNext = time.Duration(s.aIndex) * time.Duration(sh.audioSamples) * time.Second / rate
+	return f
+}
+
+// newFrame carves the next frame (video or audio) from the frame block.
+func (s *Source) newFrame() *av.Frame {
+	if len(s.frames) == 0 {
+		s.frames = make([]av.Frame, 2*chunkFrames)
+	}
+	f := &s.frames[0]
+	s.frames = s.frames[1:]
 	return f
 }
