@@ -213,6 +213,10 @@ func (p *Packed) Head(i int) Frame {
 	return f
 }
 
+// ReadHead is Head into f (NALUs and Payload untouched): no Frame is
+// copied, and f does not escape, so a caller's frame can live on its stack.
+func (p *Packed) ReadHead(i int, f *Frame) { p.head(i, p.rec(i), f) }
+
 // head sets every field of f but NALUs and Payload from frame i, r.
 func (p *Packed) head(i int, r *packedFrame, f *Frame) {
 	f.Codec, f.Key, f.Seq, f.PTS, f.DTS = r.codec, r.flags&packedKey != 0, r.seq, r.pts, r.pts

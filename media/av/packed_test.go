@@ -130,6 +130,12 @@ func TestPackedRoundTrip(t *testing.T) {
 				if h.NALUs != nil || h.Payload != nil || h.Seq != want.Seq || h.Key != want.Key {
 					t.Fatalf("Head(%d) = %+v", i, h)
 				}
+				r := Frame{NALUs: [][]byte{{1}}, Payload: []byte{2}}
+				p.ReadHead(i, &r)
+				if r.Seq != h.Seq || r.PTS != h.PTS || r.DTS != h.DTS || r.Codec != h.Codec || r.Key != h.Key ||
+					!r.Capture.Equal(h.Capture) || len(r.NALUs) != 1 || len(r.Payload) != 1 {
+					t.Fatalf("ReadHead(%d) = %+v, Head %+v", i, r, h)
+				}
 			}
 		})
 	}

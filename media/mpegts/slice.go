@@ -45,12 +45,13 @@ func (m *Muxer) CutList(frames av.List) (*Slice, error) {
 		scratch = new(av.Frame)
 	}
 	var units [stackUnits][]byte
+	var head av.Frame
 	for i := range frames.Len() {
 		var f *av.Frame
 		var n int
 		var err error
 		if packed != nil {
-			head := packed.Head(i)
+			packed.ReadHead(i, &head)
 			nalus, payload := packed.AppendUnits(units[:0], i)
 			f = &head
 			n, err = m.frameSizeOf(&m.pes, f, nalus, payload)
@@ -192,7 +193,7 @@ func (r *SliceReader) packet(p []byte) bool {
 		var units [stackUnits][]byte // an av.Packed's frame: on the stack
 		var head av.Frame
 		if p, ok := r.s.frames.(*av.Packed); ok {
-			head = p.Head(r.next)
+			p.ReadHead(r.next, &head)
 			nalus, payload = p.AppendUnits(units[:0], r.next)
 			f = &head
 		} else {
