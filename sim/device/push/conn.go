@@ -369,8 +369,8 @@ func (c *conn) loop() {
 					c.finish(nil)
 					return
 				}
-				c.armHeartbeatLocked()
 			}
+			c.armHeartbeatLocked()
 			s.mu.Unlock()
 			select {
 			case <-c.ctx.Done():
@@ -541,24 +541,47 @@ func (c *conn) armHeartbeatLocked() {
 	}
 	c.hbArmed = true
 	d := c.lastWrite.Add(c.s.opts.Heartbeat).Sub(c.s.deps.Clock.Now())
-	if d <= 0 {
+	if d <= 0 && !c.writing {
 		select {
 		case c.hb <- struct{}{}:
 		default:
 		}
 		return
 	}
+	if d <= 0 {
+		// a direct write is under way: look again once it is old
+		d = c.s.opts.Heartbeat
+	}
 	if c.hbTimer != nil {
 		c.hbTimer.Reset(d) // one timer per connection, re-armed
 		return
 	}
-	hb := c.hb
-	c.hbTimer = c.s.deps.Clock.AfterFunc(d, func() {
-		select {
-		case hb <- struct{}{}:
-		default:
-		}
-	})
+	c.hbTimer = c.s.deps.Clock.AfterFunc(d, c.heartbeatDue)
+}
+
+// heartbeatDue is the heartbeat timer's callback. On a connection that
+// wrote since the timer was armed (direct writes do not wake the sender,
+// so it does not re-arm) the timer is re-armed for Heartbeat after that
+// write, here, without waking the sender: a streaming camera costs no
+// sender wake-up every Heartbeat. Otherwise the sender looks (it sends
+// the heartbeat when the connection is still idle).
+func (c *conn) heartbeatDue() {
+	s := c.s
+	s.mu.Lock()
+	if c.state != stateUp {
+		s.mu.Unlock()
+		return
+	}
+	if d := c.lastWrite.Add(s.opts.Heartbeat).Sub(s.deps.Clock.Now()); d > 0 && c.hbArmed {
+		c.hbTimer.Reset(d)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	select {
+	case c.hb <- struct{}{}:
+	default:
+	}
 }
 
 // heartbeat sends a ping request when nothing was written for Heartbeat.

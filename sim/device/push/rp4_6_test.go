@@ -427,7 +427,19 @@ func TestRP6(t *testing.T) {
 			}
 		})
 	}
-	t.Run("heartbeat", func(t *testing.T) {
+	// the heartbeat through the sender (a transport that is no socket) and
+	// with direct writes (the socket, its writes counted)
+	for _, direct := range []bool{false, true} {
+		name := "heartbeat"
+		if direct {
+			name += "/direct"
+		}
+		t.Run(name, func(t *testing.T) { testHeartbeat(t, direct) })
+	}
+}
+
+func testHeartbeat(t *testing.T, direct bool) {
+	{
 		r := newRig(t, av.H264, Options{Heartbeat: 2 * time.Second})
 		var mu sync.Mutex
 		var pings []time.Time
@@ -435,14 +447,18 @@ func TestRP6(t *testing.T) {
 		dial := r.srv.dial
 		r.sdk.deps.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := dial(ctx, network, addr)
-			return &gatedConn{Conn: nc, log: func(b []byte) {
-				// once the frames stop, every write is a heartbeat
+			// once the frames stop, every write is a heartbeat
+			log := func() {
 				mu.Lock()
 				if counting {
 					pings = append(pings, r.clk.Now())
 				}
 				mu.Unlock()
-			}}, err
+			}
+			if direct && err == nil {
+				return &countedConn{TCPConn: nc.(*net.TCPConn), log: log}, nil
+			}
+			return &gatedConn{Conn: nc, log: func([]byte) { log() }}, err
 		}
 		r.connect()
 		start := r.clk.Now()
@@ -489,7 +505,7 @@ func TestRP6(t *testing.T) {
 		waitFor(t, "next heartbeat timer", func() bool { return r.clk.Pending() > 0 })
 		r.clk.Advance(2 * time.Second)
 		waitFor(t, "second heartbeat", func() bool { return count() == 2 })
-	})
+	}
 }
 
 func evNames(evs []Event) []string {
