@@ -40,6 +40,7 @@ type SDK struct {
 	maxConns int
 	tokens   cloudapi.Tokens
 	conns    map[ConnID]*conn
+	lastConn *conn // the last one connLocked found (conns never lose one)
 	nextID   ConnID
 	audioCfg *aac.Config // of SendFrame's AAC
 	vcodec   av.Codec    // the video codec seen
@@ -83,6 +84,7 @@ func (s *SDK) Initialize(poolSize units.ByteSize, maxConns int) error {
 	s.inited, s.detached = true, false
 	s.pool, s.used, s.maxConns = int64(poolSize), 0, maxConns
 	s.conns = make(map[ConnID]*conn)
+	s.lastConn = nil
 	s.timers = make(map[*lostCheck]struct{})
 	s.pc = paramCache{}
 	return nil
@@ -295,10 +297,14 @@ func (s *SDK) connLocked(id ConnID) (*conn, error) {
 	if !s.inited {
 		return nil, ErrNotInitialized
 	}
+	if c := s.lastConn; c != nil && c.id == id {
+		return c, nil // a camera sends every frame on the same connection
+	}
 	c := s.conns[id]
 	if c == nil {
 		return nil, ErrUnknownConn
 	}
+	s.lastConn = c
 	return c, nil
 }
 
