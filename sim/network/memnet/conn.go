@@ -95,52 +95,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 
 // Write copies b into the connection, blocking while the buffer towards the
 // peer is full. It returns len(b) or an error.
-func (c *Conn) Write(b []byte) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	q := c.wr
-	done := 0
-	for {
-		if c.closed.Load() {
-			return done, c.opErr("write", net.ErrClosed)
-		}
-		if _, expired := c.wdl.state(); expired {
-			return done, c.opErr("write", os.ErrDeadlineExceeded)
-		}
-		q.mu.Lock()
-		switch {
-		case q.gone:
-			q.mu.Unlock()
-			return done, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
-		case q.eof:
-			q.mu.Unlock()
-			return done, c.opErr("write", os.NewSyscallError("write", syscall.EPIPE))
-		case q.discard:
-			q.mu.Unlock()
-			return len(b), nil
-		}
-		if k := q.put(b[done:]); k > 0 {
-			done += k
-			q.wakeReaderData()
-		}
-		if done == len(b) {
-			q.mu.Unlock()
-			return done, nil
-		}
-		q.wwait = true
-		q.mu.Unlock()
-		c.stats.writeWaits.Add(1)
-		dl, expired := c.wdl.state() // after wwait is set: see Read
-		if expired {
-			continue
-		}
-		select {
-		case <-q.writable:
-		case <-dl:
-		case <-c.done:
-		}
-	}
-}
+func (c *Conn) Write(b []byte) (int, error) { return c.write(b, nil, nil) }
 
 // WriteHandoff is Write without the copy: b is a part of the writer's
 // pooled buffer *buf, and the connection queues b itself until the peer
@@ -154,33 +109,45 @@ func (c *Conn) Write(b []byte) (int, error) {
 // it must only return buf to its pool. Blocking, errors and the result are
 // Write's.
 func (c *Conn) WriteHandoff(b []byte, buf *[]byte, release func(*[]byte)) (int, error) {
+	return c.write(b, buf, release)
+}
+
+// write is Write (buf nil: b is copied into pooled chunks) and
+// WriteHandoff (b is queued as a part of *buf).
+func (c *Conn) write(b []byte, buf *[]byte, release func(*[]byte)) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	q := c.wr
 	done := 0
-	fail := func(err error) (int, error) { // q.mu held
-		q.adopt(buf, release)
+	end := func(err error) (int, error) { // q.mu held
+		q.adopt(buf, release) // releases a buffer none of which is queued
 		q.mu.Unlock()
 		return done, err
 	}
 	for {
 		if c.closed.Load() {
 			q.mu.Lock()
-			return fail(c.opErr("write", net.ErrClosed))
+			return end(c.opErr("write", net.ErrClosed))
 		}
 		if _, expired := c.wdl.state(); expired {
 			q.mu.Lock()
-			return fail(c.opErr("write", os.ErrDeadlineExceeded))
+			return end(c.opErr("write", os.ErrDeadlineExceeded))
 		}
 		q.mu.Lock()
 		switch {
 		case q.gone, q.eof:
-			return fail(c.opErr("write", os.NewSyscallError("write", syscall.EPIPE)))
+			return end(c.opErr("write", os.NewSyscallError("write", syscall.EPIPE)))
 		case q.discard:
 			done = len(b)
-			return fail(nil)
+			return end(nil)
 		}
-		if k := q.handoff(b[done:], buf, release); k > 0 {
+		var k int
+		if buf == nil {
+			k = q.put(b[done:])
+		} else {
+			k = q.handoff(b[done:], buf, release)
+		}
+		if k > 0 {
 			done += k
 			q.wakeReaderData()
 		}
