@@ -66,7 +66,7 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 func main() {
 	var o options
 	var emb, ngx string
-	flag.StringVar(&emb, "embedded", "100,1000,2000,3000,5000", "fleet sizes against the embedded cloud (empty: skip)")
+	flag.StringVar(&emb, "embedded", "100,1000,2000,3000,5000,10000", "fleet sizes against the embedded cloud (empty: skip)")
 	flag.StringVar(&ngx, "nginx", "50,200", "fleet sizes for fleetsim vs ffmpeg against nginx-rtmp (empty: skip)")
 	flag.DurationVar(&o.warmup, "warmup", 15*time.Second, "time before measuring (ramp, connections, first slices)")
 	flag.DurationVar(&o.window, "window", 30*time.Second, "measurement window")
