@@ -18,8 +18,9 @@ import (
 // same (as it does for a stream from one origin); frames with another
 // offset keep theirs aside.
 //
-// Units of up to SmallUnit bytes (a frame's own timestamp SEI, parameter
-// sets) are copied into a byte arena, a length byte each. Larger ones are
+// A unit found in the Packed's Dict (NewPacked) is a reference into it.
+// Other units of up to SmallUnit bytes (a frame's own timestamp SEI,
+// parameter sets) are copied into a byte arena, a length byte each. Larger ones are
 // interned by identity (same backing array and length): a unit shared by
 // many frames, as the synthesised slices, the filler units and a constant
 // audio payload are, is held once per Packed, by reference and never
@@ -33,6 +34,7 @@ import (
 // concurrent Appends; once filled, At and the other readers may run
 // concurrently.
 type Packed struct {
+	dict   *Dict           // units shared beyond this Packed (nil: none)
 	blocks [][]packedFrame // the records, packedBlock per block
 	n      int             // frames
 	pages  [][]uint32      // every frame's unit references, in order, a frame's in one page
@@ -96,9 +98,14 @@ const (
 	arenaBits  = 10
 	arenaBlock = 1 << arenaBits // bytes of an arena block
 	refArena   = 1 << 31        // a reference into the arena: block<<arenaBits | offset
+	refDict    = 1 << 30        // a reference into the Dict: its index
 )
 
 func (p *Packed) rec(i int) *packedFrame { return &p.blocks[i/packedBlock][i%packedBlock] }
+
+// NewPacked returns an empty Packed whose frames' units are looked up in d
+// first (nil: none; the zero Packed has none).
+func NewPacked(d *Dict) *Packed { return &Packed{dict: d} }
 
 // Seal drops what only appending needs (the table that interns units):
 // call it when the last frame is in. A later Append rebuilds the table.
@@ -238,10 +245,13 @@ func (p *Packed) head(i int, r *packedFrame, f *Frame) {
 func (p *Packed) Size(i int) int {
 	n := 0
 	for _, u := range p.unitRefs(i) {
-		if u&refArena == 0 {
-			n += len(p.units[u])
-		} else {
+		switch {
+		case u&refArena != 0:
 			n += int(p.arena[u&^refArena>>arenaBits][u&(arenaBlock-1)])
+		case u&refDict != 0:
+			n += len(p.dict.units[u&^refDict])
+		default:
+			n += len(p.units[u])
 		}
 	}
 	return n
@@ -250,6 +260,9 @@ func (p *Packed) Size(i int) int {
 // unit is the unit a reference names.
 func (p *Packed) unit(ref uint32) []byte {
 	if ref&refArena == 0 {
+		if ref&refDict != 0 {
+			return p.dict.units[ref&^refDict]
+		}
 		return p.units[ref]
 	}
 	b := p.arena[ref&^refArena>>arenaBits]
@@ -261,6 +274,11 @@ func (p *Packed) unit(ref uint32) []byte {
 // store returns the reference of u: a copy in the arena for a small unit,
 // else its interned entry.
 func (p *Packed) store(u []byte) uint32 {
+	if p.dict != nil {
+		if k, ok := p.dict.lookup(u); ok {
+			return refDict | k
+		}
+	}
 	if len(u) > SmallUnit {
 		return p.intern(u)
 	}

@@ -155,6 +155,41 @@ func TestPackedInterns(t *testing.T) {
 	}
 }
 
+// TestPackedDict: with a Dict of the shared units, a camera's frames keep
+// no unit of their own but their SEIs (in the arena), and read back the
+// Dict's slices themselves.
+func TestPackedDict(t *testing.T) {
+	frames := packedVectors()["camera"]
+	var shared [][]byte
+	for _, f := range frames[:4] { // a key frame, an audio frame, a P frame
+		shared = append(shared, f.NALUs...)
+		if f.Payload != nil {
+			shared = append(shared, f.Payload)
+		}
+	}
+	d := NewDict(shared)
+	if d.Len() != 6+2 { // sps, pps, idr, p, p[:100], aac + the first two SEIs
+		t.Fatalf("Dict of %d units", d.Len())
+	}
+	p := NewPacked(d)
+	for _, f := range frames {
+		p.Append(f)
+	}
+	if _, distinct := p.Units(); distinct != 0 {
+		t.Fatalf("%d units held outside the Dict", distinct)
+	}
+	var scratch Frame
+	for i, want := range frames {
+		got := p.At(i, &scratch)
+		same(t, i, got, want)
+		for k, u := range want.NALUs {
+			if _, ok := d.lookup(u); ok && &got.NALUs[k][0] != &u[0] {
+				t.Fatalf("frame %d unit %d: not the Dict's slice", i, k)
+			}
+		}
+	}
+}
+
 // TestPackedRapid appends random frames drawn from a small pool of units
 // (so that interning meets repeats, equal lengths with different arrays and
 // sub-slices of one array) and reads every one back.
@@ -167,7 +202,10 @@ func TestPackedRapid(t *testing.T) {
 		pool := [][]byte{backing[:8], backing[1:9], backing[:SmallUnit], backing[:SmallUnit+1], backing[:SmallUnit+2],
 			backing[SmallUnit+1 : 3*SmallUnit], make([]byte, 2*SmallUnit), {}, nil}
 		pick := rapid.IntRange(0, len(pool)-1)
-		var p Packed
+		p := &Packed{}
+		if rapid.Bool().Draw(t, "dict") {
+			p = NewPacked(NewDict(pool[:rapid.IntRange(0, len(pool)).Draw(t, "shared")]))
+		}
 		var frames []*Frame
 		n := rapid.IntRange(0, 300).Draw(t, "frames")
 		for i := range n {
