@@ -43,6 +43,7 @@ type Packed struct {
 	units  [][]byte        // distinct large units, by identity
 	arena  [][]byte        // small units, arenaBlock bytes per block
 	aused  int             // bytes of the last arena block
+	copied int             // bytes copied into the arena
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
 	dts    []time.Duration // every frame's DTS, once one differs from its PTS
 	// capture times: unix ns − PTS of the first frame with one, and the
@@ -102,6 +103,10 @@ const (
 )
 
 func (p *Packed) rec(i int) *packedFrame { return &p.blocks[i/packedBlock][i%packedBlock] }
+
+// Copied is the number of bytes of small units copied into the arena,
+// with their length bytes.
+func (p *Packed) Copied() int { return p.copied }
 
 // NewPacked returns an empty Packed whose frames' units are looked up in d
 // first (nil: none; the zero Packed has none).
@@ -291,6 +296,7 @@ func (p *Packed) store(u []byte) uint32 {
 	b[off] = byte(len(u))
 	copy(b[off+1:], u)
 	p.aused += 1 + len(u)
+	p.copied += 1 + len(u)
 	return refArena | uint32(k)<<arenaBits | uint32(off)
 }
 

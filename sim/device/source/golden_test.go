@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
+	"github.com/fleetsim/fleetsim/media/stamp"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/rng"
 )
@@ -114,5 +115,26 @@ func TestNALUChunksSizedToUse(t *testing.T) {
 	longest = max(longest, longestKey)
 	if s.lastChunkNALUs > chunkFrames*longest || s.lastChunkNALUs < chunkFrames {
 		t.Fatalf("the last chunk held %d NAL units per %d frames", s.lastChunkNALUs, chunkFrames)
+	}
+}
+
+// TestUnitsDict: every NAL unit and payload of the profile's frames is in
+// Units but the stamps, so a Packed made with it holds only the stamps.
+func TestUnitsDict(t *testing.T) {
+	c, s := generate(t, quickstart(), 12*time.Second, 1)
+	p := av.NewPacked(s.sh.Units())
+	frames := append(append([]*av.Frame(nil), c.video...), c.audio...)
+	stamps := 0
+	for _, f := range frames {
+		p.Append(f)
+		if f.Codec.IsVideo() {
+			stamps++
+		}
+	}
+	if refs, distinct := p.Units(); distinct != 0 {
+		t.Fatalf("%d of %d units outside the Dict", distinct, refs)
+	}
+	if size := p.Copied(); size != stamps*(1+stamp.SizeH264) {
+		t.Fatalf("arena holds %d bytes, want %d stamps of %d", size, stamps, stamp.SizeH264)
 	}
 }

@@ -121,6 +121,7 @@ func (p Profile) Validate() error {
 type videoSynth interface {
 	AppendAccessUnit(dst [][]byte, pic h264.Picture, size int, sei []byte) ([][]byte, int)
 	MinSize(key bool, extra int) int
+	Units() [][]byte
 }
 
 // Shared is the per-profile state every device of the profile shares:
@@ -134,6 +135,7 @@ type Shared struct {
 	// AudioConfig is the AAC AudioSpecificConfig (nil for G.711 or none).
 	AudioConfig []byte
 	audio       []byte // one shared audio access unit
+	units       *av.Dict
 
 	frameInterval time.Duration // video
 	audioInterval time.Duration
@@ -204,8 +206,19 @@ func NewShared(p Profile) (*Shared, error) {
 	if sh.audioSamples > 0 {
 		sh.audioInterval = time.Duration(sh.audioSamples) * time.Second / time.Duration(a.SampleRate)
 	}
+	units := sh.synth.Units()
+	if sh.audio != nil {
+		units = append(units, sh.audio)
+	}
+	sh.units = av.NewDict(units)
 	return sh, nil
 }
+
+// Units is the Dict of the byte slices every frame of the profile shares
+// (parameter sets, pictures, filler units, the audio payload): a recorder
+// that keeps frames in av.Packed lists made with it holds only each
+// frame's own units (its stamp).
+func (sh *Shared) Units() *av.Dict { return sh.units }
 
 // FrameInterval is the time between video frames.
 func (sh *Shared) FrameInterval() time.Duration { return sh.frameInterval }
