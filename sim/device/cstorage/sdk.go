@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/observe"
@@ -20,6 +21,11 @@ type Deps struct {
 	Muxers  Muxers // nil: DefaultMuxers
 	// Bodies lends slice buffers; share one across a fleet (nil: the SDK's own).
 	Bodies *BodyPool
+	// Units are the byte slices the pushed frames share (a profile's
+	// source.Shared.Units): a slice keeps them as references into this
+	// table, which a fleet reads in common (nil: each slice indexes them
+	// itself).
+	Units *av.Dict
 }
 
 // SDK is one device's cloud-storage SDK. All methods are safe for
@@ -44,6 +50,7 @@ type SDK struct {
 	vst    VirtualStorage
 	muxers Muxers
 	bodies *BodyPool
+	units  *av.Dict
 
 	cfg    Config
 	cb     Callbacks
@@ -69,7 +76,7 @@ type Stats struct {
 
 // New returns an SDK that is not yet initialised.
 func New(d Deps) *SDK {
-	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers, bodies: d.Bodies}
+	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers, bodies: d.Bodies, units: d.Units}
 	if s.bodies == nil {
 		s.bodies = NewBodyPool()
 	}

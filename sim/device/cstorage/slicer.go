@@ -85,7 +85,7 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 		return
 	}
 	if c.open == nil {
-		c.open = &slice{ch: c.idx, utcFirst: utc, frames: new(av.Packed)}
+		c.open = &slice{ch: c.idx, utcFirst: utc, frames: av.NewPacked(s.units)}
 		for _, ev := range c.events {
 			s.attach(c.open, ev)
 		}
