@@ -34,16 +34,22 @@ import (
 // concurrent Appends; once filled, At and the other readers may run
 // concurrently.
 type Packed struct {
-	dict   *Dict           // units shared beyond this Packed (nil: none)
+	// What Append writes comes first, on two cache lines: in a fleet a
+	// camera's Packed is cold when its next frame comes.
+	dict   *Dict         // units shared beyond this Packed (nil: none)
+	cur    []packedFrame // the last block of records
+	page   []uint32      // the last page of references
+	ablk   []byte        // the last arena block
+	n      int           // frames
+	used   int           // references in the last page
+	aused  int           // bytes of the last arena block
+	pk, ak uint32        // indices of the last page and arena block
+	copied int           // bytes copied into the arena
+
 	blocks [][]packedFrame // the records, packedBlock per block
-	n      int             // frames
 	pages  [][]uint32      // every frame's unit references, in order, a frame's in one page
-	used   int             // references in the last page
-	nrefs  int             // references in all
 	units  [][]byte        // distinct large units, by identity
 	arena  [][]byte        // small units, arenaBlock bytes per block
-	aused  int             // bytes of the last arena block
-	copied int             // bytes copied into the arena
 	index  []uint32        // open-addressing table of units: index+1, 0 empty
 	dts    []time.Duration // every frame's DTS, once one differs from its PTS
 	// capture times: unix ns − PTS of the first frame with one, and the
@@ -143,13 +149,13 @@ func (p *Packed) Append(f *Frame) {
 	// own size when they are more than a page holds); pages are filled in
 	// place (a cursor, no slice header written per frame)
 	if n > 0 {
-		k := len(p.pages) - 1
-		if k < 0 || len(p.pages[k])-p.used < n {
-			p.pages = append(p.pages, make([]uint32, max(n, pageRefs)))
-			k, p.used = k+1, 0
+		if len(p.page)-p.used < n {
+			p.page = make([]uint32, max(n, pageRefs))
+			p.pages = append(p.pages, p.page)
+			p.pk, p.used = uint32(len(p.pages)-1), 0
 		}
-		page := p.pages[k][p.used : p.used+n]
-		r.ref, r.units = uint32(k)<<pageBits|uint32(p.used), uint16(min(n, ownPage))
+		page := p.page[p.used : p.used+n]
+		r.ref, r.units = p.pk<<pageBits|uint32(p.used), uint16(min(n, ownPage))
 		for j, u := range f.NALUs {
 			page[j] = p.store(u)
 		}
@@ -157,7 +163,6 @@ func (p *Packed) Append(f *Frame) {
 			page[n-1] = p.store(f.Payload)
 		}
 		p.used += n
-		p.nrefs += n
 	}
 	if f.DTS != f.PTS && p.dts == nil {
 		p.dts = make([]time.Duration, p.n, p.n+1)
@@ -169,9 +174,10 @@ func (p *Packed) Append(f *Frame) {
 		p.dts = append(p.dts, f.DTS)
 	}
 	if p.n%packedBlock == 0 {
-		p.blocks = append(p.blocks, make([]packedFrame, packedBlock))
+		p.cur = make([]packedFrame, packedBlock)
+		p.blocks = append(p.blocks, p.cur)
 	}
-	*p.rec(p.n) = r
+	p.cur[p.n%packedBlock] = r
 	p.n++
 }
 
@@ -190,7 +196,10 @@ func (p *Packed) Units() (refs, distinct int) {
 	if p == nil {
 		return 0, 0
 	}
-	return p.nrefs, len(p.units)
+	for i := range p.n {
+		refs += len(p.unitRefs(i))
+	}
+	return refs, len(p.units)
 }
 
 // At implements List: frame i in scratch, whose NALUs backing array it
@@ -287,17 +296,17 @@ func (p *Packed) store(u []byte) uint32 {
 	if len(u) > SmallUnit {
 		return p.intern(u)
 	}
-	k := len(p.arena) - 1
-	if k < 0 || arenaBlock-p.aused < 1+len(u) {
-		p.arena = append(p.arena, make([]byte, arenaBlock))
-		k, p.aused = k+1, 0
+	if len(p.ablk)-p.aused < 1+len(u) {
+		p.ablk = make([]byte, arenaBlock)
+		p.arena = append(p.arena, p.ablk)
+		p.ak, p.aused = uint32(len(p.arena)-1), 0
 	}
-	b, off := p.arena[k], p.aused
-	b[off] = byte(len(u))
-	copy(b[off+1:], u)
+	off := p.aused
+	p.ablk[off] = byte(len(u))
+	copy(p.ablk[off+1:], u)
 	p.aused += 1 + len(u)
 	p.copied += 1 + len(u)
-	return refArena | uint32(k)<<arenaBits | uint32(off)
+	return refArena | p.ak<<arenaBits | uint32(off)
 }
 
 // unitRefs are frame i's references into units.
