@@ -335,3 +335,57 @@ func TestDirectWireGolden(t *testing.T) {
 		t.Errorf("wire after the handshake: %q, golden %q", got, want)
 	}
 }
+
+// TestDirectWriteConnectionLost: a connection reset under direct writes
+// ends the connection as a send failure (0x60, ConnClosed
+// send_thread_exit) through the sender, whether the reader or a failed
+// direct write notices first; SendFrame keeps returning at once, frames
+// after the end are dropped with a reason, and no frame gets two fates.
+func TestDirectWriteConnectionLost(t *testing.T) {
+	r := newRig(t, av.H264, Options{})
+	r.connect()
+	fs := frames(t, r.sh, 1, 1, 6*time.Second)
+	half := len(fs) / 2
+	for _, f := range fs[:half] {
+		if err := r.sdk.SendFrame(r.id, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.idle()
+	r.srv.cut()
+	for _, f := range fs[half:] {
+		_ = r.sdk.SendFrame(r.id, f)
+		if r.cbs.has(EventSendThreadExit) {
+			continue
+		}
+		time.Sleep(time.Millisecond) // let the reset arrive
+	}
+	waitFor(t, "send-thread-exit", func() bool { return r.cbs.has(EventSendThreadExit) })
+	if n := r.log.count(observe.ConnClosed, "send_thread_exit"); n != 1 {
+		t.Errorf("%d ConnClosed send_thread_exit observations", n)
+	}
+	fates := map[[2]uint64]int{}
+	sent := 0
+	for _, o := range r.log.all() {
+		switch o.Kind {
+		case observe.FrameSent:
+			sent++
+		case observe.FrameDropped, observe.FrameLost:
+			fates[[2]uint64{uint64(o.Stream), o.Seq}]++
+			if o.Reason == "" {
+				t.Errorf("drop without a reason: %+v", o)
+			}
+		}
+	}
+	if sent != len(fs) {
+		t.Errorf("%d frames observed sent, %d given", sent, len(fs))
+	}
+	for k, n := range fates {
+		if n != 1 {
+			t.Errorf("frame %v has %d fates", k, n)
+		}
+	}
+	if len(fates) == 0 {
+		t.Error("no frame dropped after the connection died")
+	}
+}
