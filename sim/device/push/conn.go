@@ -303,6 +303,7 @@ func (c *conn) connectFailed(code Event, err error) {
 		s.n.add(c.cb, c.id, code, int64(code), 0)
 	}
 	c.dropQueueLocked()
+	s.forgetLocked(c)
 	s.mu.Unlock()
 	s.n.flush()
 }
@@ -652,6 +653,7 @@ func (c *conn) finish(err error) {
 		c.dropQueueLocked()
 		c.scheduleLostLocked()
 	}
+	s.forgetLocked(c)
 	s.mu.Unlock()
 	s.n.flush()
 }

@@ -39,9 +39,10 @@ type SDK struct {
 	used     int64 // bytes held by queued messages of every connection
 	maxConns int
 	tokens   cloudapi.Tokens
-	conns    map[ConnID]*conn
-	lastConn *conn // the last one connLocked found (conns never lose one)
+	conns    map[ConnID]*conn // the connections not yet ended
+	lastConn *conn            // the last one connLocked found
 	nextID   ConnID
+	firstID  ConnID // the first id of this initialization: ids from it to nextID not in conns have ended
 	audioCfg *aac.Config // of SendFrame's AAC
 	vcodec   av.Codec    // the video codec seen
 	timers   map[*lostCheck]struct{}
@@ -85,6 +86,7 @@ func (s *SDK) Initialize(poolSize units.ByteSize, maxConns int) error {
 	s.pool, s.used, s.maxConns = int64(poolSize), 0, maxConns
 	s.conns = make(map[ConnID]*conn)
 	s.lastConn = nil
+	s.firstID = s.nextID + 1
 	s.timers = make(map[*lostCheck]struct{})
 	s.pc = paramCache{}
 	return nil
@@ -302,10 +304,24 @@ func (s *SDK) connLocked(id ConnID) (*conn, error) {
 	}
 	c := s.conns[id]
 	if c == nil {
+		if id >= s.firstID && id <= s.nextID {
+			return nil, ErrClosed // it has ended (forgetLocked)
+		}
 		return nil, ErrUnknownConn
 	}
 	s.lastConn = c
 	return c, nil
+}
+
+// forgetLocked drops a connection that has ended, so that a camera that
+// reconnects all day holds only its live connections: later calls with
+// its id get ErrClosed (connLocked), and its context leaves the SDK's.
+func (s *SDK) forgetLocked(c *conn) {
+	delete(s.conns, c.id)
+	if s.lastConn == c {
+		s.lastConn = nil
+	}
+	c.cancel()
 }
 
 // sendLocked is the common path of SendFrame and SendPacket. observed
@@ -454,6 +470,9 @@ func (s *SDK) Close(id ConnID) error {
 	c, err := s.connLocked(id)
 	if err != nil {
 		s.mu.Unlock()
+		if errors.Is(err, ErrClosed) {
+			return nil // it has ended already: nothing to close
+		}
 		return err
 	}
 	c.closeLocked()
