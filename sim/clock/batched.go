@@ -51,6 +51,12 @@ type Batched struct {
 	hand   time.Duration
 	res    int64 // wake-up grid, ns
 
+	// the monitor parks while no callback runs (an idle fleet's clock does
+	// not wake 500 times a second for nothing); monIdle says it is parked,
+	// and a worker starting a callback then wakes it through monWake
+	monIdle atomic.Bool
+	monWake chan struct{}
+
 	done    chan struct{}
 	closed  atomic.Bool
 	wg      sync.WaitGroup
@@ -84,7 +90,8 @@ func NewBatched(cfg BatchedConfig) *Batched {
 	if cfg.Resolution <= 0 {
 		cfg.Resolution = time.Millisecond
 	}
-	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{})}
+	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{}),
+		monWake: make(chan struct{}, 1)}
 	b.shards = make([]*shard, cfg.Shards)
 	for i := range b.shards {
 		s := &shard{b: b, wake: time.NewTimer(time.Hour)}
@@ -196,7 +203,10 @@ func (b *Batched) grid(when int64) int64 {
 
 // monitor hands a shard to a fresh worker when its callback runs longer than
 // the handoff delay: a callback seen running at two successive checks has
-// run at least one period.
+// run at least one period. It checks every handoff delay while callbacks
+// run and parks when a check finds none running: the worker that starts the
+// next callback wakes it (callbackStarting), so a callback that blocks is
+// still handed off after one to two periods.
 func (b *Batched) monitor() {
 	defer b.wg.Done()
 	tk := time.NewTicker(b.hand)
@@ -208,6 +218,7 @@ func (b *Batched) monitor() {
 			return
 		case <-tk.C:
 		}
+		active := false
 		for i, s := range b.shards {
 			cur := s.running.Load()
 			if cur != 0 && cur == seen[i] {
@@ -215,7 +226,48 @@ func (b *Batched) monitor() {
 				cur = 0
 			}
 			seen[i] = cur
+			active = active || cur != 0
 		}
+		if active {
+			continue
+		}
+		// park; a worker that stored its running id before monIdle was set
+		// is seen by the check that follows (both sides use sequentially
+		// consistent atomics: one of them sees the other's write)
+		b.monIdle.Store(true)
+		if b.anyRunning() {
+			if b.monIdle.CompareAndSwap(true, false) {
+				continue
+			}
+			<-b.monWake // a worker claimed the wake-up: take it
+			continue
+		}
+		tk.Stop()
+		select {
+		case <-b.done:
+			return
+		case <-b.monWake:
+		}
+		clear(seen)
+		tk.Reset(b.hand)
+	}
+}
+
+// anyRunning reports whether a shard's worker is in a callback.
+func (b *Batched) anyRunning() bool {
+	for _, s := range b.shards {
+		if s.running.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// callbackStarting wakes a parked monitor; a worker calls it after storing
+// the id of the callback it is about to run.
+func (b *Batched) callbackStarting() {
+	if b.monIdle.Load() && b.monIdle.CompareAndSwap(true, false) {
+		b.monWake <- struct{}{} // cap 1, and only the CAS winner sends
 	}
 }
 

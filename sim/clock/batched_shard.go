@@ -99,6 +99,7 @@ func (s *shard) runDue(gen uint64) bool {
 		s.runSeq++
 		id := s.runSeq
 		s.running.Store(id)
+		s.b.callbackStarting()
 		s.mu.Unlock()
 		t.fn()
 		s.mu.Lock()
