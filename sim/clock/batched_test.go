@@ -309,8 +309,17 @@ func TestBatchedResetRace(t *testing.T) {
 // A callback that blocks does not hold up its shard: a fresh worker takes
 // over and later timers fire while it is still blocked.
 func TestBatchedHandoffFromBlockedCallback(t *testing.T) {
+	t.Run("busy monitor", func(t *testing.T) { testHandoff(t, 0) })
+	// the monitor parks once a check finds no callback running: the
+	// callback that blocks must wake it
+	t.Run("parked monitor", func(t *testing.T) { testHandoff(t, 20*time.Millisecond) })
+}
+
+func testHandoff(t *testing.T, idle time.Duration) {
 	b := newBatched(t, BatchedConfig{Shards: 1, Handoff: time.Millisecond})
+	time.Sleep(idle)
 	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the clock's Close, which waits for the callback
 	blocked := make(chan struct{})
 	b.AfterFunc(0, func() {
 		close(blocked)
@@ -338,7 +347,6 @@ func TestBatchedHandoffFromBlockedCallback(t *testing.T) {
 	})
 	mu.Unlock()
 	waitFor(t, "self re-arming timer", func() bool { return n.Load() == 10 })
-	close(release)
 	if st := b.Stats(); st.Handoffs == 0 || st.Fires < 12 {
 		t.Errorf("stats %+v: want a handoff and at least 12 fires", st)
 	}
