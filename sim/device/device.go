@@ -184,7 +184,7 @@ func (d *Device) bootLocked() error {
 			}
 		}
 		sdk := cstorage.New(cstorage.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("cstorage-%d", d.rebooted)),
-			Storage: d.storage, Sink: d.deps.Sink, Muxers: muxers})
+			Storage: d.storage, Sink: d.deps.Sink, Muxers: muxers, Units: d.cfg.Media.Units()})
 		if d.fw != nil {
 			cfg.ClockSkew = d.fw.ClockOffset()
 		}

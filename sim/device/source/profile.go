@@ -218,7 +218,12 @@ func NewShared(p Profile) (*Shared, error) {
 // (parameter sets, pictures, filler units, the audio payload): a recorder
 // that keeps frames in av.Packed lists made with it holds only each
 // frame's own units (its stamp).
-func (sh *Shared) Units() *av.Dict { return sh.units }
+func (sh *Shared) Units() *av.Dict {
+	if sh == nil {
+		return nil
+	}
+	return sh.units
+}
 
 // FrameInterval is the time between video frames.
 func (sh *Shared) FrameInterval() time.Duration { return sh.frameInterval }
