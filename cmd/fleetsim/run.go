@@ -22,9 +22,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	progressMode := fs.String("progress", "auto", "progress display: auto, bars, lines or off")
 	grace := fs.Duration("grace", 10*time.Second, "time in-flight uploads get to finish after the stop")
 	quantum := fs.Duration("link-quantum", runner.DefaultLinkQuantum, "how finely device links hand bytes over: arrivals are rounded up to this grid (one timer per quantum per busy link); 0 or less: exact times")
+	gcPct := gcPercentFlag(fs)
 	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)
@@ -41,6 +42,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	if *transport != runner.TransportMemory && *transport != runner.TransportTCP {
 		fmt.Fprintf(env.stderr, "fleetsim run: --transport %q: expected memory or tcp\n", *transport)
+		return exitBadInput
+	}
+	if err := applyGCPercent(fs, *gcPct, env.getenv); err != nil {
+		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
 		return exitBadInput
 	}
 	var sh scenarios.Shard
