@@ -42,7 +42,7 @@ type SDK struct {
 	conns    map[ConnID]*conn // the connections not yet ended
 	lastConn *conn            // the last one connLocked found
 	nextID   ConnID
-	firstID  ConnID // the first id of this initialization: ids from it to nextID not in conns have ended
+	firstID  ConnID      // the first id of this initialization: ids from it to nextID not in conns have ended
 	audioCfg *aac.Config // of SendFrame's AAC
 	vcodec   av.Codec    // the video codec seen
 	timers   map[*lostCheck]struct{}
