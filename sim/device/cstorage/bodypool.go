@@ -1,6 +1,7 @@
 package cstorage
 
 import (
+	"io"
 	"sync"
 
 	"github.com/fleetsim/fleetsim/sim/units"
@@ -48,16 +49,42 @@ func (s *SDK) cutBody(sl *slice) error {
 			return err
 		}
 		sl.content, sl.total = c, int(c.Size())
+		if s.cb.DumpFile != nil {
+			// the dump and the first upload share one mux (dumpBody)
+			return s.readContent(sl)
+		}
 		return nil
 	}
 	return s.muxBody(sl)
 }
 
+// readContent muxes sl's content once into a pooled body, referenced once
+// (the upload's reference): a slice that is dumped is exported and uploaded
+// from the same bytes, as a camera uploads the file it wrote, instead of
+// being muxed once for the dump and again for the upload. Retries made
+// while the upload holds the body send it too; a backfill after it was
+// released streams the content again (the same bytes). s.mu held.
+func (s *SDK) readContent(sl *slice) error {
+	dst := s.bodies.get()
+	if cap(dst) < sl.total {
+		s.bodies.put(dst)
+		dst = make([]byte, sl.total)
+	}
+	dst = dst[:sl.total]
+	if _, err := io.ReadFull(sl.content.Open(), dst); err != nil {
+		s.bodies.put(dst)
+		return err
+	}
+	sl.body, sl.bodyRefs = dst, 1
+	return nil
+}
+
 // holdBody makes sure sl's container is there for one more holder (an
-// upload, a backfill, a dump), muxing it again when its pooled body was
-// released; a slice with content has nothing to hold. s.mu held.
+// upload, a backfill, a dump): the body it holds, shared; content, which
+// has nothing to hold; or else its body muxed again when its pooled body
+// was released. s.mu held.
 func (s *SDK) holdBody(sl *slice) error {
-	if sl.content != nil {
+	if sl.content != nil && sl.body == nil {
 		return nil
 	}
 	return s.muxBody(sl)

@@ -15,7 +15,9 @@ type Muxer interface {
 // Cutter is a Muxer that gives a slice's container as content muxed on
 // demand instead of appending it, so that the SDK holds a slice's frames
 // only, never its bytes: every reader of the content (an upload attempt, a
-// retry, a backfill, a dump) muxes the frames again into its own buffer.
+// retry, a backfill) muxes the frames again into its own buffer. A slice
+// that is dumped (DumpFile) is read once at its cut into a pooled body,
+// which the dump and the first upload share.
 // CutSlice advances the muxer's state across slices (TS continuity
 // counters) as AppendSlice would; the content depends on the frames and
 // that state at the cut only, and must not be affected by later cuts. The

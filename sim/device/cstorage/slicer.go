@@ -3,7 +3,6 @@ package cstorage
 import (
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/fleetsim/fleetsim/media/av"
@@ -148,7 +147,8 @@ func (s *SDK) cut(c *channel) {
 	s.pump(c)
 }
 
-// dump exports the slice to device storage through DumpFile (CS16).
+// dump exports the slice to device storage through DumpFile (CS16), from
+// the body its cut muxed (cutBody): the upload sends the same bytes.
 func (s *SDK) dump(c *channel, sl *slice) {
 	cb := s.cb.DumpFile
 	if cb == nil {
@@ -157,32 +157,6 @@ func (s *SDK) dump(c *channel, sl *slice) {
 	ch, body, chunk := c.idx, sl.body, int(s.cfg.DumpChunk)
 	start, end := time.Unix(0, sl.utcFirst).UTC(), time.Unix(0, sl.utcLast).UTC()
 	name := sl.name
-	if content := sl.content; content != nil {
-		// Muxed again as it is dumped, one chunk at a time into a pooled
-		// buffer (Data is valid only during the callback).
-		bodies := s.bodies
-		s.enqueue(func() {
-			cb(ch, DumpChunk{State: DumpStart, Start: start})
-			buf := bodies.get()
-			if cap(buf) < chunk {
-				buf = make([]byte, chunk)
-			}
-			buf = buf[:chunk]
-			r := content.Open()
-			for {
-				n, err := io.ReadFull(r, buf)
-				if n > 0 {
-					cb(ch, DumpChunk{State: DumpRunning, Start: start, Data: buf[:n]})
-				}
-				if err != nil { // io.EOF, io.ErrUnexpectedEOF: the end
-					break
-				}
-			}
-			bodies.put(buf)
-			cb(ch, DumpChunk{State: DumpEnd, Start: start, End: end, Name: name})
-		})
-		return
-	}
 	sl.bodyRefs++ // the body goes back to the pool once dumped and uploaded
 	s.enqueue(func() {
 		cb(ch, DumpChunk{State: DumpStart, Start: start})
@@ -203,6 +177,10 @@ func (s *SDK) request(sl *slice, backfill bool) cloudapi.SliceUpload {
 	if len(sl.events) > 0 {
 		ev = sl.events[0].id
 	}
+	content := sl.content
+	if sl.body != nil {
+		content = nil // one of Body and Content: the body held is the content's bytes
+	}
 	return cloudapi.SliceUpload{
 		Device:        s.cfg.Device,
 		Channel:       sl.ch,
@@ -220,6 +198,6 @@ func (s *SDK) request(sl *slice, backfill bool) cloudapi.SliceUpload {
 		EventID:       ev,
 		Backfill:      backfill,
 		Body:          sl.body,
-		Content:       sl.content,
+		Content:       content,
 	}
 }

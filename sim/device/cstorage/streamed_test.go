@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 )
 
 // recordingStorage reads every slice upload's body as a server would and
-// keeps the bytes of each attempt per slice; the first failFirst attempts
+// keeps the bytes of each attempt per slice, and whether it carried the
+// bytes (Body) or streamed them (Content); the first failFirst attempts
 // of every slice fail (503) after their body was read.
 type recordingStorage struct {
 	*fakecloud.Cloud // Storage and VirtualStorage: calls on the fake clock
@@ -29,8 +31,7 @@ type recordingStorage struct {
 
 	mu       sync.Mutex
 	attempts map[uint64][][]byte
-	frames   map[uint64][2][]*av.Frame // the slice's frames (TS: all; fMP4: video, audio), from its content
-	withBody int                       // uploads that carried Body (not streamed)
+	withBody map[uint64]int // attempts per slice that carried Body (not streamed)
 }
 
 func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloudapi.SliceReceipt, error) {
@@ -40,14 +41,7 @@ func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUplo
 	}
 	r.mu.Lock()
 	if s.Body != nil || s.Content == nil {
-		r.withBody++
-	}
-	switch c := s.Content.(type) {
-	case *mpegts.Slice:
-		r.frames[s.Seq] = [2][]*av.Frame{c.Frames()}
-	case *fmp4.Slice:
-		v, a := c.Frames()
-		r.frames[s.Seq] = [2][]*av.Frame{v, a}
+		r.withBody[s.Seq]++
 	}
 	n := len(r.attempts[s.Seq])
 	r.attempts[s.Seq] = append(r.attempts[s.Seq], b)
@@ -55,43 +49,108 @@ func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUplo
 	if n < r.failFirst {
 		return cloudapi.SliceReceipt{}, &cloudapi.Error{Status: 503, Code: cloudapi.CodeUnavailable, Msg: "injected"}
 	}
+	s.Body, s.Content = b, nil // what was read: the cloud does not read the content again
 	return r.Cloud.UploadSlice(ctx, s)
+}
+
+// spyCutter wraps a Cutter of media/: it keeps the content of every cut
+// (slice seq n is cuts[n-1]) and counts how often each is read, i.e. how
+// often the slice was muxed.
+type spyCutter struct {
+	Cutter
+	mu   sync.Mutex
+	cuts []*countedContent
+}
+
+type countedContent struct {
+	cloudapi.Content
+	opens atomic.Int64
+}
+
+func (c *countedContent) Open() io.Reader {
+	c.opens.Add(1)
+	return c.Content.Open()
+}
+
+func (s *spyCutter) CutSlice(frames av.List) (cloudapi.Content, error) {
+	c, err := s.Cutter.CutSlice(frames)
+	if err != nil {
+		return nil, err
+	}
+	cc := &countedContent{Content: c}
+	s.mu.Lock()
+	s.cuts = append(s.cuts, cc)
+	s.mu.Unlock()
+	return cc, nil
+}
+
+// frames are the frames of slice seq (TS: all; fMP4: video, audio) and
+// the times its content was read.
+func (s *spyCutter) frames(seq uint64) ([2][]*av.Frame, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq == 0 || seq > uint64(len(s.cuts)) {
+		return [2][]*av.Frame{}, 0
+	}
+	c := s.cuts[seq-1]
+	switch in := c.Content.(type) {
+	case *mpegts.Slice:
+		return [2][]*av.Frame{in.Frames()}, c.opens.Load()
+	case *fmp4.Slice:
+		v, a := in.Frames()
+		return [2][]*av.Frame{v, a}, c.opens.Load()
+	}
+	return [2][]*av.Frame{}, c.opens.Load()
 }
 
 // TestCS12StreamedSlices: with the TS and fMP4 muxers a slice leaves the
 // camera as content muxed on demand. Every attempt (first upload, retries,
-// the backfill) streams the identical bytes, which are exactly what
+// the backfill) sends the identical bytes, which are exactly what
 // AppendFrame (TS) or AppendSlice (fMP4) write for the slices' frames in
 // order (continuity counters and fragment numbers running on across
-// slices), their length is the slice's recorded total size, and the
-// DumpFile export gives the same bytes; the cloud verifies and delivers
-// every frame.
+// slices), and their length is the slice's recorded total size; the cloud
+// verifies and delivers every frame. Without a DumpFile callback every
+// attempt streams (no whole body is held) and each reads the content
+// once. With one (CS16), the slice is muxed once at its cut: the dump
+// gives exactly the bytes of that one mux and the first upload (and its
+// retries while it holds them) sends those bytes; only a later backfill
+// reads the content again — a slice is muxed 1 + (streamed attempts)
+// times, never once for the dump and again for the upload.
 func TestCS12StreamedSlices(t *testing.T) {
 	for _, tc := range []struct {
 		format    cloudapi.Format
 		codec     av.Codec
 		failFirst int
+		dump      bool
 	}{
-		{cloudapi.FormatTS, av.H264, 0},
-		{cloudapi.FormatTS, av.H264, 1},
-		{cloudapi.FormatTS, av.H265, 3},
-		{cloudapi.FormatFMP4, av.H264, 0},
-		{cloudapi.FormatFMP4, av.H265, 1},
-		{cloudapi.FormatFMP4, av.H264, 3},
+		{cloudapi.FormatTS, av.H264, 0, false},
+		{cloudapi.FormatTS, av.H264, 3, false},
+		{cloudapi.FormatFMP4, av.H264, 1, false},
+		{cloudapi.FormatTS, av.H264, 0, true},
+		{cloudapi.FormatTS, av.H264, 1, true},
+		{cloudapi.FormatTS, av.H265, 3, true},
+		{cloudapi.FormatFMP4, av.H264, 0, true},
+		{cloudapi.FormatFMP4, av.H265, 1, true},
+		{cloudapi.FormatFMP4, av.H264, 3, true},
 	} {
 		failFirst := tc.failFirst
 		name := map[int]string{0: "clean", 1: "one-retry", 3: "backfill"}[failFirst]
+		if tc.dump {
+			name += "-dump"
+		}
 		t.Run(fmt.Sprintf("%s-%v-%s", tc.format, tc.codec, name), func(t *testing.T) {
 			sh, ac := quickstart(t, tc.codec)
 			mx, err := MediaMuxers(tc.codec, ac, sh.FrameInterval())
 			if err != nil {
 				t.Fatal(err)
 			}
+			spy := &spyCutter{Cutter: mx[tc.format].(Cutter)}
+			mx[tc.format] = spy
 			clk := clock.NewFake(clock.Epoch())
 			rec := &recorder{}
 			cloud := fakecloud.New(clk, fakecloud.Config{Sink: rec, Parser: fakecloud.MediaParser(), Bandwidth: 4 * units.Mbps})
 			cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
-			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, frames: map[uint64][2][]*av.Frame{}}
+			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, withBody: map[uint64]int{}}
 			sdk := New(Deps{Clock: clk, Storage: st, Sink: rec, Muxers: mx})
 			cfg := DefaultConfig(dev, 7)
 			cfg.Channels[0].Format = tc.format
@@ -102,14 +161,17 @@ func TestCS12StreamedSlices(t *testing.T) {
 			var dump []byte
 			var totals []SliceRecord
 			cb := rec.callbacks()
-			cb.DumpFile = func(_ int, d DumpChunk) {
-				switch d.State {
-				case DumpStart:
-					dump = nil
-				case DumpRunning:
-					dump = append(dump, d.Data...)
-				case DumpEnd:
-					dumps[d.Name] = dump
+			cb.DumpFile = nil
+			if tc.dump {
+				cb.DumpFile = func(_ int, d DumpChunk) {
+					switch d.State {
+					case DumpStart:
+						dump = nil
+					case DumpRunning:
+						dump = append(dump, d.Data...)
+					case DumpEnd:
+						dumps[d.Name] = dump
+					}
 				}
 			}
 			notify := cb.Notify
@@ -131,11 +193,11 @@ func TestCS12StreamedSlices(t *testing.T) {
 
 			st.mu.Lock()
 			defer st.mu.Unlock()
-			if st.withBody != 0 {
-				t.Fatalf("%d uploads carried a whole body", st.withBody)
-			}
 			if len(st.attempts) < 3 {
 				t.Fatalf("%d slices uploaded, want 3 or more", len(st.attempts))
+			}
+			if tc.dump && len(dumps) != len(st.attempts) {
+				t.Fatalf("%d slices dumped, %d uploaded", len(dumps), len(st.attempts))
 			}
 			cuts := map[uint64]int64{}
 			for _, o := range rec.of(observe.SliceCut) {
@@ -154,7 +216,8 @@ func TestCS12StreamedSlices(t *testing.T) {
 			}
 			video := 0
 			for seq := uint64(1); seq <= uint64(len(st.attempts)); seq++ {
-				for _, f := range st.frames[seq][0] {
+				frames, opens := spy.frames(seq)
+				for _, f := range frames[0] {
 					if f.Codec.IsVideo() {
 						video++
 					}
@@ -165,15 +228,26 @@ func TestCS12StreamedSlices(t *testing.T) {
 				}
 				for i, b := range atts[1:] {
 					if !bytes.Equal(b, atts[0]) {
-						t.Fatalf("slice %d: attempt %d streamed other bytes than the first", seq, i+2)
+						t.Fatalf("slice %d: attempt %d sent other bytes than the first", seq, i+2)
 					}
 				}
-				want := mux(st.frames[seq])
+				want := mux(frames)
 				if !bytes.Equal(atts[0], want) {
-					t.Fatalf("slice %d: %d bytes streamed differ from AppendFrame's %d", seq, len(atts[0]), len(want))
+					t.Fatalf("slice %d: %d bytes sent differ from AppendFrame's %d", seq, len(atts[0]), len(want))
 				}
 				if int64(len(want)) != cuts[seq] || recorded[seq] != len(want) {
 					t.Fatalf("slice %d: %d bytes, cut size %d, recorded total %d", seq, len(want), cuts[seq], recorded[seq])
+				}
+				bodies := st.withBody[seq]
+				streamed := int64(len(atts) - bodies)
+				if !tc.dump {
+					if bodies != 0 || opens != streamed {
+						t.Fatalf("slice %d without dump: %d attempts carried a whole body; content read %d times for %d streamed attempts", seq, bodies, opens, streamed)
+					}
+					continue
+				}
+				if bodies == 0 || opens != 1+streamed {
+					t.Fatalf("slice %d with dump: %d attempts sent the dumped bytes, %d streamed; content read (muxed) %d times, want %d: once at the cut for the dump and the first upload, once per streamed attempt", seq, bodies, streamed, opens, 1+streamed)
 				}
 				found := false
 				for _, d := range dumped {
