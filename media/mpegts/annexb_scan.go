@@ -23,6 +23,7 @@ type auScan struct {
 	lead    int   // zero bytes before it
 	err     error // h264.ErrNoStartCode or h264.ErrTooManyNALUs, sticky
 	n       int   // NAL units (non-empty) so far
+	media   int   // their bytes, access unit delimiters left out
 
 	// the NAL unit being read
 	nalLen int     // its bytes so far, trailing zeros included
@@ -157,6 +158,9 @@ func (s *auScan) end() {
 
 // nalu records a NAL unit of size bytes that begins with head.
 func (s *auScan) nalu(head []byte, size int) {
+	if !isAUD(s.codec, head) {
+		s.media += size
+	}
 	vcl := false
 	if s.codec == av.H265 {
 		t := h265.Type(head)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 				t.Errorf("PTS %v..%v", info.FirstPTS, info.LastPTS)
 			}
 			checkStamps(t, info.Stamps, info.Unstamped, nv)
+			checkSizes(t, frames, info.VideoSizes, info.AudioSizes)
 			if info.Duration != c.profile.Duration {
 				t.Errorf("duration %v, want %v", info.Duration, c.profile.Duration)
 			}
@@ -230,6 +232,24 @@ func TestMuxerNoAllocs(t *testing.T) {
 func near(a, b time.Duration) bool {
 	d := a - b
 	return d > -time.Second/90000 && d < time.Second/90000
+}
+
+// checkSizes: every frame's size read back from the slice equals its
+// av.Frame.Size (what the camera counts as sent), in order per stream —
+// the AUD the Muxer adds and the ADTS headers left out.
+func checkSizes(t *testing.T, frames []av.Frame, video, audio []int) {
+	t.Helper()
+	var wantV, wantA []int
+	for i := range frames {
+		if frames[i].Codec.IsVideo() {
+			wantV = append(wantV, frames[i].Size())
+		} else {
+			wantA = append(wantA, frames[i].Size())
+		}
+	}
+	if !slices.Equal(video, wantV) || !slices.Equal(audio, wantA) {
+		t.Fatalf("frame sizes read back differ from the frames':\nvideo %v\nwant  %v\naudio %v\nwant  %v", video, wantV, audio, wantA)
+	}
 }
 
 // checkStamps: every video frame's stamp read back, in order.

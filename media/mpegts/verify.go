@@ -26,16 +26,20 @@ type Limits struct {
 	// video PES as they arrive, holding only their header and SEI NAL
 	// units.
 	MaxPESSize int
-	// MaxFrames is the most video access units (and so stamps) recorded.
+	// MaxFrames is the most video access units (and so stamps and sizes)
+	// recorded.
 	MaxFrames int
+	// MaxAudioFrames is the most audio frames (and so sizes) recorded.
+	MaxAudioFrames int
 }
 
-// DefaultLimits: 64 MiB slices, 8 MiB access units, 10,000 video frames.
+// DefaultLimits: 64 MiB slices, 8 MiB access units, 10,000 video frames,
+// 40,000 audio frames.
 // With them a Verifier holds at most 2 × 8 MiB of PES buffers (an audio
 // PES, an SEI NAL unit) plus per-frame records, whatever the input; for
 // what cameras send, a few KB.
 func DefaultLimits() Limits {
-	return Limits{MaxSliceSize: 64 << 20, MaxPESSize: MaxPESPayload + 64, MaxFrames: 10000}
+	return Limits{MaxSliceSize: 64 << 20, MaxPESSize: MaxPESPayload + 64, MaxFrames: 10000, MaxAudioFrames: 40000}
 }
 
 // Info is what the Verifier learns from a slice.
@@ -56,6 +60,15 @@ type Info struct {
 	Stamps []stamp.Stamp
 	// Unstamped counts video access units without a readable stamp.
 	Unstamped int
+	// VideoSizes and AudioSizes are the media bytes of each frame, in
+	// order, read from the slice in the unit a camera counts a frame
+	// (av.Frame.Size): a video access unit's NAL units without start
+	// codes, trailing zero bytes or access unit delimiters (the Muxer adds
+	// one to every PES); an audio frame's AAC raw data block without its
+	// ADTS header (an ADTS frame of several blocks, whose boundaries ADTS
+	// does not give, has its payload shared evenly, the remainder on the
+	// first).
+	VideoSizes, AudioSizes []int
 	// Bytes is the slice size.
 	Bytes int
 }
@@ -97,6 +110,9 @@ func NewVerifier(lim Limits) *Verifier {
 	}
 	if lim.MaxFrames <= 0 {
 		lim.MaxFrames = d.MaxFrames
+	}
+	if lim.MaxAudioFrames <= 0 {
+		lim.MaxAudioFrames = d.MaxAudioFrames
 	}
 	return &Verifier{lim: lim}
 }
@@ -153,8 +169,7 @@ func (v *Verifier) finish() (Info, error) {
 func ptsDuration(t int64) time.Duration { return time.Duration((t*100000 + 4) / 9) }
 
 func (v *Verifier) reset() {
-	stamps := v.info.Stamps[:0]
-	v.info = Info{Stamps: stamps}
+	v.info = Info{Stamps: v.info.Stamps[:0], VideoSizes: v.info.VideoSizes[:0], AudioSizes: v.info.AudioSizes[:0]}
 	v.video.active, v.video.started = false, false
 	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
 	v.tables = tables{}
@@ -326,14 +341,26 @@ func (v *Verifier) videoAU(rawPTS, rawDTS int64, key, params bool) {
 	}
 }
 
-// audioPES counts the ADTS frames (raw data blocks) of an audio PES.
+// audioPES counts the ADTS frames (raw data blocks) of an audio PES and
+// records their sizes.
 func (v *Verifier) audioPES(es []byte) error {
 	for len(es) > 0 {
-		h, _, rest, err := aac.SplitADTS(es)
+		h, payload, rest, err := aac.SplitADTS(es)
 		if err != nil {
 			return fmt.Errorf("%w: audio frame %d: %v", ErrMalformed, v.info.AudioFrames, err)
 		}
-		v.info.AudioFrames += h.RawDataBlocks
+		n := h.RawDataBlocks
+		if v.info.AudioFrames+n > v.lim.MaxAudioFrames {
+			return fmt.Errorf("%w: more than %d audio frames", ErrTooLarge, v.lim.MaxAudioFrames)
+		}
+		if n > 0 {
+			each := len(payload) / n
+			v.info.AudioSizes = append(v.info.AudioSizes, each+len(payload)%n)
+			for range n - 1 {
+				v.info.AudioSizes = append(v.info.AudioSizes, each)
+			}
+		}
+		v.info.AudioFrames += n
 		es = rest
 	}
 	return nil

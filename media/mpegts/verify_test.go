@@ -122,7 +122,8 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if info.VideoFrames > lim.MaxFrames || len(info.Stamps)+info.Unstamped != info.VideoFrames {
+		if info.VideoFrames > lim.MaxFrames || len(info.Stamps)+info.Unstamped != info.VideoFrames ||
+			len(info.VideoSizes) != info.VideoFrames || len(info.AudioSizes) != info.AudioFrames {
 			t.Fatalf("inconsistent info %+v", info)
 		}
 		if info.VideoFrames > 0 && info.LastPTS < info.FirstPTS {

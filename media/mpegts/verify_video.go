@@ -86,6 +86,7 @@ func (v *Verifier) flushVideo() error {
 		return fmt.Errorf("%w: video access unit %d: %v", ErrMalformed, v.info.VideoFrames, err)
 	}
 	v.videoAU(pts, dts, p.au.key, p.au.params())
+	v.info.VideoSizes = append(v.info.VideoSizes, p.au.media)
 	if p.au.stamped {
 		v.info.Stamps = append(v.info.Stamps, p.au.stamp)
 	} else {

@@ -46,6 +46,9 @@ func newWholeVerifier(lim Limits) *wholeVerifier {
 	if lim.MaxFrames <= 0 {
 		lim.MaxFrames = d.MaxFrames
 	}
+	if lim.MaxAudioFrames <= 0 {
+		lim.MaxAudioFrames = d.MaxAudioFrames
+	}
 	return &wholeVerifier{lim: lim}
 }
 
@@ -97,8 +100,7 @@ func (v *wholeVerifier) finish() (Info, error) {
 }
 
 func (v *wholeVerifier) reset() {
-	stamps := v.info.Stamps[:0]
-	v.info = Info{Stamps: stamps}
+	v.info = Info{Stamps: v.info.Stamps[:0], VideoSizes: v.info.VideoSizes[:0], AudioSizes: v.info.AudioSizes[:0]}
 	v.video.b, v.video.active, v.video.started = v.video.b[:0], false, false
 	v.audio.b, v.audio.active, v.audio.started = v.audio.b[:0], false, false
 	v.tables = tables{}
@@ -244,15 +246,32 @@ func (v *wholeVerifier) videoAU(rawPTS, rawDTS int64, es []byte) error {
 	} else {
 		v.info.Unstamped++
 	}
+	size := 0
+	for _, u := range v.nalus {
+		if !isAUD(v.info.VideoCodec, u) {
+			size += len(u)
+		}
+	}
+	v.info.VideoSizes = append(v.info.VideoSizes, size)
 	return nil
 }
 
 // audioPES counts the ADTS frames (raw data blocks) of an audio PES.
 func (v *wholeVerifier) audioPES(es []byte) error {
 	for len(es) > 0 {
-		h, _, rest, err := aac.SplitADTS(es)
+		h, payload, rest, err := aac.SplitADTS(es)
 		if err != nil {
 			return fmt.Errorf("%w: audio frame %d: %v", ErrMalformed, v.info.AudioFrames, err)
+		}
+		if v.info.AudioFrames+h.RawDataBlocks > v.lim.MaxAudioFrames {
+			return fmt.Errorf("%w: more than %d audio frames", ErrTooLarge, v.lim.MaxAudioFrames)
+		}
+		for i := range h.RawDataBlocks {
+			n := len(payload) / h.RawDataBlocks
+			if i == 0 {
+				n += len(payload) % h.RawDataBlocks
+			}
+			v.info.AudioSizes = append(v.info.AudioSizes, n)
 		}
 		v.info.AudioFrames += h.RawDataBlocks
 		es = rest
