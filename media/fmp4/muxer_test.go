@@ -3,6 +3,7 @@ package fmp4
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ func TestMuxVerifyRoundTrip(t *testing.T) {
 				}
 			}
 			checkStamps(t, info.Stamps, info.Unstamped, nv)
+			checkSizes(t, frames, c.withAudio, info.VideoSizes, info.AudioSizes)
 			if info.Duration != c.profile.Duration {
 				t.Errorf("duration %v, want %v", info.Duration, c.profile.Duration)
 			}
@@ -247,13 +249,33 @@ func FuzzVerify(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if info.VideoFrames > lim.MaxFrames || len(info.Stamps)+info.Unstamped != info.VideoFrames {
+		if info.VideoFrames > lim.MaxFrames || len(info.Stamps)+info.Unstamped != info.VideoFrames ||
+			len(info.VideoSizes) != info.VideoFrames || len(info.AudioSizes) != info.AudioFrames {
 			t.Fatalf("inconsistent info %+v", info)
 		}
 		if cap(v.nalus) > h264.MaxNALUsPerAU*2 {
 			t.Fatalf("NAL index grew to %d", cap(v.nalus))
 		}
 	})
+}
+
+// checkSizes: every frame's size read back from the slice equals its
+// av.Frame.Size (what the camera counts as sent), in order per stream: a
+// key frame's parameter sets, moved to the sample entry, count for it.
+func checkSizes(t *testing.T, frames []av.Frame, withAudio bool, video, audio []int) {
+	t.Helper()
+	var wantV, wantA []int
+	for i := range frames {
+		switch {
+		case frames[i].Codec.IsVideo():
+			wantV = append(wantV, frames[i].Size())
+		case withAudio:
+			wantA = append(wantA, frames[i].Size())
+		}
+	}
+	if !slices.Equal(video, wantV) || !slices.Equal(audio, wantA) {
+		t.Fatalf("frame sizes read back differ from the frames':\nvideo %v\nwant  %v\naudio %v\nwant  %v", video, wantV, audio, wantA)
+	}
 }
 
 // checkStamps: every video frame's stamp read back, in order.

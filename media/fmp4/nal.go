@@ -26,6 +26,14 @@ func (m *Muxer) keep(u []byte) bool {
 	return true
 }
 
+// isAUD reports whether u is an access unit delimiter.
+func isAUD(c av.Codec, u []byte) bool {
+	if c == av.H265 {
+		return h265.Type(u) == h265.NALAUD
+	}
+	return len(u) > 0 && h264.Type(u) == h264.NALAUD
+}
+
 // auInfo reports whether an access unit holds a key picture (H.264 IDR,
 // H.265 IRAP) and carries its parameter sets (SPS/PPS, and VPS for H.265).
 func auInfo(c av.Codec, nalus [][]byte) (key, params bool) {

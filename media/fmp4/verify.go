@@ -22,14 +22,20 @@ var (
 type Limits struct {
 	// MaxSliceSize is the largest slice accepted, in bytes.
 	MaxSliceSize int
-	// MaxFrames is the most video samples (and so stamps) recorded.
+	// MaxFrames is the most video samples (and so stamps and sizes)
+	// recorded.
 	MaxFrames int
+	// MaxAudioFrames is the most audio samples (and so sizes) recorded.
+	MaxAudioFrames int
 }
 
-// DefaultLimits: 64 MiB slices, 10,000 video frames. Samples are read in
-// place (never copied), so a Verifier holds only per-frame records and
-// one NAL unit index (at most h264.MaxNALUsPerAU entries).
-func DefaultLimits() Limits { return Limits{MaxSliceSize: 64 << 20, MaxFrames: 10000} }
+// DefaultLimits: 64 MiB slices, 10,000 video frames, 40,000 audio frames.
+// Samples are read in place (never copied), so a Verifier holds only
+// per-frame records and one NAL unit index (at most h264.MaxNALUsPerAU
+// entries).
+func DefaultLimits() Limits {
+	return Limits{MaxSliceSize: 64 << 20, MaxFrames: 10000, MaxAudioFrames: 40000}
+}
 
 // Info is what the Verifier learns from a slice.
 type Info struct {
@@ -49,7 +55,15 @@ type Info struct {
 	Stamps []stamp.Stamp
 	// Unstamped counts video samples without a readable stamp.
 	Unstamped int
-	Bytes     int
+	// VideoSizes and AudioSizes are the media bytes of each frame, in
+	// order, read from the slice in the unit a camera counts a frame
+	// (av.Frame.Size): a video sample's NAL units without their length
+	// fields or access unit delimiters, plus, for a key sample without
+	// in-band parameter sets, the first VPS/SPS/PPS of its sample entry
+	// (the Muxer moves them there from the key frame); an audio sample's
+	// bytes (AAC without ADTS header).
+	VideoSizes, AudioSizes []int
+	Bytes                  int
 }
 
 type track struct {
@@ -59,6 +73,7 @@ type track struct {
 	codec       av.Codec
 	lengthSize  int
 	params      bool // parameter sets in the sample entry
+	paramBytes  int  // the first VPS/SPS/PPS of the sample entry, bytes
 	defDuration uint32
 	defSize     uint32
 	defFlags    uint32
@@ -89,6 +104,9 @@ func NewVerifier(lim Limits) *Verifier {
 	if lim.MaxFrames <= 0 {
 		lim.MaxFrames = d.MaxFrames
 	}
+	if lim.MaxAudioFrames <= 0 {
+		lim.MaxAudioFrames = d.MaxAudioFrames
+	}
 	return &Verifier{lim: lim}
 }
 
@@ -96,8 +114,7 @@ func NewVerifier(lim Limits) *Verifier {
 // of moof+mdat fragments. The Info (Stamps included) is valid until the
 // next call.
 func (v *Verifier) Verify(b []byte) (Info, error) {
-	stamps := v.info.Stamps[:0]
-	v.info = Info{Stamps: stamps, Bytes: len(b)}
+	v.info = Info{Stamps: v.info.Stamps[:0], VideoSizes: v.info.VideoSizes[:0], AudioSizes: v.info.AudioSizes[:0], Bytes: len(b)}
 	v.tracks = v.tracks[:0]
 	v.haveVideo = false
 	if len(b) > v.lim.MaxSliceSize {
@@ -328,6 +345,9 @@ func (t *track) stsd(b []byte) error {
 				}
 				t.lengthSize = dc.LengthSize
 				t.params = len(dc.SPS) > 0 && len(dc.PPS) > 0
+				if t.params {
+					t.paramBytes = len(dc.SPS[0]) + len(dc.PPS[0])
+				}
 			case is(bx, "hvcC") && t.codec == av.H265:
 				dc, err := h265.ParseDecoderConfig(bx.body)
 				if err != nil {
@@ -336,6 +356,7 @@ func (t *track) stsd(b []byte) error {
 				t.lengthSize = dc.LengthSize
 				vps, sps, pps := dc.ParameterSets()
 				t.params = vps != nil && sps != nil && pps != nil
+				t.paramBytes = len(vps) + len(sps) + len(pps)
 			}
 		}
 		return it.err
@@ -527,7 +548,11 @@ func (v *Verifier) toNS(t *track, ticks int64) int64 {
 func (v *Verifier) sample(t *track, s []byte, dts uint64, cts int64, dur uint32) error {
 	switch {
 	case t.codec == av.AAC:
+		if v.info.AudioFrames >= v.lim.MaxAudioFrames {
+			return fmt.Errorf("%w: more than %d audio frames", ErrTooLarge, v.lim.MaxAudioFrames)
+		}
 		v.info.AudioFrames++
+		v.info.AudioSizes = append(v.info.AudioSizes, len(s))
 		return nil
 	case !t.codec.IsVideo() || t.codec != v.info.VideoCodec:
 		return nil
@@ -562,5 +587,15 @@ func (v *Verifier) sample(t *track, s []byte, dts uint64, cts int64, dur uint32)
 	} else {
 		v.info.Unstamped++
 	}
+	size := 0
+	for _, u := range v.nalus {
+		if !isAUD(t.codec, u) {
+			size += len(u)
+		}
+	}
+	if key && !inband && t.params {
+		size += t.paramBytes
+	}
+	v.info.VideoSizes = append(v.info.VideoSizes, size)
 	return nil
 }
