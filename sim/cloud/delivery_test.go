@@ -99,7 +99,8 @@ func TestSliceFrameFates(t *testing.T) {
 // TestStampedSlicesEndToEnd: TS and fMP4 slices made by media/mpegts and
 // media/fmp4 with stamped frames, uploaded through the HTTP client, parsed
 // by MediaSliceParser: every video and audio frame delivered exactly once
-// with the latency its stamp gives.
+// with the latency its stamp gives and the size the camera counted for it
+// (av.Frame.Size, what its FrameSent carries), frame by frame and in total.
 func TestStampedSlicesEndToEnd(t *testing.T) {
 	m := newTestMedia(t)
 	for _, format := range []cloudapi.Format{cloudapi.FormatTS, cloudapi.FormatFMP4} {
@@ -109,6 +110,8 @@ func TestStampedSlicesEndToEnd(t *testing.T) {
 			c := startCloud(t, Config{RTMPAddr: "off", RTPAddr: "off"}, clock.NewFake(arrival), rec)
 			cl := newClient(t, c)
 			var total int
+			var sentBytes int64
+			sent := map[[2]uint64]int64{} // stream, seq → the frame's size as the camera counts it
 			for i := 0; i < 3; i++ {
 				first := uint64(i * 30)
 				var body []byte
@@ -127,7 +130,19 @@ func TestStampedSlicesEndToEnd(t *testing.T) {
 					t.Fatalf("slice %d: %+v %v", i, r, err)
 				}
 				total += 30 + an
+				for k := range 30 {
+					seq := first + uint64(k)
+					size := int64(m.video(seq, stampFor(8)(seq), clock.Epoch()).Size())
+					sent[[2]uint64{uint64(observe.Video), seq}] = size
+					sentBytes += size
+				}
+				for k := range an {
+					size := int64(m.audioFrame(af+uint64(k), clock.Epoch()).Size())
+					sent[[2]uint64{uint64(observe.Audio), af + uint64(k)}] = size
+					sentBytes += size
+				}
 			}
+			var deliveredBytes int64
 			seen := map[[2]uint64]bool{}
 			for _, o := range rec.all() {
 				if o.Kind != observe.FrameDelivered {
@@ -138,6 +153,10 @@ func TestStampedSlicesEndToEnd(t *testing.T) {
 					t.Fatalf("duplicate or foreign fate %+v", o)
 				}
 				seen[k] = true
+				if o.Size != sent[k] || o.Size == 0 {
+					t.Fatalf("%v frame %d delivered with size %d, sent %d", o.Stream, o.Seq, o.Size, sent[k])
+				}
+				deliveredBytes += o.Size
 				if o.Stream == observe.Video {
 					if want := 20*time.Second - time.Duration(o.Seq)*time.Second/15; o.Value != want {
 						t.Fatalf("frame %d latency %v, want %v", o.Seq, o.Value, want)
@@ -146,6 +165,9 @@ func TestStampedSlicesEndToEnd(t *testing.T) {
 			}
 			if len(seen) != total {
 				t.Fatalf("%d fates, want %d", len(seen), total)
+			}
+			if deliveredBytes != sentBytes {
+				t.Fatalf("%d bytes delivered, %d sent", deliveredBytes, sentBytes)
 			}
 		})
 	}

@@ -199,6 +199,11 @@ func TestStreamVerification(t *testing.T) {
 			if o.Value != want {
 				t.Fatalf("latency of frame %d: %v, want %v", o.Seq, o.Value, want)
 			}
+			// the size the camera counts (av.Frame.Size), not the tag's
+			capture := clock.Epoch().Add(time.Duration(o.Seq) * time.Second / 15)
+			if size := m.video(o.Seq, stamp.Append(nil, av.H264, stamp.New(4, o.Seq, capture)), capture).Size(); o.Size != int64(size) {
+				t.Fatalf("frame %d delivered with size %d, sent %d", o.Seq, o.Size, size)
+			}
 			vd++
 		} else {
 			if o.Seq != uint64(ad) {
@@ -206,6 +211,9 @@ func TestStreamVerification(t *testing.T) {
 			}
 			if o.Value < 6*time.Second || o.Value > 10*time.Second {
 				t.Fatalf("audio latency %v", o.Value)
+			}
+			if o.Size != int64(len(m.audio)) {
+				t.Fatalf("audio frame %d delivered with size %d, sent %d", o.Seq, o.Size, len(m.audio))
 			}
 			ad++
 		}

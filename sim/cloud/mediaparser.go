@@ -48,7 +48,20 @@ func tsInfo(in *mpegts.Info) SliceInfo {
 	for i, s := range in.Stamps {
 		out.Stamps[i] = fromStamp(s)
 	}
+	out.VideoSizes, out.AudioSizes = copySizes(in.VideoSizes, in.AudioSizes)
 	return out
+}
+
+// copySizes copies a verifier's frame sizes (valid until its next slice)
+// into one allocation.
+func copySizes(video, audio []int) (v, a []int) {
+	if len(video)+len(audio) == 0 {
+		return nil, nil
+	}
+	b := make([]int, len(video)+len(audio))
+	n := copy(b, video)
+	copy(b[n:], audio)
+	return b[:n:n], b[n:]
 }
 
 // ParseSlice implements SliceParser.
@@ -75,6 +88,7 @@ func (MediaSliceParser) ParseSlice(format cloudapi.Format, body []byte) (SliceIn
 		for i, s := range in.Stamps {
 			out.Stamps[i] = fromStamp(s)
 		}
+		out.VideoSizes, out.AudioSizes = copySizes(in.VideoSizes, in.AudioSizes)
 		return out, nil
 	}
 	return SliceInfo{}, fmt.Errorf("slice format %q", format)

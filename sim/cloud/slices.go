@@ -29,6 +29,12 @@ type SliceInfo struct {
 	// counts the others.
 	Stamps    []FrameStamp
 	Unstamped int
+	// VideoSizes and AudioSizes are the media bytes of each frame of the
+	// slice, in order, as the parser read them, in the unit a camera counts
+	// a frame it sends (av.Frame.Size: NAL units without start codes or
+	// length fields, AAC without ADTS header). A delivered frame carries
+	// its size; a parser that gives none (nil) delivers frames of size 0.
+	VideoSizes, AudioSizes []int
 }
 
 // SliceParser reads a slice body. It must not retain body and must fail
@@ -263,7 +269,7 @@ func (c *Cloud) deliverSlice(s *cloudapi.SliceUpload, idx int, in *SliceInfo, no
 	}
 	for i := 0; i < in.VideoFrames; i++ {
 		seq := s.FrameSeqFirst + uint64(i)
-		o.Seq = seq
+		o.Seq, o.Size = seq, sizeAt(in.VideoSizes, i)
 		var st FrameStamp
 		var ok bool
 		if positional {
@@ -295,12 +301,20 @@ func (c *Cloud) deliverSlice(s *cloudapi.SliceUpload, idx int, in *SliceInfo, no
 			if s.AudioFrames > 1 {
 				capture = first.Add(time.Duration(int64(last.Sub(first)) * int64(j) / int64(s.AudioFrames-1)))
 			}
-			o.Seq, o.Value = s.AudioSeqFirst+uint64(j), now.Sub(capture)
+			o.Seq, o.Value, o.Size = s.AudioSeqFirst+uint64(j), now.Sub(capture), sizeAt(in.AudioSizes, j)
 			c.sink.Observe(o)
 		}
 		delivered += int64(s.AudioFrames)
 	}
 	c.stats.framesDelivered.Add(delivered)
+}
+
+// sizeAt is the size of frame i, 0 when the parser gave none.
+func sizeAt(sizes []int, i int) int64 {
+	if i < len(sizes) {
+		return int64(sizes[i])
+	}
+	return 0
 }
 
 // captureSpan is the earliest and latest capture time among stamps.

@@ -140,6 +140,17 @@ type streamVerifier struct {
 type pendingAudio struct {
 	ts      time.Duration
 	arrival time.Time
+	size    int // payload bytes
+}
+
+// nalBytes is a video frame's size as a camera counts it (av.Frame.Size):
+// its NAL units without the FLV tag header and length fields.
+func nalBytes(nalus [][]byte) int {
+	n := 0
+	for _, u := range nalus {
+		n += len(u)
+	}
+	return n
 }
 
 // maxPendingAudio bounds audio frames held until the first stamped video.
@@ -182,7 +193,7 @@ func (v *streamVerifier) video(body []byte, ts time.Duration, now time.Time) {
 		return
 	}
 	o := observe.Observation{At: now, Device: v.device, Channel: v.channel, Stream: observe.Video,
-		Seq: stamp.Seq, Size: int64(len(body))}
+		Seq: stamp.Seq, Size: int64(nalBytes(v.vt.NALUs))}
 	if !v.fates(fateKey{v.device, v.channel, observe.Video}, stamp.Seq) {
 		// already has a fate (re-sent after a reconnect); it still feeds
 		// the decoder, so it counts for the IDR and timestamp checks
@@ -236,7 +247,7 @@ func (v *streamVerifier) video(body []byte, ts time.Duration, now time.Time) {
 		p := v.pendingAudio
 		v.pendingAudio = nil
 		for _, a := range p {
-			v.deliverAudio(a.ts, a.arrival, 0)
+			v.deliverAudio(a.ts, a.arrival, a.size)
 		}
 	}
 }
@@ -265,13 +276,13 @@ func (v *streamVerifier) audio(body []byte, ts time.Duration, now time.Time) {
 	}
 	if !v.haveAnchor {
 		if len(v.pendingAudio) < maxPendingAudio {
-			v.pendingAudio = append(v.pendingAudio, pendingAudio{ts, now})
+			v.pendingAudio = append(v.pendingAudio, pendingAudio{ts, now, len(v.at.Payload)})
 		} else {
 			v.st.Unattributed++
 		}
 		return
 	}
-	v.deliverAudio(ts, now, len(body))
+	v.deliverAudio(ts, now, len(v.at.Payload))
 }
 
 // deliverAudio gives an audio frame its fate. Its sequence number is its
