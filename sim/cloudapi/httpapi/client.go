@@ -28,6 +28,11 @@ type Options struct {
 	DefaultWait time.Duration
 	// MaxReply bounds a reply body (default 64 KiB).
 	MaxReply int64
+	// OnDial, when set, is called as each new connection is dialled (with
+	// Dial or the default dialer; not with HTTPClient), before the dial's
+	// outcome is known: a camera's connection attempts (observe.ConnAttempt).
+	// Keep-alive requests on an open connection call nothing.
+	OnDial func()
 }
 
 // replyBufSize is the read buffer of a client connection.
@@ -67,6 +72,9 @@ func New(base string, o Options) (*Client, error) {
 			tr.DialContext = pooledCopyDial(o.Dial)
 		} else {
 			tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+		}
+		if o.OnDial != nil {
+			tr.DialContext = notifyDial(tr.DialContext, o.OnDial)
 		}
 		c.hc = &http.Client{Transport: tr}
 	}
