@@ -29,8 +29,9 @@ import (
 //     Callbacks of one timer never overlap unless one of them blocks (next
 //     point) and the timer is re-armed and falls due meanwhile.
 //   - A callback that runs longer than the handoff delay (a blocked socket
-//     write, a lock held elsewhere) does not hold up its shard: a monitor
-//     notices it and starts a fresh worker for the shard; the blocked worker
+//     write, a lock held elsewhere) does not hold up its shard: the shard's
+//     watchdog, a runtime timer armed only while the worker runs
+//     callbacks, notices it and starts a fresh worker for the shard; the blocked worker
 //     finishes its one callback and exits. A shard's other timers are then
 //     late by at most about twice the handoff delay.
 //   - Stop and Reset follow time.Timer (Go ≥ 1.23): Stop reports whether it
@@ -50,12 +51,6 @@ type Batched struct {
 	next   atomic.Uint32 // round-robin shard choice
 	hand   time.Duration
 	res    int64 // wake-up grid, ns
-
-	// the monitor parks while no callback runs (an idle fleet's clock does
-	// not wake 500 times a second for nothing); monIdle says it is parked,
-	// and a worker starting a callback then wakes it through monWake
-	monIdle atomic.Bool
-	monWake chan struct{}
 
 	done    chan struct{}
 	closed  atomic.Bool
@@ -78,8 +73,7 @@ type BatchedConfig struct {
 	Resolution time.Duration
 }
 
-// NewBatched starts a Batched clock: its shard workers and its monitor run
-// until Close.
+// NewBatched starts a Batched clock: its shard workers run until Close.
 func NewBatched(cfg BatchedConfig) *Batched {
 	if cfg.Shards <= 0 {
 		cfg.Shards = runtime.GOMAXPROCS(0)
@@ -90,24 +84,18 @@ func NewBatched(cfg BatchedConfig) *Batched {
 	if cfg.Resolution <= 0 {
 		cfg.Resolution = time.Millisecond
 	}
-	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{}),
-		monWake: make(chan struct{}, 1)}
+	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{})}
 	b.shards = make([]*shard, cfg.Shards)
 	for i := range b.shards {
-		s := &shard{b: b, wake: time.NewTimer(time.Hour)}
-		s.wake.Stop()
-		b.shards[i] = s
+		b.shards[i] = newShard(b)
 	}
 	for _, s := range b.shards {
 		s.startWorker()
 	}
-	b.wg.Add(1)
-	go b.monitor()
 	return b
 }
 
-// Close stops the clock: pending timers never fire, the workers and the
-// monitor end. It waits for a callback that is running to return.
+// Close stops the clock: pending timers never fire and the workers end. It waits for a callback that is running to return.
 func (b *Batched) Close() {
 	b.closeMu.Lock()
 	defer b.closeMu.Unlock()
@@ -118,10 +106,11 @@ func (b *Batched) Close() {
 		s.mu.Lock()
 		s.closed = true
 		for _, e := range s.q {
-			e.t.index = -1
+			e.t.armed = false
 		}
-		s.q = nil
+		s.q, s.live = nil, 0
 		s.wake.Stop()
+		s.dog.Stop()
 		s.mu.Unlock()
 	}
 	close(b.done)
@@ -136,7 +125,7 @@ func (b *Batched) Pending() int {
 	n := 0
 	for _, s := range b.shards {
 		s.mu.Lock()
-		n += len(s.q)
+		n += s.live
 		s.mu.Unlock()
 	}
 	return n
@@ -164,14 +153,14 @@ func (b *Batched) Stats() BatchedStats {
 
 // AfterFunc calls f once, d from now, in a worker of the clock.
 func (b *Batched) AfterFunc(d time.Duration, f func()) Timer {
-	t := &batchedTimer{s: b.pick(), fn: f, index: -1}
+	t := &batchedTimer{s: b.pick(), fn: f}
 	t.s.arm(t, d, 0)
 	return t
 }
 
 // NewTimer returns a timer whose channel receives the time once, d from now.
 func (b *Batched) NewTimer(d time.Duration) Timer {
-	t := &batchedTimer{s: b.pick(), ch: make(chan time.Time, 1), index: -1}
+	t := &batchedTimer{s: b.pick(), ch: make(chan time.Time, 1)}
 	t.s.arm(t, d, 0)
 	return t
 }
@@ -181,7 +170,7 @@ func (b *Batched) NewTicker(d time.Duration) Ticker {
 	if d <= 0 {
 		panic("clock: non-positive ticker interval")
 	}
-	t := &batchedTimer{s: b.pick(), ch: make(chan time.Time, 1), index: -1}
+	t := &batchedTimer{s: b.pick(), ch: make(chan time.Time, 1)}
 	t.s.arm(t, d, d)
 	return batchedTicker{t}
 }
@@ -201,81 +190,11 @@ func (b *Batched) grid(when int64) int64 {
 	return when
 }
 
-// monitor hands a shard to a fresh worker when its callback runs longer than
-// the handoff delay: a callback seen running at two successive checks has
-// run at least one period. It checks every handoff delay while callbacks
-// run and parks when a check finds none running: the worker that starts the
-// next callback wakes it (callbackStarting), so a callback that blocks is
-// still handed off after one to two periods.
-func (b *Batched) monitor() {
-	defer b.wg.Done()
-	tk := time.NewTicker(b.hand)
-	defer tk.Stop()
-	seen := make([]uint64, len(b.shards))
-	for {
-		select {
-		case <-b.done:
-			return
-		case <-tk.C:
-		}
-		active := false
-		for i, s := range b.shards {
-			cur := s.running.Load()
-			if cur != 0 && cur == seen[i] {
-				s.handoff(cur)
-				cur = 0
-			}
-			seen[i] = cur
-			active = active || cur != 0
-		}
-		if active {
-			continue
-		}
-		// park; a worker that stored its running id before monIdle was set
-		// is seen by the check that follows (both sides use sequentially
-		// consistent atomics: one of them sees the other's write)
-		b.monIdle.Store(true)
-		if b.anyRunning() {
-			if b.monIdle.CompareAndSwap(true, false) {
-				continue
-			}
-			<-b.monWake // a worker claimed the wake-up: take it
-			continue
-		}
-		tk.Stop()
-		select {
-		case <-b.done:
-			return
-		case <-b.monWake:
-		}
-		clear(seen)
-		tk.Reset(b.hand)
-	}
-}
-
-// anyRunning reports whether a shard's worker is in a callback.
-func (b *Batched) anyRunning() bool {
-	for _, s := range b.shards {
-		if s.running.Load() != 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// callbackStarting wakes a parked monitor; a worker calls it after storing
-// the id of the callback it is about to run.
-func (b *Batched) callbackStarting() {
-	if b.monIdle.Load() && b.monIdle.CompareAndSwap(true, false) {
-		b.monWake <- struct{}{} // cap 1, and only the CAS winner sends
-	}
-}
-
 type batchedTimer struct {
 	s      *shard
 	when   int64 // deadline, b.mono() units
 	seq    uint64
-	index  int   // position in s.q; -1 when not armed
+	armed  bool  // pending: its current entry in s.q has its seq
 	period int64 // tickers
 	fn     func()
 	ch     chan time.Time

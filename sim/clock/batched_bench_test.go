@@ -188,24 +188,83 @@ func processCPU() time.Duration {
 
 // The heap alone: a shard holding 15,000 armed timers (5,000 cameras'
 // frame, flush and SDK timers) pops the earliest and re-arms it a frame
-// period or so later, as a fire does; no workers, no clock reads.
+// period or so later, as a fire does; no workers, no clock reads. In a
+// fleet each timer sits among its camera's other state, cold in cache:
+// "cold" spreads the timers 4 KiB apart (60 MB), "packed" allocates them
+// side by side.
 func BenchmarkShardHeapChurn(b *testing.B) {
+	for _, cold := range []bool{false, true} {
+		name := "packed"
+		if cold {
+			name = "cold"
+		}
+		b.Run(name, func(b *testing.B) {
+			const timers = 15000
+			s := &shard{}
+			r := rand.New(rand.NewPCG(1, 2))
+			for _, t := range benchTimers(timers, cold) {
+				t.when = r.Int64N(int64(time.Second / 15))
+				s.push(t)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				t := s.peek()
+				s.pop()
+				t.when += int64(time.Second/15) + r.Int64N(int64(time.Millisecond))
+				s.push(t)
+			}
+		})
+	}
+}
+
+// benchTimers makes n timers, each in its own 4 KiB when cold.
+func benchTimers(n int, cold bool) []*batchedTimer {
+	type padded struct {
+		t batchedTimer
+		_ [4096]byte
+	}
+	out := make([]*batchedTimer, n)
+	for i := range out {
+		if cold {
+			out[i] = &(&padded{}).t
+		} else {
+			out[i] = &batchedTimer{}
+		}
+	}
+	return out
+}
+
+// The heap when timers are re-armed while pending (a link's flush timer
+// moved earlier, a deadline pushed back): every other operation re-arms a
+// random armed timer, which leaves a stale entry behind, and the other
+// pops the earliest and re-arms it.
+func BenchmarkShardHeapReset(b *testing.B) {
 	const timers = 15000
 	s := &shard{}
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range timers {
-		t := &batchedTimer{index: -1, when: r.Int64N(int64(time.Second / 15)), seq: uint64(i)}
+	all := benchTimers(timers, true)
+	for _, t := range all {
+		t.when = r.Int64N(int64(time.Second / 15))
 		s.push(t)
 	}
-	seq := uint64(timers)
+	now := int64(0)
 	b.ReportAllocs()
 	b.ResetTimer()
-	for range b.N {
-		t := s.peek()
-		s.pop()
-		t.when += int64(time.Second/15) + r.Int64N(int64(time.Millisecond))
-		seq++
-		t.seq = seq
+	for i := range b.N {
+		var t *batchedTimer
+		if i%2 == 0 {
+			t = s.peek()
+			now = t.when
+			s.pop()
+		} else {
+			t = all[r.IntN(timers)]
+			s.remove(t)
+		}
+		t.when = now + int64(time.Second/15) + r.Int64N(int64(time.Millisecond))
 		s.push(t)
+	}
+	if s.live != timers {
+		b.Fatalf("%d armed, want %d", s.live, timers)
 	}
 }

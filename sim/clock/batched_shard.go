@@ -13,19 +13,41 @@ const keepPeriod = -1
 type shard struct {
 	b    *Batched
 	wake *time.Timer // one runtime timer: armed for the earliest deadline
+	// dog checks, every handoff delay while the worker runs callbacks,
+	// that no callback has been running that long (watch); it is armed
+	// when a wake-up has callbacks to run and stopped when it ends, so an
+	// idle or lightly loaded shard costs no extra wake-up
+	dog *time.Timer
 
-	mu      sync.Mutex
-	q       []heapEntry // 4-ary min-heap by (when, seq)
+	mu sync.Mutex
+	// q is a 4-ary min-heap by (when, seq) with lazy deletion: Stop and
+	// Reset only mark the timer (armed, seq), and an entry whose timer no
+	// longer carries its seq is dropped when it reaches the top or when
+	// stale entries outnumber the live ones (compact). Moving an entry
+	// then never writes to its timer, which in a fleet is a cold cache
+	// line per level of the sift.
+	q       []heapEntry
+	live    int // armed timers (entries of q that are current)
 	seq     uint64
 	armedAt int64  // deadline wake is armed for; 0: not armed
 	busy    bool   // a worker is running due timers and re-arms wake when done
 	gen     uint64 // the current worker's generation; older workers exit
-	runSeq  uint64 // ids of callbacks, for the monitor
+	runSeq  uint64 // ids of callbacks, for the watchdog
+	dogOn   bool   // dog is armed for the current wake-up
+	dogSeen uint64 // the callback the last check saw running
 	closed  bool
 	// counters (Stats)
 	fires, wakeups, handoffs uint64
 
 	running atomic.Uint64 // id of the callback the current worker runs; 0: none
+}
+
+func newShard(b *Batched) *shard {
+	s := &shard{b: b, wake: time.NewTimer(time.Hour)}
+	s.wake.Stop()
+	s.dog = time.AfterFunc(time.Hour, s.watch)
+	s.dog.Stop()
+	return s
 }
 
 func (s *shard) startWorker() {
@@ -62,15 +84,15 @@ func (s *shard) runDue(gen uint64) bool {
 			s.mu.Unlock()
 			return false
 		}
-		if len(s.q) == 0 {
-			s.busy = false
+		t := s.peek()
+		if t == nil {
+			s.idleLocked()
 			s.mu.Unlock()
 			return true
 		}
-		t := s.peek()
 		if t.when > now {
 			if now = s.b.mono(); t.when > now {
-				s.busy = false
+				s.idleLocked()
 				s.armedAt = s.b.grid(t.when)
 				s.wake.Reset(time.Duration(s.armedAt - now))
 				s.mu.Unlock()
@@ -84,8 +106,6 @@ func (s *shard) runDue(gen uint64) bool {
 				next += ((now-next)/t.period + 1) * t.period
 			}
 			t.when = next
-			s.seq++
-			t.seq = s.seq
 			s.push(t)
 		}
 		s.fires++
@@ -99,7 +119,10 @@ func (s *shard) runDue(gen uint64) bool {
 		s.runSeq++
 		id := s.runSeq
 		s.running.Store(id)
-		s.b.callbackStarting()
+		if !s.dogOn {
+			s.dogOn, s.dogSeen = true, 0
+			s.dog.Reset(s.b.hand)
+		}
 		s.mu.Unlock()
 		t.fn()
 		s.mu.Lock()
@@ -107,18 +130,42 @@ func (s *shard) runDue(gen uint64) bool {
 	}
 }
 
-// handoff starts a fresh worker for the shard when callback id still runs;
-// the old worker exits once that callback returns.
-func (s *shard) handoff(id uint64) {
+// idleLocked ends a wake-up: the worker is about to sleep (s.mu held).
+func (s *shard) idleLocked() {
+	s.busy = false
+	if s.dogOn {
+		s.dogOn = false
+		s.dog.Stop()
+	}
+}
+
+// watch is the watchdog's check: a callback seen running at two checks a
+// handoff delay apart has run at least that long, and the shard gets a
+// fresh worker; otherwise it checks again a handoff delay later while the
+// wake-up goes on.
+func (s *shard) watch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.running.Load() != id {
+	if s.closed || !s.dogOn {
 		return
 	}
+	cur := s.running.Load()
+	if cur != 0 && cur == s.dogSeen {
+		s.handoffLocked()
+		return
+	}
+	s.dogSeen = cur
+	s.dog.Reset(s.b.hand)
+}
+
+// handoffLocked starts a fresh worker for the shard: the old one exits once
+// the callback it runs returns (s.mu held, a callback running).
+func (s *shard) handoffLocked() {
 	s.gen++
 	s.handoffs++
 	s.running.Store(0)
 	s.busy = true
+	s.dogOn = false // the new worker arms it for its own callbacks
 	s.b.wg.Add(1)
 	go s.work(s.gen)
 }
@@ -141,8 +188,6 @@ func (s *shard) arm(t *batchedTimer, d time.Duration, period time.Duration) bool
 		return was
 	}
 	t.when = now + int64(d)
-	s.seq++
-	t.seq = s.seq
 	s.push(t)
 	if at := s.b.grid(t.when); !s.busy && (s.armedAt == 0 || at < s.armedAt) {
 		s.armedAt = at
@@ -164,9 +209,9 @@ func (s *shard) drain(t *batchedTimer) {
 	}
 }
 
-// heapEntry is one armed timer in a shard's heap. Its key is copied from
-// the timer (which changes it only while out of the heap), so comparisons
-// read the heap's own array instead of following a pointer per child.
+// heapEntry is an entry of a shard's heap. Its key is copied from the
+// timer, so comparisons read the heap's own array instead of following a
+// pointer per child; it is current while the timer is armed with its seq.
 type heapEntry struct {
 	when int64
 	seq  uint64
@@ -177,59 +222,94 @@ func before(a, b *heapEntry) bool {
 	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
 }
 
-// remove takes t out of the heap and reports whether it was there.
+// current reports whether e still stands for its timer's arming.
+func (e *heapEntry) current() bool { return e.t.armed && e.t.seq == e.seq }
+
+// remove disarms t and reports whether it was armed; its entry stays in the
+// heap until it comes to the top or the heap is compacted.
 func (s *shard) remove(t *batchedTimer) bool {
-	i := t.index
-	if i < 0 {
+	if !t.armed {
 		return false
 	}
-	last := len(s.q) - 1
-	if i != last {
-		s.q[i] = s.q[last]
-		s.q[i].t.index = i
-	}
-	s.q[last] = heapEntry{}
-	s.q = s.q[:last]
-	t.index = -1
-	if i != last {
-		if !s.up(i) {
-			s.down(i)
-		}
+	t.armed = false
+	s.live--
+	if stale := len(s.q) - s.live; stale > 64 && stale > s.live {
+		s.compact()
 	}
 	return true
 }
 
+// push arms t at t.when with a new seq.
 func (s *shard) push(t *batchedTimer) {
-	t.index = len(s.q)
+	s.seq++
+	t.seq = s.seq
+	t.armed = true
+	s.live++
 	s.q = append(s.q, heapEntry{when: t.when, seq: t.seq, t: t})
-	s.up(t.index)
+	s.up(len(s.q) - 1)
 }
 
-// peek is the earliest armed timer (the heap must not be empty).
-func (s *shard) peek() *batchedTimer { return s.q[0].t }
+// peek is the earliest armed timer, nil when none is; it drops the stale
+// entries on top.
+func (s *shard) peek() *batchedTimer {
+	for len(s.q) > 0 {
+		if s.q[0].current() {
+			return s.q[0].t
+		}
+		s.popTop()
+	}
+	return nil
+}
 
+// pop disarms the timer peek returned and takes its entry off the heap.
 func (s *shard) pop() {
-	s.remove(s.q[0].t)
+	t := s.q[0].t
+	t.armed = false
+	s.live--
+	s.popTop()
 }
 
-// up moves q[i] towards the root; it reports whether it moved.
-func (s *shard) up(i int) bool {
+// popTop takes the top entry off the heap.
+func (s *shard) popTop() {
+	last := len(s.q) - 1
+	s.q[0] = s.q[last]
+	s.q[last] = heapEntry{}
+	s.q = s.q[:last]
+	if last > 0 {
+		s.down(0)
+	}
+}
+
+// compact drops every stale entry and rebuilds the heap.
+func (s *shard) compact() {
+	q := s.q[:0]
+	for _, e := range s.q {
+		if e.current() {
+			q = append(q, e)
+		}
+	}
+	clear(s.q[len(q):])
+	s.q = q
+	if len(q) > 1 {
+		for i := (len(q) - 2) / 4; i >= 0; i-- {
+			s.down(i)
+		}
+	}
+}
+
+// up moves q[i] towards the root.
+func (s *shard) up(i int) {
 	q := s.q
 	e := q[i]
-	moved := false
 	for i > 0 {
 		p := (i - 1) / 4
 		if !before(&e, &q[p]) {
 			break
 		}
 		q[i] = q[p]
-		q[i].t.index = i
 		i = p
-		moved = true
 	}
 	q[i] = e
-	e.t.index = i
-	return moved
 }
 
 func (s *shard) down(i int) {
@@ -251,9 +331,7 @@ func (s *shard) down(i int) {
 			break
 		}
 		q[i] = q[m]
-		q[i].t.index = i
 		i = m
 	}
 	q[i] = e
-	e.t.index = i
 }

@@ -309,10 +309,10 @@ func TestBatchedResetRace(t *testing.T) {
 // A callback that blocks does not hold up its shard: a fresh worker takes
 // over and later timers fire while it is still blocked.
 func TestBatchedHandoffFromBlockedCallback(t *testing.T) {
-	t.Run("busy monitor", func(t *testing.T) { testHandoff(t, 0) })
-	// the monitor parks once a check finds no callback running: the
-	// callback that blocks must wake it
-	t.Run("parked monitor", func(t *testing.T) { testHandoff(t, 20*time.Millisecond) })
+	t.Run("fresh clock", func(t *testing.T) { testHandoff(t, 0) })
+	// the watchdog is stopped while the shard sleeps: the wake-up that
+	// runs the blocking callback must arm it again
+	t.Run("after idle", func(t *testing.T) { testHandoff(t, 20*time.Millisecond) })
 }
 
 func testHandoff(t *testing.T, idle time.Duration) {
