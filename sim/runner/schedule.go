@@ -60,7 +60,13 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	deps := device.Deps{Clock: r.clk, Sink: r.sink, Link: link}
 	var client *httpapi.Client
 	if base := r.apiBase(); base != "" {
-		c, err := httpapi.New(base, httpapi.Options{Dial: dial})
+		opts := httpapi.Options{Dial: dial}
+		if !r.external() && p.SDK.Kind != scenarios.SDKRTMPPush {
+			// a cloud-storage camera's connections to its API are its
+			// connection attempts (a push camera's SDK counts its own)
+			opts.OnDial = r.connAttempt(d.Index)
+		}
+		c, err := httpapi.New(base, opts)
 		if err != nil {
 			r.deviceFailed(d, "client: "+err.Error())
 			return
@@ -129,6 +135,13 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	r.mu.Unlock()
 	if err := dev.Start(ctx); err != nil {
 		r.deviceFailed(d, err.Error())
+	}
+}
+
+// connAttempt observes a connection attempt of device idx.
+func (r *run) connAttempt(idx int) func() {
+	return func() {
+		r.sink.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.ConnAttempt, Device: idx})
 	}
 }
 
