@@ -131,6 +131,7 @@ func (s *state) build() *Report {
 		LagLimitMs:   float64(s.lagLimit) / float64(time.Millisecond),
 		CPUSeconds:   math.Round(s.generator.CPUSeconds*1000) / 1000,
 		PeakRSSBytes: s.generator.PeakRSSBytes,
+		Procs:        s.generator.Procs,
 		Trustworthy:  true,
 	}
 	if p := r.Generator.LagMs.P99; p != nil && *p > r.Generator.LagLimitMs {

@@ -48,6 +48,9 @@ var resultsVectors = []struct {
 	{"huge window index", lines(vRun, strings.Replace(vWindow, `"index":0`, `"index":999999999999`, 1)), "out of range", 0, ""},
 	{"negative device", lines(vRun, vWindow, strings.Replace(vDev0, `"device":0`, `"device":-4`, 1)), "out of range", 0, ""},
 	{"two end lines", lines(vRun, vEnd, vEnd), "after the end line", 0, ""},
+	{"end with procs", lines(vRun, vWindow, vDev0, vDev1, strings.Replace(vEnd, `"peak_rss_bytes":1000`, `"peak_rss_bytes":1000,"procs":2`, 1)), "", 10, ""},
+	{"negative procs", lines(vRun, strings.Replace(vEnd, `"peak_rss_bytes":1000`, `"peak_rss_bytes":1000,"procs":-1`, 1)), "out of range", 0, ""},
+	{"huge procs", lines(vRun, strings.Replace(vEnd, `"peak_rss_bytes":1000`, `"peak_rss_bytes":1000,"procs":9223372036854775807`, 1)), "out of range", 0, ""},
 	{"null group", lines(vRun, `{"type":"window","index":0,"groups":{"g":null}}`), "null", 0, ""},
 	{"window ends before start", lines(vRun, strings.Replace(vWindow, `"end":"2026-01-01T00:00:10Z"`, `"end":"2025-01-01T00:00:10Z"`, 1)), "ends before", 0, ""},
 }
@@ -72,6 +75,27 @@ func TestReadResultsVectors(t *testing.T) {
 				t.Errorf("warnings %q, want %q", w, v.warn)
 			}
 		})
+	}
+}
+
+// generator.procs is the shards' sum of the cores each used.
+func TestReadResultsProcs(t *testing.T) {
+	end := func(procs string) string {
+		return strings.Replace(vEnd, `"peak_rss_bytes":1000`, `"peak_rss_bytes":1000`+procs, 1)
+	}
+	one, err := ReadResults(Input{Name: "r.jsonl", R: strings.NewReader(lines(vRun, vWindow, vDev0, vDev1, end(`,"procs":2`)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Generator.Procs != 2 {
+		t.Errorf("procs %d, want 2", one.Generator.Procs)
+	}
+	old, err := ReadResults(Input{Name: "r.jsonl", R: strings.NewReader(lines(vRun, vWindow, vDev0, vDev1, end("")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Generator.Procs != 0 {
+		t.Errorf("procs %d from an end line without them, want 0", old.Generator.Procs)
 	}
 }
 

@@ -184,6 +184,9 @@ type Generator struct {
 	Trustworthy  bool    `json:"trustworthy"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// Procs is the most cores (GOMAXPROCS) the generator used (summed
+	// over shards; 0 when not measured).
+	Procs int `json:"procs,omitempty"`
 }
 
 // TimelineRow is one point of the timeline (a window, or adjacent windows

@@ -89,6 +89,8 @@ type lineEnd struct {
 type GeneratorStats struct {
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// Procs is the most cores (GOMAXPROCS) the run used; shards add up.
+	Procs int `json:"procs,omitempty"`
 }
 
 // DeviceRow is one device's totals: a line of results.jsonl and a row of

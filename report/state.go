@@ -307,12 +307,16 @@ func (s *state) applyDevice(d *DeviceRow) error {
 	return nil
 }
 
+// maxProcs bounds an end line's procs (outside input: the shards' sum must
+// not overflow).
+const maxProcs = 1 << 20
+
 func (s *state) applyEnd(le *lineEnd) error {
 	if s.ended[s.currentShard] {
 		return fmt.Errorf("end line: shard %d ended twice", s.currentShard)
 	}
-	if le.Generator.CPUSeconds < 0 || math.IsNaN(le.Generator.CPUSeconds) || le.Generator.PeakRSSBytes < 0 {
-		return fmt.Errorf("end line: negative generator figures")
+	if le.Generator.CPUSeconds < 0 || math.IsNaN(le.Generator.CPUSeconds) || le.Generator.PeakRSSBytes < 0 || le.Generator.Procs < 0 || le.Generator.Procs > maxProcs {
+		return fmt.Errorf("end line: generator figures out of range (negative, or more than %d procs)", maxProcs)
 	}
 	s.ended[s.currentShard] = true
 	if le.Finished.After(s.finished) {
@@ -320,6 +324,7 @@ func (s *state) applyEnd(le *lineEnd) error {
 	}
 	s.interrupted = s.interrupted || le.Interrupted
 	s.generator.CPUSeconds += le.Generator.CPUSeconds
+	s.generator.Procs += le.Generator.Procs
 	if le.Generator.PeakRSSBytes > s.generator.PeakRSSBytes {
 		s.generator.PeakRSSBytes = le.Generator.PeakRSSBytes
 	}

@@ -89,9 +89,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	writeWorstMD(&b, "Worst devices by latency", r.WorstDevices.ByLatency)
 
 	gen := r.Generator
-	p("### Generator\n\nlag p50 %s ms, p99 %s ms, max %s ms (limit %s ms%s); cpu %.1f s; peak RSS %s\n",
+	p("### Generator\n\nlag p50 %s ms, p99 %s ms, max %s ms (limit %s ms%s); cpu %.1f s%s; peak RSS %s\n",
 		fmtMs(gen.LagMs.P50), fmtMs(gen.LagMs.P99), fmtMs(gen.LagMs.Max), fmtMs(&gen.LagLimitMs),
-		map[bool]string{true: "", false: ", **exceeded: latency figures not trustworthy**"}[gen.Trustworthy], gen.CPUSeconds, fmtBytes(gen.PeakRSSBytes))
+		map[bool]string{true: "", false: ", **exceeded: latency figures not trustworthy**"}[gen.Trustworthy], gen.CPUSeconds, onCores(gen.Procs), fmtBytes(gen.PeakRSSBytes))
 	a := r.Accounting
 	if a.OK {
 		p("\nFrame accounting exact: sent = delivered + dropped + lost + rejected + in flight")
@@ -117,4 +117,15 @@ func writeWorstMD(b *strings.Builder, title string, rows []DeviceRow) {
 			fmtPct(&d.LossRatio), fmtInt(d.LostNetwork), fmtInt(d.DroppedDevice), fmtInt(d.RejectedCloud), fmtMs(&mean), fmtMs(&mx), fmtInt(d.Reconnects))
 	}
 	b.WriteString("\n")
+}
+
+// onCores says how many cores the generator used ("" when not measured).
+func onCores(procs int) string {
+	switch {
+	case procs == 1:
+		return " on 1 core"
+	case procs > 1:
+		return fmt.Sprintf(" on up to %d cores", procs)
+	}
+	return ""
 }

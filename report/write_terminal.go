@@ -87,8 +87,8 @@ func WriteTerminal(w io.Writer, r *Report, opt TerminalOptions) error {
 	if !gen.Trustworthy {
 		trust = "  ← over the limit: latency figures not trustworthy"
 	}
-	p("generator lag p50 %s ms, p99 %s ms, max %s ms  cpu %.1f s  peak rss %s%s\n",
-		fmtMs(gen.LagMs.P50), fmtMs(gen.LagMs.P99), fmtMs(gen.LagMs.Max), gen.CPUSeconds, fmtBytes(gen.PeakRSSBytes), trust)
+	p("generator lag p50 %s ms, p99 %s ms, max %s ms  cpu %.1f s%s  peak rss %s%s\n",
+		fmtMs(gen.LagMs.P50), fmtMs(gen.LagMs.P99), fmtMs(gen.LagMs.Max), gen.CPUSeconds, onCores(gen.Procs), fmtBytes(gen.PeakRSSBytes), trust)
 	if !r.Accounting.OK {
 		p("ACCOUNTING BROKEN: %d double fates, %d devices with negative in-flight (e.g. %v)\n",
 			r.Accounting.DoubleFates, r.Accounting.NegativeInFlightDevices, r.Accounting.NegativeInFlightSample)

@@ -176,6 +176,7 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 	res.Elapsed, res.CPU = elapsed, cpu1-cpu0
 	res.RSS, res.PeakRSS, res.PSS = mem.RSS, mem.PeakRSS, mem.PSS
 	res.LagP50, res.LagP99, res.LagMax = msDur(rep.Generator.Lag.P50), msDur(rep.Generator.Lag.P99), msDur(rep.Generator.Lag.Max)
+	res.Procs = rep.Generator.Procs
 	f := rep.Frames
 	res.Sent, res.Delivered, res.InFlight = f.Sent, f.Delivered, f.InFlight
 	// loss, as the report counts it: drops by policy (no plan yet, audio
@@ -249,6 +250,7 @@ type reportSubset struct {
 			P99 float64 `json:"p99"`
 			Max float64 `json:"max"`
 		} `json:"lag_ms"`
+		Procs int `json:"procs"`
 	} `json:"generator"`
 }
 

@@ -204,7 +204,8 @@ func writeResults(o options, rs []result) error {
 	}
 	fmt.Fprintf(f, "Reproduce: `%s`\n\n", reproduce())
 	writeTable(f, rs)
-	fmt.Fprintf(f, "\nCPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
+	fmt.Fprintf(f, "\nCores: the most cores (GOMAXPROCS) the fleetsim run used; fleetsim run --procs auto (the default, sim/procs) starts on one and adds one when the process's CPU use needs it. "+
+		"CPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
 		"against the embedded cloud it includes the mock cloud verifying every frame. Peak RSS: VmHWM; PSS: smaps_rollup at the window's end "+
 		"(summed over the processes for ffmpeg). Lag: generator lag from fleetsim's report.json (whole run). "+
 		"Failed: frames lost — dropped on the device against its plan, lost in the network or rejected by the cloud; by policy: frames the device dropped as its plan says (no service yet, audio before the first IDR: not loss, DESIGN.md §6); in flight: frames still in a slice or an upload at the end. "+

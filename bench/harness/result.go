@@ -19,6 +19,7 @@ type result struct {
 	PSS     int64         // generator proportional set size (bytes)
 	// From fleetsim's own report (zero for ffmpeg).
 	LagP50, LagP99, LagMax time.Duration
+	Procs                  int // most cores (GOMAXPROCS) the run used (--procs auto)
 	Sent, Delivered        int64
 	InFlight               int64 // still in a slice or an upload when the run ended
 	Failed                 int64 // dropped on the device (not by policy) + lost in the network + rejected by the cloud
@@ -58,21 +59,24 @@ func (r result) perCam(b int64) float64 {
 func numCPU() int { return runtime.NumCPU() }
 
 func writeTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| generator | target | cameras | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | by policy | in flight | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| generator | target | cameras | cores | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | by policy | in flight | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
 		if r.Skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
+			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
 			continue
 		}
-		lag, del, failed, policy, inflight := "–", "–", "–", "–", "–"
+		lag, del, failed, policy, inflight, cores := "–", "–", "–", "–", "–", "–"
+		if r.Procs > 0 {
+			cores = fmt.Sprint(r.Procs)
+		}
 		if r.Sent > 0 {
 			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
 			del = r.deliveredCell()
 			failed, policy = fmt.Sprint(r.Failed), fmt.Sprint(r.ByPolicy)
 			inflight = fmt.Sprint(r.InFlight)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras,
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras, cores,
 			us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), size(r.perCam(r.PSS)), lag, del, failed, policy, inflight, r.Note)
 	}
 }

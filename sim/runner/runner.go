@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,13 @@ type Options struct {
 	// Clock drives the run (default a clock.Batched wall clock, closed when
 	// Run returns).
 	Clock clock.Clock
+	// ClockShards is the number of workers of the default clock (0:
+	// GOMAXPROCS when the run starts). A run whose GOMAXPROCS is raised
+	// while it runs (sim/procs) passes the most it will use.
+	ClockShards int
+	// ProcsPeak, when set, tells the most cores (GOMAXPROCS) the run used
+	// for the report's generator.procs (default: GOMAXPROCS at the end).
+	ProcsPeak func() int
 	// Getenv reads environment variables (auth keys).
 	Getenv func(string) string
 	// Sink, when set, receives every observation too (after the report's
@@ -111,7 +119,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// A fleet arms ~31 frame timers per camera-second plus link
 		// flushes: the batched clock runs them from a few workers instead
 		// of a runtime timer and a new goroutine per fire (sim/clock).
-		b := clock.NewBatched(clock.BatchedConfig{})
+		b := clock.NewBatched(clock.BatchedConfig{Shards: o.ClockShards})
 		defer b.Close()
 		o.Clock = b
 	}
@@ -313,7 +321,12 @@ func (r *run) run(ctx context.Context) (*Result, error) {
 	r.drainProbes()
 	cancelRun()
 
-	rep, err := r.acc.Finish(report.FinishInfo{Interrupted: interrupted, Generator: report.ProcessStats()})
+	gen := report.ProcessStats()
+	gen.Procs = runtime.GOMAXPROCS(0)
+	if r.o.ProcsPeak != nil {
+		gen.Procs = r.o.ProcsPeak()
+	}
+	rep, err := r.acc.Finish(report.FinishInfo{Interrupted: interrupted, Generator: gen})
 	if ferr := r.results.Flush(); err == nil {
 		err = ferr
 	}

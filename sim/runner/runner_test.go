@@ -12,6 +12,7 @@ import (
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,9 @@ func testRunWritesReports(t *testing.T, transport, banner string) {
 		t.Fatalf("nothing delivered:\n%s", out.String())
 	}
 	checkIdentity(t, rep, deviceRows(t, dir), 6)
+	if p := rep.Generator.Procs; p != runtime.GOMAXPROCS(0) {
+		t.Errorf("generator.procs %d, want GOMAXPROCS %d (no ProcsPeak given)", p, runtime.GOMAXPROCS(0))
+	}
 	// the report renders again from results alone, with the same totals
 	again, err := report.LoadResults(filepath.Join(dir, report.FileResults))
 	if err != nil {
@@ -153,6 +157,9 @@ func testRunWritesReports(t *testing.T, transport, banner string) {
 	}
 	if d := cmp.Diff(rep.Frames, again.Frames); d != "" {
 		t.Fatalf("frames re-rendered from results differ (-run +results):\n%s", d)
+	}
+	if again.Generator.Procs != rep.Generator.Procs {
+		t.Errorf("generator.procs %d from results, %d in the run", again.Generator.Procs, rep.Generator.Procs)
 	}
 	if !strings.Contains(out.String(), "connected") {
 		t.Fatalf("no progress lines:\n%s", out.String())

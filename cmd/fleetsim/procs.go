@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"runtime"
+	"strconv"
+
+	"github.com/fleetsim/fleetsim/sim/clock"
+	"github.com/fleetsim/fleetsim/sim/procs"
+)
+
+// procsFlag registers --procs on fs.
+func procsFlag(fs *flag.FlagSet) *string {
+	return fs.String("procs", "auto", "cores (GOMAXPROCS) the run may use: auto (as few as its CPU use needs, up to all; sim/procs) or a number; the GOMAXPROCS environment variable is used when this flag is not given")
+}
+
+// procsPlan is how a run sizes the Go scheduler: a fixed GOMAXPROCS or a
+// controller that follows the load.
+type procsPlan struct {
+	ctl    *procs.Controller // nil: fixed
+	shards int               // clock workers for the run (0: GOMAXPROCS)
+}
+
+// planProcs reads --procs: the flag when given, else GOMAXPROCS from the
+// environment when set (the runtime applied it already: fixed), else auto.
+func planProcs(fs *flag.FlagSet, val string, getenv func(string) string) (procsPlan, error) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "procs" })
+	if !given && getenv("GOMAXPROCS") != "" {
+		return procsPlan{}, nil
+	}
+	if val == "auto" {
+		ctl := procs.New(clock.NewReal(), procs.Config{})
+		return procsPlan{ctl: ctl, shards: ctl.Max()}, nil
+	}
+	n, err := strconv.Atoi(val)
+	if err != nil || n <= 0 {
+		return procsPlan{}, fmt.Errorf("--procs %q: expected auto or a positive number", val)
+	}
+	runtime.GOMAXPROCS(n)
+	return procsPlan{}, nil
+}
+
+// peak is the runner's ProcsPeak: nil (GOMAXPROCS) unless a controller runs.
+func (p procsPlan) peak() func() int {
+	if p.ctl == nil {
+		return nil
+	}
+	return p.ctl.Peak
+}
+
+// start runs the controller, if any, until the returned stop is called.
+func (p procsPlan) start(ctx context.Context) (stop func()) {
+	if p.ctl == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.ctl.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
