@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/procs"
@@ -16,11 +18,18 @@ func procsFlag(fs *flag.FlagSet) *string {
 	return fs.String("procs", "auto", "cores (GOMAXPROCS) the run may use: auto (as few as its CPU use needs, up to all; sim/procs) or a number; the GOMAXPROCS environment variable is used when this flag is not given")
 }
 
+// hugePagesFlag registers --huge-pages on fs.
+func hugePagesFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("huge-pages", true, "ask Linux to back the Go heap with transparent huge pages (madvise) while the run lasts: fewer TLB misses on a large fleet's state (sim/procs); no effect where the system disables them")
+}
+
 // procsPlan is how a run sizes the Go scheduler: a fixed GOMAXPROCS or a
-// controller that follows the load.
+// controller that follows the load; and whether the heap is advised onto
+// huge pages.
 type procsPlan struct {
 	ctl    *procs.Controller // nil: fixed
 	shards int               // clock workers for the run (0: GOMAXPROCS)
+	huge   bool
 }
 
 // planProcs reads --procs: the flag when given, else GOMAXPROCS from the
@@ -53,17 +62,20 @@ func (p procsPlan) peak() func() int {
 
 // start runs the controller, if any, until the returned stop is called.
 func (p procsPlan) start(ctx context.Context) (stop func()) {
-	if p.ctl == nil {
-		return func() {}
-	}
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.ctl.Run(ctx)
-	}()
+	var wg sync.WaitGroup
+	if p.ctl != nil {
+		wg.Go(func() { p.ctl.Run(ctx) })
+	}
+	if p.huge {
+		wg.Go(func() { procs.HugePages(ctx, clock.NewReal(), hugePagesEvery) })
+	}
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
 	}
 }
+
+// hugePagesEvery is how often the heap's new mappings are advised: the heap
+// maps a 64 MiB arena at a time as it grows.
+const hugePagesEvery = 250 * time.Millisecond

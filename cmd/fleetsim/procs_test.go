@@ -73,3 +73,23 @@ func TestPlanProcs(t *testing.T) {
 		})
 	}
 }
+
+// --huge-pages keeps the heap advised while the run lasts and stops with it.
+func TestHugePagesFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{nil, true}, {[]string{"--huge-pages=false"}, false}} {
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		huge := hugePagesFlag(fs)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if *huge != c.want {
+			t.Fatalf("%v: huge pages %v, want %v", c.args, *huge, c.want)
+		}
+		stop := procsPlan{huge: *huge}.start(context.Background())
+		stop() // returns: the advising goroutine ended
+	}
+}

@@ -1,6 +1,7 @@
-// Package procs sizes the Go scheduler to a run's load: it keeps
+// Package procs fits the Go runtime to a run's load. The Controller keeps
 // GOMAXPROCS as low as the process's CPU use allows and raises it as soon as
-// the process needs more.
+// the process needs more; HugePages keeps the heap on transparent huge
+// pages.
 //
 // A fleet generator wakes thousands of times a second for a few
 // microseconds each (frame timers, link flushes, socket writes). With more
