@@ -51,6 +51,7 @@ func ffmpegFleet(ctx context.Context, clip, rtmpBase string, n int, warmup, wind
 		}
 		cmds = append(cmds, c)
 	}
+	stat0, stat0Err := readCPUStat()
 	if err := sleepCtx(ctx, warmup); err != nil {
 		return result{}, err
 	}
@@ -67,6 +68,10 @@ func ffmpegFleet(ctx context.Context, clip, rtmpBase string, n int, warmup, wind
 		return result{}, err
 	}
 	elapsed := time.Since(start)
+	steal := -1.0
+	if stat1, err := readCPUStat(); err == nil && stat0Err == nil {
+		steal = stealShare(stat0, stat1)
+	}
 	var cpu time.Duration
 	var mem memory
 	for i, c := range cmds {
@@ -84,7 +89,7 @@ func ffmpegFleet(ctx context.Context, clip, rtmpBase string, n int, warmup, wind
 		mem.PSS += m.PSS
 	}
 	return result{
-		Tool: "ffmpeg per camera", Cameras: n, Elapsed: elapsed, CPU: cpu,
+		Tool: "ffmpeg per camera", Cameras: n, Elapsed: elapsed, CPU: cpu, Steal: steal,
 		RSS: mem.RSS, PeakRSS: mem.PeakRSS, PSS: mem.PSS,
 	}, nil
 }

@@ -80,7 +80,7 @@ func progress(r result) {
 // and sleeps). A build of fleetsim that cannot run the scenario (a target or
 // SDK not supported yet) gives a result with Skipped set, not an error.
 func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra []string) (result, error) {
-	res := result{Tool: "fleetsim", Cameras: n}
+	res := result{Tool: "fleetsim", Cameras: n, Steal: -1}
 	bin, err := fleetsimBinary(ctx, o)
 	if err != nil {
 		return res, err
@@ -119,6 +119,7 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 		return res, fmt.Errorf("fleetsim N=%d ended before the measurement window closed (%v)\n%s", n, err, tail(logs.Bytes()))
 	}
 	pid := cmd.Process.Pid
+	stat0, stat0Err := readCPUStat()
 	overLimit := func() (result, error) {
 		_ = cmd.Process.Kill()
 		<-done
@@ -147,6 +148,10 @@ func fleetsimRun(ctx context.Context, o options, scenario string, n int, extra [
 	cpu1, err := cpuTime(cmd.Process.Pid)
 	if err != nil {
 		return fail(err)
+	}
+	res.Steal = -1
+	if stat1, err := readCPUStat(); err == nil && stat0Err == nil {
+		res.Steal = stealShare(stat0, stat1)
 	}
 	elapsed := time.Since(start)
 	mem, err := memUsage(cmd.Process.Pid)

@@ -204,13 +204,14 @@ func writeResults(o options, rs []result) error {
 	}
 	fmt.Fprintf(f, "Reproduce: `%s`\n\n", reproduce())
 	writeTable(f, rs)
-	fmt.Fprintf(f, "\nCores: the most cores (GOMAXPROCS) the fleetsim run used; fleetsim run --procs auto (the default, sim/procs) starts on one and adds one when the process's CPU use needs it. "+
+	fmt.Fprintf(f, "\nHost steal: the share of the machine's CPU time the hypervisor gave to other guests (/proc/stat steal) from the run's start to the window's end; above %.0f %% a row's lag and CPU say more about the neighbours than about fleetsim. "+
+		"Cores: the most cores (GOMAXPROCS) the fleetsim run used; fleetsim run --procs auto (the default, sim/procs) starts on one and adds one when the process's CPU use needs it. "+
 		"CPU / camera-second: process CPU (user+system) over the window divided by cameras × window seconds; "+
 		"against the embedded cloud it includes the mock cloud verifying every frame. Peak RSS: VmHWM; PSS: smaps_rollup at the window's end "+
 		"(summed over the processes for ffmpeg). Lag: generator lag from fleetsim's report.json (whole run). "+
 		"Failed: frames lost — dropped on the device against its plan, lost in the network or rejected by the cloud; by policy: frames the device dropped as its plan says (no service yet, audio before the first IDR: not loss, DESIGN.md §6); in flight: frames still in a slice or an upload at the end. "+
 		"Against nginx-rtmp only the frames of devices whose stream a probe plays back get a fate (bench/scenarios/push-nginx.yaml probes a small share, "+
-		"their CPU counted in fleetsim's): delivered / sent is over those devices, and the other devices' frames are counted in flight.\n")
+		"their CPU counted in fleetsim's): delivered / sent is over those devices, and the other devices' frames are counted in flight.\n", 100*stealLimit)
 	if lines := targetLines(rs); len(lines) > 0 {
 		fmt.Fprintf(f, "\nAgainst the targets of DESIGN.md §7 (generator lag p99 ≤ 10 ms, zero loss, ≤ 300 KB RSS per camera against the embedded cloud; CPU per camera-second at most a tenth of ffmpeg's against nginx-rtmp):\n\n")
 		for _, l := range lines {

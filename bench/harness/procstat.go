@@ -135,3 +135,47 @@ func memAvailableMB() int64 {
 	})
 	return mb
 }
+
+// cpuStat is the machine's CPU time from /proc/stat, in USER_HZ ticks: all
+// of it and the part the hypervisor gave to other guests (steal).
+type cpuStat struct{ total, steal int64 }
+
+// readCPUStat reads the aggregate "cpu" line of /proc/stat.
+func readCPUStat() (cpuStat, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuStat{}, err
+	}
+	return parseCPUStat(string(b))
+}
+
+// parseCPUStat parses /proc/stat's first line: "cpu user nice system idle
+// iowait irq softirq steal [guest guest_nice]" (guest time is inside user).
+func parseCPUStat(s string) (cpuStat, error) {
+	line, _, _ := strings.Cut(s, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuStat{}, fmt.Errorf("/proc/stat: first line %q: want cpu and 8 times", line)
+	}
+	var st cpuStat
+	for i, v := range f[1:9] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return cpuStat{}, fmt.Errorf("/proc/stat: time %q", v)
+		}
+		st.total += n
+		if i == 7 {
+			st.steal = n
+		}
+	}
+	return st, nil
+}
+
+// stealShare is the share of the machine's CPU time stolen between a and
+// b; -1 when unknown.
+func stealShare(a, b cpuStat) float64 {
+	if b.total <= a.total || b.steal < a.steal {
+		return -1
+	}
+	return float64(b.steal-a.steal) / float64(b.total-a.total)
+}

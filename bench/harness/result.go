@@ -20,10 +20,15 @@ type result struct {
 	// From fleetsim's own report (zero for ffmpeg).
 	LagP50, LagP99, LagMax time.Duration
 	Procs                  int // most cores (GOMAXPROCS) the run used (--procs auto)
-	Sent, Delivered        int64
-	InFlight               int64 // still in a slice or an upload when the run ended
-	Failed                 int64 // dropped on the device (not by policy) + lost in the network + rejected by the cloud
-	ByPolicy               int64 // dropped on the device by policy: not loss
+	// Steal is the share of the machine's CPU the hypervisor gave to other
+	// guests from the run's start to the window's end (-1: unknown): a
+	// virtual machine's neighbours delay its threads, which shows as
+	// generator lag no code causes.
+	Steal           float64
+	Sent, Delivered int64
+	InFlight        int64 // still in a slice or an upload when the run ended
+	Failed          int64 // dropped on the device (not by policy) + lost in the network + rejected by the cloud
+	ByPolicy        int64 // dropped on the device by policy: not loss
 	// Probe is what the probe players measured, for runs against an
 	// external RTMP target (nil otherwise).
 	Probe *probed
@@ -59,16 +64,20 @@ func (r result) perCam(b int64) float64 {
 func numCPU() int { return runtime.NumCPU() }
 
 func writeTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| generator | target | cameras | cores | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | by policy | in flight | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| generator | target | cameras | cores | host steal | CPU / camera-second | peak RSS / camera | PSS / camera | lag p50 / p99 / max | delivered / sent | failed | by policy | in flight | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, r := range rs {
 		if r.Skipped != "" {
-			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
+			fmt.Fprintf(w, "| %s | %s | %d | – | – | – | – | – | – | – | – | – | – | not measured: %s |\n", r.Tool, r.Target, r.Cameras, r.Skipped)
 			continue
 		}
 		lag, del, failed, policy, inflight, cores := "–", "–", "–", "–", "–", "–"
 		if r.Procs > 0 {
 			cores = fmt.Sprint(r.Procs)
+		}
+		steal := "–"
+		if r.Steal >= 0 {
+			steal = fmt.Sprintf("%.1f %%", 100*r.Steal)
 		}
 		if r.Sent > 0 {
 			lag = fmt.Sprintf("%s / %s / %s", ms(r.LagP50), ms(r.LagP99), ms(r.LagMax))
@@ -76,7 +85,7 @@ func writeTable(w io.Writer, rs []result) {
 			failed, policy = fmt.Sprint(r.Failed), fmt.Sprint(r.ByPolicy)
 			inflight = fmt.Sprint(r.InFlight)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras, cores,
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Tool, r.Target, r.Cameras, cores, steal,
 			us(r.CPUPerCamSecond()), size(r.perCam(r.PeakRSS)), size(r.perCam(r.PSS)), lag, del, failed, policy, inflight, r.Note)
 	}
 }

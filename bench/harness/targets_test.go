@@ -24,3 +24,23 @@ func TestTargetLines(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A row measured while the hypervisor stole CPU says so in its target line.
+func TestTargetLinesSteal(t *testing.T) {
+	row := func(steal float64) result {
+		return result{Tool: "fleetsim", Target: "embedded cloud", Cameras: 1000, Elapsed: time.Second,
+			CPU: time.Second, LagP99: 2 * time.Millisecond, Sent: 10, PeakRSS: 100 << 20, Steal: steal}
+	}
+	for _, c := range []struct {
+		steal  float64
+		caveat bool
+	}{{-1, false}, {0, false}, {0.05, false}, {0.29, true}} {
+		lines := targetLines([]result{row(c.steal)})
+		if len(lines) != 1 {
+			t.Fatalf("%d lines", len(lines))
+		}
+		if got := strings.Contains(lines[0], "host steal 29 %"); got != c.caveat {
+			t.Errorf("steal %.2f: %q, caveat %v want %v", c.steal, lines[0], got, c.caveat)
+		}
+	}
+}
