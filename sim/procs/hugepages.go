@@ -22,8 +22,65 @@ const (
 	madvCollapse = 25 // MADV_COLLAPSE (Linux 6.1)
 )
 
-// maxSeen bounds the mappings HugePages remembers as collapsed.
+// maxSeen bounds the address ranges HugePages remembers as collapsed.
 const maxSeen = 4096
+
+// collapsed is the set of address ranges already collapsed, sorted and
+// disjoint. Mappings merge and split as the heap grows (an arena next to an
+// advised one joins it): only the parts not collapsed yet are.
+type collapsed []mapping
+
+// missing returns the parts of m not in the set.
+func (c collapsed) missing(m mapping) []mapping {
+	var out []mapping
+	at := m.start
+	for _, r := range c {
+		if r.end <= at {
+			continue
+		}
+		if r.start >= m.end {
+			break
+		}
+		if r.start > at {
+			out = append(out, mapping{at, r.start})
+		}
+		at = max(at, r.end)
+		if at >= m.end {
+			return out
+		}
+	}
+	if at < m.end {
+		out = append(out, mapping{at, m.end})
+	}
+	return out
+}
+
+// add puts m into the set, merging neighbours.
+func (c *collapsed) add(m mapping) {
+	var out collapsed
+	placed := false
+	for _, r := range *c {
+		switch {
+		case r.end < m.start:
+			out = append(out, r)
+		case r.start > m.end:
+			if !placed {
+				out = append(out, m)
+				placed = true
+			}
+			out = append(out, r)
+		default: // touching or overlapping: merge into m
+			m = mapping{min(m.start, r.start), max(m.end, r.end)}
+		}
+	}
+	if !placed {
+		out = append(out, m)
+	}
+	if len(out) > maxSeen {
+		out = collapsed{m}
+	}
+	*c = out
+}
 
 // mapping is one line of /proc/self/maps that HugePages would advise.
 type mapping struct{ start, end uintptr }
@@ -59,9 +116,9 @@ func hugeCandidates(r io.Reader) ([]mapping, error) {
 }
 
 // adviseHuge asks for huge pages on the process's candidate mappings and
-// returns how many bytes it advised. A mapping it has not seen before is
-// also collapsed: the pages the heap touched before the advice are small.
-func adviseHuge(seen map[mapping]bool) (int64, error) {
+// returns how many bytes it advised. The parts of them not collapsed before
+// are collapsed: the pages the heap touched before the advice are small.
+func adviseHuge(done *collapsed) (int64, error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return 0, err
@@ -82,12 +139,11 @@ func adviseHuge(seen map[mapping]bool) (int64, error) {
 			continue
 		}
 		n += int64(m.end - m.start)
-		if !seen[m] {
-			if len(seen) >= maxSeen { // mappings split and merge as the heap grows
-				clear(seen)
-			}
-			seen[m] = true
-			syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, madvCollapse)
+		for _, p := range done.missing(m) {
+			// best effort: a kernel before 6.1 does not know it, memory
+			// may be short; the advice alone still applies to new pages
+			syscall.Syscall(syscall.SYS_MADVISE, p.start, p.end-p.start, madvCollapse)
+			done.add(p)
 		}
 	}
 	return n, nil
@@ -96,7 +152,7 @@ func adviseHuge(seen map[mapping]bool) (int64, error) {
 // HugePages keeps the process's heap on transparent huge pages until ctx
 // ends: every interval it advises (MADV_HUGEPAGE) the large anonymous
 // read-write mappings (the Go heap's arenas and the like), and collapses
-// (MADV_COLLAPSE, Linux 6.1) those it has not seen before, whose pages the
+// (MADV_COLLAPSE, Linux 6.1) the parts not collapsed before, whose pages the
 // heap touched before the advice came and are small. It returns at once
 // when the kernel cannot do huge pages.
 //
@@ -112,8 +168,8 @@ func adviseHuge(seen map[mapping]bool) (int64, error) {
 // how the kernel backs memory, never what it holds; where the system says
 // "never" it has no effect.
 func HugePages(ctx context.Context, clk clock.Clock, interval time.Duration) {
-	seen := map[mapping]bool{}
-	if _, err := adviseHuge(seen); err != nil {
+	var done collapsed
+	if _, err := adviseHuge(&done); err != nil {
 		return
 	}
 	tk := clk.NewTicker(interval)
@@ -123,7 +179,7 @@ func HugePages(ctx context.Context, clk clock.Clock, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tk.C():
-			if _, err := adviseHuge(seen); err != nil {
+			if _, err := adviseHuge(&done); err != nil {
 				return
 			}
 		}

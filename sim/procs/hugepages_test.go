@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"go.uber.org/goleak"
+	"pgregory.net/rapid"
 )
 
 // mapsVectors drive TestHugeCandidates and seed FuzzHugeCandidates.
@@ -130,4 +131,47 @@ func advised(t *testing.T, addr uintptr) bool {
 		}
 	}
 	return false
+}
+
+// The collapsed set against a bitmap model: whatever ranges are added, it
+// stays sorted and disjoint, missing returns exactly the uncovered parts of
+// a range, and after adding them the range is covered.
+func TestCollapsedModel(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		const span = 64
+		var c collapsed
+		var model [span]bool
+		for range rapid.IntRange(0, 30).Draw(rt, "ops") {
+			a := uintptr(rapid.IntRange(0, span-1).Draw(rt, "start"))
+			b := uintptr(rapid.IntRange(int(a)+1, span).Draw(rt, "end"))
+			m := mapping{a, b}
+			var got [span]bool
+			for _, p := range c.missing(m) {
+				if p.start >= p.end || p.start < m.start || p.end > m.end {
+					rt.Fatalf("missing part %v outside %v", p, m)
+				}
+				for i := p.start; i < p.end; i++ {
+					if got[i] {
+						rt.Fatalf("missing parts overlap at %d", i)
+					}
+					got[i] = true
+				}
+				c.add(p)
+			}
+			for i := m.start; i < m.end; i++ {
+				if got[i] == model[i] {
+					rt.Fatalf("at %d: missing says %v, model covered %v", i, got[i], model[i])
+				}
+				model[i] = true
+			}
+			for i, r := range c {
+				if r.start >= r.end || (i > 0 && c[i-1].end >= r.start) {
+					rt.Fatalf("set not sorted, disjoint and merged: %v", c)
+				}
+			}
+			if len(c.missing(m)) != 0 {
+				rt.Fatalf("%v still missing after adding it: %v", m, c)
+			}
+		}
+	})
 }
