@@ -14,8 +14,8 @@ import (
 	"github.com/fleetsim/fleetsim/sim/clock"
 )
 
-// MinHugeMapping is the smallest mapping HugePages advises: two huge pages.
-const MinHugeMapping = 4 << 20
+// minHugeMapping is the smallest mapping HugePages advises: two huge pages.
+const minHugeMapping = 4 << 20
 
 const (
 	madvHugepage = 14 // MADV_HUGEPAGE
@@ -86,7 +86,7 @@ func (c *collapsed) add(m mapping) {
 type mapping struct{ start, end uintptr }
 
 // hugeCandidates parses /proc/PID/maps and returns the anonymous private
-// read-write mappings of at least MinHugeMapping bytes.
+// read-write mappings of at least minHugeMapping bytes.
 func hugeCandidates(r io.Reader) ([]mapping, error) {
 	var out []mapping
 	sc := bufio.NewScanner(r)
@@ -108,37 +108,34 @@ func hugeCandidates(r io.Reader) ([]mapping, error) {
 		if err1 != nil || err2 != nil || end < start {
 			return nil, fmt.Errorf("maps line %d: address range %q", line, f[0])
 		}
-		if end-start >= MinHugeMapping {
+		if end-start >= minHugeMapping {
 			out = append(out, mapping{uintptr(start), uintptr(end)})
 		}
 	}
 	return out, sc.Err()
 }
 
-// adviseHuge asks for huge pages on the process's candidate mappings and
-// returns how many bytes it advised. The parts of them not collapsed before
+// adviseHuge asks for huge pages on the process's candidate mappings. The parts of them not collapsed before
 // are collapsed: the pages the heap touched before the advice are small.
-func adviseHuge(done *collapsed) (int64, error) {
+func adviseHuge(done *collapsed) error {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer f.Close()
 	ms, err := hugeCandidates(f)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var n int64
 	for _, m := range ms {
 		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, m.start, m.end-m.start, madvHugepage); e != 0 {
 			// EINVAL: a kernel without transparent huge pages; a
 			// mapping gone meanwhile (ENOMEM): skip it
 			if e == syscall.EINVAL {
-				return n, e
+				return e
 			}
 			continue
 		}
-		n += int64(m.end - m.start)
 		for _, p := range done.missing(m) {
 			// best effort: a kernel before 6.1 does not know it, memory
 			// may be short; the advice alone still applies to new pages
@@ -146,7 +143,7 @@ func adviseHuge(done *collapsed) (int64, error) {
 			done.add(p)
 		}
 	}
-	return n, nil
+	return nil
 }
 
 // HugePages keeps the process's heap on transparent huge pages until ctx
@@ -170,7 +167,7 @@ func adviseHuge(done *collapsed) (int64, error) {
 // effect.
 func HugePages(ctx context.Context, clk clock.Clock, interval time.Duration) {
 	var done collapsed
-	if _, err := adviseHuge(&done); err != nil {
+	if err := adviseHuge(&done); err != nil {
 		return
 	}
 	tk := clk.NewTicker(interval)
@@ -180,7 +177,7 @@ func HugePages(ctx context.Context, clk clock.Clock, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-tk.C():
-			if _, err := adviseHuge(&done); err != nil {
+			if err := adviseHuge(&done); err != nil {
 				return
 			}
 		}

@@ -75,7 +75,7 @@ func FuzzHugeCandidates(f *testing.F) {
 			return
 		}
 		for _, m := range ms {
-			if m.end < m.start || m.end-m.start < MinHugeMapping {
+			if m.end < m.start || m.end-m.start < minHugeMapping {
 				t.Fatalf("candidate %x-%x below the minimum", m.start, m.end)
 			}
 		}
