@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"errors"
+	"github.com/fleetsim/fleetsim/internal/spin"
 	"io"
 	"math/bits"
 	"runtime"
@@ -35,7 +36,7 @@ type Accumulator struct {
 	done   chan struct{}
 
 	closeMu sync.Mutex // serializes window closes and Finish
-	tmu     sync.Mutex // guards win and st
+	tmu     spin.Lock  // guards win and st (taken by observers: never parks, internal/spin)
 	win     [][numMetrics]*hdr.Histogram
 	st      *state
 	index   int
@@ -48,7 +49,7 @@ type Accumulator struct {
 const sampleBatch = 1024
 
 type shard struct {
-	mu        sync.Mutex
+	mu        spin.Lock
 	groups    []shardGroup
 	devices   []deviceState
 	connected int64

@@ -1,7 +1,7 @@
 package clock
 
 import (
-	"sync"
+	"github.com/fleetsim/fleetsim/internal/spin"
 	"sync/atomic"
 	"time"
 )
@@ -19,7 +19,7 @@ type shard struct {
 	// idle or lightly loaded shard costs no extra wake-up
 	dog *time.Timer
 
-	mu sync.Mutex
+	mu spin.Lock
 	// q is a 4-ary min-heap by (when, seq) with lazy deletion: Stop and
 	// Reset only mark the timer (armed, seq), and an entry whose timer no
 	// longer carries its seq is dropped when it reaches the top or when
