@@ -16,7 +16,7 @@ import (
 // runnable goroutines that makes a lock convoy: each hand-over waits for a
 // turn of the whole run queue, and the shard worker, which takes the lock
 // between callbacks, falls hundreds of milliseconds behind. Lock lets
-// whoever comes first take it; a waiter spins briefly (the holder runs on
+// whoever comes first take it; a waiter spins briefly (about a microsecond: the holder runs on
 // another core and is done within a microsecond or two) and otherwise
 // yields its turn.
 //
@@ -34,7 +34,7 @@ func (l *Lock) Lock() {
 
 func (l *Lock) lockSlow() {
 	for {
-		for range 200 {
+		for range 1000 {
 			if l.v.Load() == 0 && l.v.CompareAndSwap(0, 1) {
 				return
 			}
