@@ -105,8 +105,11 @@ func NewAccumulator(info RunInfo, clk clock.Clock, results io.Writer) (*Accumula
 	unassigned := len(a.groups) - 1
 	a.nDev = maxDev + 1
 
-	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)) // next power of two ≥ 4·procs
-	n = min(max(n, 4), 64)
+	// Shards by device: enough that two goroutines rarely want the same
+	// one (a clock worker meeting a held shard waits for it). Not tied to
+	// GOMAXPROCS: a run on --procs auto starts on one core and adds more.
+	n := 1 << bits.Len(uint(4*runtime.NumCPU()-1)) // next power of two ≥ 4·cores
+	n = min(max(n, 32), 256)
 	a.shards = make([]shard, n)
 	a.mask = n - 1
 	a.shift = uint(bits.TrailingZeros(uint(n)))

@@ -3,6 +3,7 @@ package spin
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,9 +34,9 @@ func TestMutualExclusion(t *testing.T) {
 	}
 }
 
-// TestHolderDescheduled: a holder that sleeps (off its P) does not stop a
-// waiter from being scheduled out of its spin, and the waiter gets the lock
-// once it is free.
+// TestHolderDescheduled: a waiter whose holder sleeps (off its P) parks
+// rather than spinning for ever on the only P, and gets the lock once it is
+// free.
 func TestHolderDescheduled(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var l Lock
@@ -58,6 +59,44 @@ func TestHolderDescheduled(t *testing.T) {
 	case <-got:
 	case <-time.After(10 * time.Second):
 		t.Fatal("waiter never got the freed lock")
+	}
+}
+
+// TestParkedWaitersAllWake: holders that sleep inside the lock make the
+// waiters park; every waiter must be woken in the end (no lost wake-up),
+// and the holders still exclude each other.
+func TestParkedWaitersAllWake(t *testing.T) {
+	var l Lock
+	const workers, each = 8, 40
+	inside := atomic.Int32{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					l.Lock()
+					if inside.Add(1) != 1 {
+						t.Error("two holders")
+					}
+					time.Sleep(50 * time.Microsecond)
+					inside.Add(-1)
+					l.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("waiters never woke: %d parked", l.waiters.Load())
+	}
+	if n := l.waiters.Load(); n != 0 {
+		t.Errorf("%d waiters still counted", n)
 	}
 }
 
