@@ -33,6 +33,7 @@ vet:
 
 unit:
 	FLEETSIM_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 40m ./...
+	cd bench/schedlat && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
