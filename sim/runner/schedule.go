@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"net"
@@ -138,10 +139,17 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	}
 }
 
-// connAttempt observes a connection attempt of device idx.
-func (r *run) connAttempt(idx int) func() {
-	return func() {
-		r.sink.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.ConnAttempt, Device: idx})
+// connAttempt observes a connection attempt of device idx, and its
+// failure when the dial failed (stage "dial": refused, reset or timed out
+// on its link, or no route); a dial our own shutdown cancelled is an
+// attempt, not a failure.
+func (r *run) connAttempt(idx int) func(error) {
+	return func(err error) {
+		now := r.clk.Now()
+		r.sink.Observe(observe.Observation{At: now, Kind: observe.ConnAttempt, Device: idx})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			r.sink.Observe(observe.Observation{At: now, Kind: observe.ConnFailed, Device: idx, Reason: "dial"})
+		}
 	}
 }
 

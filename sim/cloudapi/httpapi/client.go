@@ -28,11 +28,13 @@ type Options struct {
 	DefaultWait time.Duration
 	// MaxReply bounds a reply body (default 64 KiB).
 	MaxReply int64
-	// OnDial, when set, is called as each new connection is dialled (with
-	// Dial or the default dialer; not with HTTPClient), before the dial's
-	// outcome is known: a camera's connection attempts (observe.ConnAttempt).
-	// Keep-alive requests on an open connection call nothing.
-	OnDial func()
+	// OnDial, when set, is called as each dial of a new connection returns
+	// (with Dial or the default dialer; not with HTTPClient), with the
+	// dial's error (nil: connected): a camera's connection attempts and
+	// failed ones (observe.ConnAttempt, ConnFailed). Keep-alive requests on
+	// an open connection call nothing; a request that fails on an open
+	// connection is not a failed connection attempt.
+	OnDial func(err error)
 }
 
 // replyBufSize is the read buffer of a client connection.

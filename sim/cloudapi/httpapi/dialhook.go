@@ -5,12 +5,13 @@ import (
 	"net"
 )
 
-// notifyDial calls onDial as each dial of dial begins: net/http's
-// Transport dials only for a new connection, so onDial counts connection
-// attempts, failed ones included.
-func notifyDial(dial DialFunc, onDial func()) DialFunc {
+// notifyDial calls onDial with the outcome of each dial of dial: net/http's
+// Transport dials only for a new connection, so onDial sees every
+// connection attempt, failed ones included.
+func notifyDial(dial DialFunc, onDial func(error)) DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		onDial()
-		return dial(ctx, network, addr)
+		c, err := dial(ctx, network, addr)
+		onDial(err)
+		return c, err
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // TestOnDialCountsConnections: OnDial is called once per connection the
 // client dials — not per request on a keep-alive connection — with a
-// link's Dial or the default dialer, and for a dial that fails too.
+// link's Dial or the default dialer, and for a dial that fails too, with
+// the dial's error.
 func TestOnDialCountsConnections(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ContentJSON)
@@ -28,7 +29,7 @@ func TestOnDialCountsConnections(t *testing.T) {
 		// requests, then CloseIdle, then requests again
 		before, after int
 		wantDials     int64
-		wantErr       bool
+		wantErr       bool // requests and dials fail
 	}{
 		{"link dial, keep-alive", nd.DialContext, 3, 0, 1, false},
 		{"link dial, reconnect after idle close", nd.DialContext, 2, 2, 2, false},
@@ -36,8 +37,13 @@ func TestOnDialCountsConnections(t *testing.T) {
 		{"failing dial", func(context.Context, string, string) (net.Conn, error) { return nil, errDial }, 3, 0, 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var dials atomic.Int64
-			c, err := New(srv.URL, Options{Dial: tc.dial, OnDial: func() { dials.Add(1) }})
+			var dials, failed atomic.Int64
+			c, err := New(srv.URL, Options{Dial: tc.dial, OnDial: func(err error) {
+				dials.Add(1)
+				if err != nil {
+					failed.Add(1)
+				}
+			}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,6 +65,13 @@ func TestOnDialCountsConnections(t *testing.T) {
 			}
 			if got := dials.Load(); got != tc.wantDials {
 				t.Fatalf("%d dials counted, want %d", got, tc.wantDials)
+			}
+			wantFailed := int64(0)
+			if tc.wantErr {
+				wantFailed = tc.wantDials
+			}
+			if got := failed.Load(); got != wantFailed {
+				t.Fatalf("%d failed dials reported, want %d", got, wantFailed)
 			}
 		})
 	}

@@ -158,9 +158,16 @@ func (s *SDK) flushRecords(c *channel) {
 	c.records = c.records[:0]
 }
 
-// connDown notifies an upload connect failure on its edge (CS14).
+// connDown notifies an upload connect failure on its edge (CS14). On a
+// virtual-time cloud each failed call is also a failed connection attempt
+// (ConnFailed, stage http_send): there is no connection to count. Over a
+// real transport the HTTP client reports each dial and its outcome
+// (httpapi Options.OnDial), and a call that fails on an open connection is
+// a failed upload (slices.failed), not a failed connection attempt.
 func (s *SDK) connDown(c *channel, reason string) {
-	s.emit(observe.Observation{Kind: observe.ConnFailed, Channel: c.idx, Code: int(CodeHTTPSend), Reason: reason})
+	if s.vst != nil {
+		s.emit(observe.Observation{Kind: observe.ConnFailed, Channel: c.idx, Code: int(CodeHTTPSend), Reason: reason})
+	}
 	if c.connDown {
 		return
 	}
