@@ -11,7 +11,6 @@ run() { # package regexp
 }
 run ./sim/device/source   'CameraSecond'                        # media source, one camera-second (31 frames)
 run ./sim/clock           'ArmStop|AfterFuncNew|FireThroughput'  # timers: Real vs Batched
-run ./internal/spin       'Uncontended|Contended'               # the shard lock: free, and fought over by all Ps
 BENCHTIME=150000x run ./sim/clock 'Rate150k'                     # 150k fires/s for 1 s: CPU per fire, lag
 run ./sim/network         'ShapedWrite|Datagram'                 # link: one frame write, one datagram
 run ./media/h264          'AppendAccessUnit'                     # synthesis of one access unit

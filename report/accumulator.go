@@ -3,13 +3,11 @@ package report
 import (
 	"context"
 	"errors"
-	"github.com/fleetsim/fleetsim/internal/spin"
 	"io"
 	"math/bits"
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -37,16 +35,12 @@ type Accumulator struct {
 	done   chan struct{}
 
 	closeMu sync.Mutex // serializes window closes and Finish
-	// recording counts batches taken from shards and not yet recorded into
-	// win (Observe records them without the shard's lock); closeWindow
-	// waits for none before it reads win
-	recording atomic.Int64
-	tmu       spin.Lock // guards win and st (taken by observers: never parks, internal/spin)
-	win       [][numMetrics]*hdr.Histogram
-	st        *state
-	index     int
-	winFrom   time.Time
-	ended     bool
+	tmu     sync.Mutex // guards win and st
+	win     [][numMetrics]*hdr.Histogram
+	st      *state
+	index   int
+	winFrom time.Time
+	ended   bool
 }
 
 // sampleBatch is how many latency samples a shard buffers before it records
@@ -54,13 +48,11 @@ type Accumulator struct {
 const sampleBatch = 1024
 
 type shard struct {
-	mu        spin.Lock
+	mu        sync.Mutex
 	groups    []shardGroup
 	devices   []deviceState
 	connected int64
 	buf       []sample
-	full      []sample // a full batch for the current Observe to record after unlocking
-	spare     []sample // an empty batch buffer, for buf when full is taken
 	_         [64]byte // keep shards' locks on separate cache lines
 }
 
@@ -105,11 +97,8 @@ func NewAccumulator(info RunInfo, clk clock.Clock, results io.Writer) (*Accumula
 	unassigned := len(a.groups) - 1
 	a.nDev = maxDev + 1
 
-	// Shards by device: enough that two goroutines rarely want the same
-	// one (a clock worker meeting a held shard waits for it). Not tied to
-	// GOMAXPROCS: a run on --procs auto starts on one core and adds more.
-	n := 1 << bits.Len(uint(4*runtime.NumCPU()-1)) // next power of two ≥ 4·cores
-	n = min(max(n, 32), 256)
+	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)) // next power of two ≥ 4·procs
+	n = min(max(n, 4), 64)
 	a.shards = make([]shard, n)
 	a.mask = n - 1
 	a.shift = uint(bits.TrailingZeros(uint(n)))
@@ -340,24 +329,7 @@ func (a *Accumulator) Observe(o observe.Observation) {
 	default:
 		sg.c[cUnknownKind]++
 	}
-	full := s.full
-	if full == nil {
-		s.mu.Unlock()
-		return
-	}
-	// A batch of samples is full: record it into the window histograms
-	// without holding the shard, so that a clock worker observing on this
-	// shard meanwhile never waits for the histograms (or for a.tmu).
-	s.full = nil
-	a.recording.Add(1)
 	s.mu.Unlock()
-	a.record(full)
-	s.mu.Lock()
-	if s.spare == nil {
-		s.spare = full[:0]
-	}
-	s.mu.Unlock()
-	a.recording.Add(-1)
 }
 
 // label counts a reason or stage; s.mu is held.
@@ -388,32 +360,17 @@ func (a *Accumulator) sample(s *shard, sg *shardGroup, g int, m metric, d time.D
 	if v > sg.max[m] {
 		sg.max[m] = v
 	}
-	if len(s.buf) == cap(s.buf) { // only when an earlier full batch is still pending
-		a.flush(s)
-	}
 	s.buf = append(s.buf, sample{v: v, g: uint16(g), m: m})
-	if len(s.buf) == cap(s.buf) && s.full == nil {
-		// hand the batch to Observe, which records it after unlocking
-		s.full = s.buf
-		s.buf = s.spare
-		s.spare = nil
-		if s.buf == nil {
-			s.buf = make([]sample, 0, sampleBatch)
-		}
+	if len(s.buf) == cap(s.buf) {
+		a.flush(s)
 	}
 	return v
 }
 
 // flush records a shard's buffered samples; s.mu is held.
 func (a *Accumulator) flush(s *shard) {
-	a.record(s.buf)
-	s.buf = s.buf[:0]
-}
-
-// record adds samples to the window histograms (takes a.tmu).
-func (a *Accumulator) record(buf []sample) {
 	a.tmu.Lock()
-	for _, x := range buf {
+	for _, x := range s.buf {
 		h := a.win[x.g][x.m]
 		if h == nil {
 			h = newHist()
@@ -422,6 +379,7 @@ func (a *Accumulator) record(buf []sample) {
 		_ = h.RecordValue(x.v) // v is clamped to the range
 	}
 	a.tmu.Unlock()
+	s.buf = s.buf[:0]
 }
 
 // Run closes a timeline window every RunInfo.Window on the accumulator's
@@ -505,9 +463,6 @@ func (a *Accumulator) closeWindow(now time.Time) error {
 		}
 		lw.Connected += s.connected
 		s.mu.Unlock()
-	}
-	for a.recording.Load() != 0 { // batches taken before their shard was visited
-		runtime.Gosched()
 	}
 	a.tmu.Lock()
 	if now.Equal(a.winFrom) && a.index > 0 && len(lw.Groups) == 0 && a.emptyWin() {

@@ -50,7 +50,6 @@ type Batched struct {
 	shards []*shard
 	next   atomic.Uint32 // round-robin shard choice
 	hand   time.Duration
-	relay  time.Duration
 	res    int64 // wake-up grid, ns
 
 	done    chan struct{}
@@ -67,9 +66,6 @@ type BatchedConfig struct {
 	// Handoff is how long a callback may run before its shard gets a fresh
 	// worker (default 2 ms).
 	Handoff time.Duration
-	// Relay is how long a worker runs callbacks without sleeping before it
-	// passes the shard to a fresh goroutine (default 2 ms; see relayLocked).
-	Relay time.Duration
 	// Resolution is the grid the workers wake on (default 1 ms): a timer
 	// fires at the first grid point at or after its deadline, so all timers
 	// falling due within one step are run in one wake-up. time.Nanosecond
@@ -88,10 +84,7 @@ func NewBatched(cfg BatchedConfig) *Batched {
 	if cfg.Resolution <= 0 {
 		cfg.Resolution = time.Millisecond
 	}
-	if cfg.Relay <= 0 {
-		cfg.Relay = 2 * time.Millisecond
-	}
-	b := &Batched{base: time.Now(), hand: cfg.Handoff, relay: cfg.Relay, res: int64(cfg.Resolution), done: make(chan struct{})}
+	b := &Batched{base: time.Now(), hand: cfg.Handoff, res: int64(cfg.Resolution), done: make(chan struct{})}
 	b.shards = make([]*shard, cfg.Shards)
 	for i := range b.shards {
 		b.shards[i] = newShard(b)
@@ -143,7 +136,6 @@ type BatchedStats struct {
 	Fires    uint64 // callbacks run and channel values sent
 	Wakeups  uint64 // runtime-timer wake-ups of the shard workers
 	Handoffs uint64 // shards given a fresh worker past a long callback
-	Relays   uint64 // workers passed on to a fresh goroutine after a long wake-up
 }
 
 // Stats reads the clock's counters (tests, tuning, run metrics).
@@ -154,7 +146,6 @@ func (b *Batched) Stats() BatchedStats {
 		st.Fires += s.fires
 		st.Wakeups += s.wakeups
 		st.Handoffs += s.handoffs
-		st.Relays += s.relays
 		s.mu.Unlock()
 	}
 	return st

@@ -1,7 +1,7 @@
 package clock
 
 import (
-	"github.com/fleetsim/fleetsim/internal/spin"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,7 +19,7 @@ type shard struct {
 	// idle or lightly loaded shard costs no extra wake-up
 	dog *time.Timer
 
-	mu spin.Lock
+	mu sync.Mutex
 	// q is a 4-ary min-heap by (when, seq) with lazy deletion: Stop and
 	// Reset only mark the timer (armed, seq), and an entry whose timer no
 	// longer carries its seq is dropped when it reaches the top or when
@@ -37,7 +37,7 @@ type shard struct {
 	dogSeen uint64 // the callback the last check saw running
 	closed  bool
 	// counters (Stats)
-	fires, wakeups, handoffs, relays uint64
+	fires, wakeups, handoffs uint64
 
 	running atomic.Uint64 // id of the callback the current worker runs; 0: none
 }
@@ -79,7 +79,6 @@ func (s *shard) runDue(gen uint64) bool {
 	s.armedAt = 0 // wake has fired (or never was armed)
 	s.wakeups++
 	now := s.b.mono()
-	start, n := now, 0
 	for {
 		if s.closed || s.gen != gen {
 			s.mu.Unlock()
@@ -128,39 +127,7 @@ func (s *shard) runDue(gen uint64) bool {
 		t.fn()
 		s.mu.Lock()
 		s.running.CompareAndSwap(id, 0)
-		if n++; n&(relayCheck-1) == 0 && s.gen == gen && !s.closed {
-			if now = s.b.mono(); now-start >= int64(s.b.relay) {
-				s.relayLocked()
-				s.mu.Unlock()
-				return false
-			}
-		}
 	}
-}
-
-// relayCheck is how many callbacks a worker runs between looks at how long
-// its wake-up has lasted (a power of two).
-const relayCheck = 16
-
-// relayLocked passes a worker that has run callbacks for the relay time
-// without sleeping to a fresh goroutine (s.mu held, no callback running).
-// The Go runtime preempts a goroutine that runs 10 ms without blocking and
-// puts it at the back of the global run queue: in a saturated fleet
-// (during a garbage collection, thousands of goroutines runnable) the
-// worker then waits there a hundred milliseconds and more, and every frame
-// of the shard is that late. A goroutine started with go runs next on its
-// P once the current one ends, so the relay costs a goroutine start and
-// keeps the worker's place.
-func (s *shard) relayLocked() {
-	s.gen++
-	s.relays++
-	s.busy = true
-	if s.dogOn {
-		s.dogOn = false
-		s.dog.Stop()
-	}
-	s.b.wg.Add(1)
-	go s.work(s.gen)
 }
 
 // idleLocked ends a wake-up: the worker is about to sleep (s.mu held).
