@@ -64,19 +64,11 @@ func profiled(getenv func(string) string, stderr io.Writer, cmd func() int) int 
 			after = d
 		}
 	}
-	var mu sync.Mutex // one heap profile, whichever comes first
-	written := false
-	writeOnce := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if written {
-			return
-		}
-		written = true
+	writeOnce := sync.OnceFunc(func() { // one heap profile, whichever comes first
 		if err := writeHeapProfile(path); err != nil {
 			fmt.Fprintf(stderr, "fleetsim: %s: %v\n", envMemProfile, err)
 		}
-	}
+	})
 	if after > 0 {
 		t := time.AfterFunc(after, writeOnce)
 		defer t.Stop()
