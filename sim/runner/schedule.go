@@ -65,7 +65,7 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 		if !r.external() && p.SDK.Kind != scenarios.SDKRTMPPush {
 			// a cloud-storage camera's connections to its API are its
 			// connection attempts (a push camera's SDK counts its own)
-			opts.OnDial = r.connAttempt(d.Index)
+			opts.OnDial, opts.OnDialFailed = r.connAttempt(d.Index), r.connFailed(d.Index)
 		}
 		c, err := httpapi.New(base, opts)
 		if err != nil {
@@ -139,16 +139,21 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	}
 }
 
-// connAttempt observes a connection attempt of device idx, and its
-// failure when the dial failed (stage "dial": refused, reset or timed out
-// on its link, or no route); a dial our own shutdown cancelled is an
-// attempt, not a failure.
-func (r *run) connAttempt(idx int) func(error) {
+// connAttempt observes a connection attempt of device idx as its dial
+// begins.
+func (r *run) connAttempt(idx int) func() {
+	return func() {
+		r.sink.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.ConnAttempt, Device: idx})
+	}
+}
+
+// connFailed observes the failure of a dial of device idx (stage "dial":
+// refused, reset or timed out on its link, or no route); a dial our own
+// shutdown cancelled is not a failure.
+func (r *run) connFailed(idx int) func(error) {
 	return func(err error) {
-		now := r.clk.Now()
-		r.sink.Observe(observe.Observation{At: now, Kind: observe.ConnAttempt, Device: idx})
-		if err != nil && !errors.Is(err, context.Canceled) {
-			r.sink.Observe(observe.Observation{At: now, Kind: observe.ConnFailed, Device: idx, Reason: "dial"})
+		if !errors.Is(err, context.Canceled) {
+			r.sink.Observe(observe.Observation{At: r.clk.Now(), Kind: observe.ConnFailed, Device: idx, Reason: "dial"})
 		}
 	}
 }

@@ -28,13 +28,15 @@ type Options struct {
 	DefaultWait time.Duration
 	// MaxReply bounds a reply body (default 64 KiB).
 	MaxReply int64
-	// OnDial, when set, is called as each dial of a new connection returns
-	// (with Dial or the default dialer; not with HTTPClient), with the
-	// dial's error (nil: connected): a camera's connection attempts and
-	// failed ones (observe.ConnAttempt, ConnFailed). Keep-alive requests on
-	// an open connection call nothing; a request that fails on an open
-	// connection is not a failed connection attempt.
-	OnDial func(err error)
+	// OnDial, when set, is called as each new connection is dialled (with
+	// Dial or the default dialer; not with HTTPClient), before the dial's
+	// outcome is known: a camera's connection attempts (observe.ConnAttempt).
+	// Keep-alive requests on an open connection call nothing.
+	OnDial func()
+	// OnDialFailed, when set, is called with the error of each such dial
+	// that failed (observe.ConnFailed). A request that fails on an open
+	// connection is not a failed connection attempt and calls nothing.
+	OnDialFailed func(err error)
 }
 
 // replyBufSize is the read buffer of a client connection.
@@ -75,8 +77,8 @@ func New(base string, o Options) (*Client, error) {
 		} else {
 			tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 		}
-		if o.OnDial != nil {
-			tr.DialContext = notifyDial(tr.DialContext, o.OnDial)
+		if o.OnDial != nil || o.OnDialFailed != nil {
+			tr.DialContext = notifyDial(tr.DialContext, o.OnDial, o.OnDialFailed)
 		}
 		c.hc = &http.Client{Transport: tr}
 	}

@@ -38,12 +38,8 @@ func TestOnDialCountsConnections(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var dials, failed atomic.Int64
-			c, err := New(srv.URL, Options{Dial: tc.dial, OnDial: func(err error) {
-				dials.Add(1)
-				if err != nil {
-					failed.Add(1)
-				}
-			}})
+			c, err := New(srv.URL, Options{Dial: tc.dial, OnDial: func() { dials.Add(1) },
+				OnDialFailed: func(error) { failed.Add(1) }})
 			if err != nil {
 				t.Fatal(err)
 			}
