@@ -66,6 +66,9 @@ type Conn struct {
 	inlSegs [inlineSegs]seg
 	inlAcks [inlineAcks]ackRec
 	drained int64 // when the queue last drained (link ns)
+	// freed: when the latest acknowledgement reaped freed its bytes (link
+	// ns), the moment a writer blocked on a full buffer could go on.
+	freed int64
 }
 
 // Inline capacities of the queues of a connection.
@@ -205,9 +208,19 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 // buffer the link takes over: its chunks are queued in place rather than
 // copied, and it goes back to the pool after its last segment (or at once
 // when nothing of it was queued).
+//
+// Segments leave when the writer hands them over, except after a wait for
+// send-buffer space: a writer blocked on a full buffer goes on the moment
+// an acknowledgement frees it (on a kernel socket the data is already
+// there to send), so they leave when the acknowledgement came, not when
+// the writer's goroutine got to run again. Otherwise the host's
+// scheduling delay would add to every round trip and a busy simulator
+// would make its links slower than their model.
 func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 	n := 0
 	c.mu.Lock()
+	start := c.l.ns(c.l.clk.Now())
+	waited := false
 	for n < len(b) {
 		if c.err != nil {
 			err := c.err
@@ -220,7 +233,8 @@ func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 			c.dropOwned(own, n)
 			return n, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
 		}
-		c.reapLocked(c.l.ns(c.l.clk.Now()))
+		now := c.l.ns(c.l.clk.Now())
+		c.reapLocked(now)
 		space := c.sndbuf - c.queued
 		// Like a kernel socket, a blocked writer wakes when a third of
 		// the buffer is free (or its whole rest fits), not for every
@@ -232,7 +246,7 @@ func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 			c.mu.Unlock()
 			err := c.waitSpace(dl, next)
 			c.mu.Lock()
-			c.blind = false
+			c.blind, waited = false, true
 			if err != nil {
 				c.mu.Unlock()
 				c.dropOwned(own, n)
@@ -241,12 +255,16 @@ func (c *Conn) write(b []byte, own *[]byte) (int, error) {
 			continue
 		}
 		k := min(space, len(b)-n, maxChunk)
+		depart := now
+		if waited {
+			depart = max(start, min(now, c.freed))
+		}
 		if own != nil {
-			c.scheduleLocked(own, n, k, n+k == len(b))
+			c.scheduleLocked(depart, own, n, k, n+k == len(b))
 		} else {
 			buf := getBuf(k)
 			copy(*buf, b[n:n+k])
-			c.scheduleLocked(buf, 0, k, true)
+			c.scheduleLocked(depart, buf, 0, k, true)
 		}
 		c.queued += k
 		n += k
@@ -332,14 +350,14 @@ func stopTimer(t clock.Timer) {
 }
 
 // scheduleLocked decides the arrival of every segment of (*buf)[at:at+n]
-// (a chunk of a Write); last: the chunk ends buf, whose last segment
-// returns it to the pool. c.mu held.
-func (c *Conn) scheduleLocked(buf *[]byte, at, n int, last bool) {
+// (a chunk of a Write) handed to the path at depart (link ns); last: the
+// chunk ends buf, whose last segment returns it to the pool. c.mu held.
+func (c *Conn) scheduleLocked(depart int64, buf *[]byte, at, n int, last bool) {
 	data := (*buf)[:at+n]
 	wasEmpty := c.head == len(c.segs)
 	rearm := false
 	if !c.doomed {
-		now := c.l.clk.Now()
+		now := c.l.at(depart)
 		l := c.l
 		l.mu.Lock()
 		l.refreshCap(&c.up, l.tp.capUp)
@@ -571,6 +589,7 @@ func (c *Conn) blindFreedLocked() bool {
 func (c *Conn) reapLocked(now int64) {
 	for c.ackHead < len(c.acks) && c.acks[c.ackHead].at <= now {
 		c.queued -= c.acks[c.ackHead].n
+		c.freed = c.acks[c.ackHead].at
 		c.ackHead++
 	}
 	switch {

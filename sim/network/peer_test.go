@@ -2,6 +2,7 @@ package network
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -76,9 +77,10 @@ type peerResult struct {
 }
 
 // publish sends a synthesised H.264 stream through a link with profile p
-// into nginx-rtmp: a bulk phase (as fast as the link allows) and a paced
-// phase at 15 fps, then closes gracefully.
-func publish(t *testing.T, ng *testpeer.Nginx, stream string, p Profile, bulkFrames, pacedFrames int) peerResult {
+// into nginx-rtmp: bulkRounds bulk phases of bulkFrames each (as fast as
+// the link allows; the goodput is the best round's), a paced phase at
+// 15 fps, then closes gracefully.
+func publish(t *testing.T, ng *testpeer.Nginx, stream string, p Profile, bulkFrames, bulkRounds, pacedFrames int) peerResult {
 	t.Helper()
 	l, err := New(Options{Clock: clock.NewReal(), Seed: 11, Device: stream, Profile: p})
 	if err != nil {
@@ -149,16 +151,21 @@ func publish(t *testing.T, ng *testpeer.Nginx, stream string, p Profile, bulkFra
 
 	var res peerResult
 	// Bulk: goodput from the first bulk byte to the last reaching the peer.
-	startBytes, start := app.count(), time.Now()
-	for i := 0; i < bulkFrames; i++ {
-		send()
+	// The link runs on the real clock: a stall of the machine (a busy CI
+	// host stalled a 0.25 s round for ~0.2 s) can only lower a round's
+	// goodput, never raise it, so the best round is the link's.
+	for r := 0; r < bulkRounds; r++ {
+		startBytes, start := app.count(), time.Now()
+		for i := 0; i < bulkFrames; i++ {
+			send()
+		}
+		endBytes := app.count()
+		end, ok := waitReached(raw, endBytes)
+		if !ok {
+			t.Fatalf("%s: bulk never delivered", stream)
+		}
+		res.goodput = max(res.goodput, float64(endBytes-startBytes)/end.Sub(start).Seconds())
 	}
-	endBytes := app.count()
-	end, ok := waitReached(raw, endBytes)
-	if !ok {
-		t.Fatalf("%s: bulk never delivered", stream)
-	}
-	res.goodput = float64(endBytes-startBytes) / end.Sub(start).Seconds()
 
 	// Paced: per-frame latency through the link.
 	tick := time.NewTicker(time.Second / 15)
@@ -215,6 +222,12 @@ func pct(d []time.Duration, q float64) time.Duration {
 // Mathis cap; the lossy link's frames that lost a segment wait about one
 // RTT for a fast retransmit; and nginx records every frame (TCP never
 // loses bytes).
+//
+// The links run on the real clock, and a stalled host (this CI's VMs lose
+// up to a third of their time to the hypervisor in bursts) can only make
+// goodput lower and frames later. The timing checks therefore get up to
+// three attempts; what does not depend on timing (no retransmission on
+// the clean link, every frame recorded) is checked on every attempt.
 func TestRTMPIntoNginxOverLossyLink(t *testing.T) {
 	testpeer.Require(t, "nginx", "ffprobe")
 	ng := testpeer.StartNginxRTMP(t, testpeer.NginxOptions{Record: true})
@@ -222,25 +235,68 @@ func TestRTMPIntoNginxOverLossyLink(t *testing.T) {
 	clean := Profile{Up: Direction{Rate: 20 * units.Mbps, Delay: oneWay}, Down: Direction{Delay: oneWay}}
 	lossy := clean
 	lossy.Up.Loss = 0.02
-	const bulk, paced = 60, 75 // ≈ 0.4 MB at full speed, then 5 s at 15 fps
-
-	rc := publish(t, ng, "clean", clean, bulk, paced)
-	rl := publish(t, ng, "lossy", lossy, bulk, paced)
-
+	// Bulk ≈ 0.4 MB at full speed per round, then 5 s at 15 fps. The clean
+	// link's rounds last 0.25 s each, so it gets three; the lossy link's
+	// goodput is set by its losses, and the best of several rounds would
+	// favour lucky ones, so it gets one.
+	const bulk, paced, attempts = 60, 75, 3
 	// Without loss the send buffer per round trip bounds it too.
 	rate := min(clean.Up.Rate.BytesPerSecond(), float64(DefaultSendBuffer)/(40*time.Millisecond).Seconds())
 	capBps := GoodputCap(DefaultMSS, 40*time.Millisecond, DefaultMinRTO, 0.02)
-	t.Logf("clean: goodput %.0f B/s (model %.0f), latency p50 %v p90 %v max %v, %+v",
-		rc.goodput, rate, pct(rc.latency, .5), pct(rc.latency, .9), pct(rc.latency, 1), rc.stats.Up)
-	t.Logf("lossy: goodput %.0f B/s (model %.0f), latency p50 %v p90 %v max %v, %+v",
-		rl.goodput, capBps, pct(rl.latency, .5), pct(rl.latency, .9), pct(rl.latency, 1), rl.stats.Up)
 
+	frames := map[string]int{} // stream → frames sent
+	for attempt := 1; ; attempt++ {
+		cs, ls := fmt.Sprintf("clean%d", attempt), fmt.Sprintf("lossy%d", attempt)
+		rc := publish(t, ng, cs, clean, bulk, 3, paced)
+		rl := publish(t, ng, ls, lossy, bulk, 1, paced)
+		frames[cs], frames[ls] = rc.frames, rl.frames
+		t.Logf("attempt %d: clean: goodput %.0f B/s (model %.0f), latency p50 %v p90 %v max %v, %+v", attempt,
+			rc.goodput, rate, pct(rc.latency, .5), pct(rc.latency, .9), pct(rc.latency, 1), rc.stats.Up)
+		t.Logf("attempt %d: lossy: goodput %.0f B/s (model %.0f), latency p50 %v p90 %v max %v, %+v", attempt,
+			rl.goodput, capBps, pct(rl.latency, .5), pct(rl.latency, .9), pct(rl.latency, 1), rl.stats.Up)
+		if rc.stats.Up.FastRetransmits+rc.stats.Up.Timeouts != 0 {
+			t.Errorf("clean link retransmitted: %+v", rc.stats.Up)
+		}
+		problems := timingProblems(rc, rl, rate, capBps)
+		if len(problems) == 0 {
+			break
+		}
+		if attempt == attempts {
+			for _, p := range problems {
+				t.Error(p)
+			}
+			break
+		}
+		t.Logf("attempt %d: %s (retrying: the host may have stalled)", attempt, strings.Join(problems, "; "))
+	}
+
+	ng.Stop() // recordings complete
+	for name, want := range frames {
+		var file string
+		for _, f := range ng.Recordings() {
+			if strings.HasPrefix(filepath.Base(f), name+"-") {
+				file = f
+			}
+		}
+		if file == "" {
+			t.Fatalf("no recording of %s in %v", name, ng.Recordings())
+		}
+		if got := testpeer.FFprobeCountFrames(t, file, "v"); got != want {
+			t.Errorf("%s: nginx recorded %d frames, sent %d", name, got, want)
+		}
+	}
+}
+
+// timingProblems checks a clean and a lossy run against the model: their
+// goodput and their frames' latency.
+func timingProblems(rc, rl peerResult, rate, capBps float64) []string {
+	var out []string
 	// Goodput: a real clock on a shared machine can only make it lower.
 	if rc.goodput < 0.5*rate || rc.goodput > 1.1*rate {
-		t.Errorf("clean goodput %.0f B/s, want min(rate, window/RTT) = %.0f (-50%%/+10%%)", rc.goodput, rate)
+		out = append(out, fmt.Sprintf("clean goodput %.0f B/s, want min(rate, window/RTT) = %.0f (-50%%/+10%%)", rc.goodput, rate))
 	}
 	if rl.goodput < 0.5*capBps || rl.goodput > 1.15*capBps {
-		t.Errorf("lossy goodput %.0f B/s, want the Mathis cap %.0f (-50%%/+15%%)", rl.goodput, capBps)
+		out = append(out, fmt.Sprintf("lossy goodput %.0f B/s, want the Mathis cap %.0f (-50%%/+15%%)", rl.goodput, capBps))
 	}
 	// Latency: most frames see the one-way delay; a lost segment costs a
 	// fast retransmit (one RTT) or a timeout (≥ 200 ms).
@@ -249,11 +305,8 @@ func TestRTMPIntoNginxOverLossyLink(t *testing.T) {
 		res  peerResult
 	}{{"clean", rc}, {"lossy", rl}} {
 		if p50 := pct(r.res.latency, .5); p50 < 20*time.Millisecond || p50 > 80*time.Millisecond {
-			t.Errorf("%s: median frame latency %v, want about the 20 ms one-way delay", r.name, p50)
+			out = append(out, fmt.Sprintf("%s: median frame latency %v, want about the 20 ms one-way delay", r.name, p50))
 		}
-	}
-	if rc.stats.Up.FastRetransmits+rc.stats.Up.Timeouts != 0 {
-		t.Errorf("clean link retransmitted: %+v", rc.stats.Up)
 	}
 	// With a stream behind every loss, three segments follow it: fast
 	// retransmit, one RTT (40 ms) late on top of the 20 ms one-way delay.
@@ -266,23 +319,8 @@ func TestRTMPIntoNginxOverLossyLink(t *testing.T) {
 		return n
 	}
 	if rl.stats.Up.FastRetransmits == 0 || late(rl.latency) == 0 || late(rl.latency) <= late(rc.latency) {
-		t.Errorf("lossy link: %d fast retransmits, %d frames ≥ 60 ms late (clean: %d); want retransmissions to delay frames by about one RTT",
-			rl.stats.Up.FastRetransmits, late(rl.latency), late(rc.latency))
+		out = append(out, fmt.Sprintf("lossy link: %d fast retransmits, %d frames ≥ 60 ms late (clean: %d); want retransmissions to delay frames by about one RTT",
+			rl.stats.Up.FastRetransmits, late(rl.latency), late(rc.latency)))
 	}
-
-	ng.Stop() // recordings complete
-	for name, want := range map[string]int{"clean": rc.frames, "lossy": rl.frames} {
-		var file string
-		for _, f := range ng.Recordings() {
-			if strings.HasPrefix(filepath.Base(f), name) {
-				file = f
-			}
-		}
-		if file == "" {
-			t.Fatalf("no recording of %s in %v", name, ng.Recordings())
-		}
-		if got := testpeer.FFprobeCountFrames(t, file, "v"); got != want {
-			t.Errorf("%s: nginx recorded %d frames, sent %d", name, got, want)
-		}
-	}
+	return out
 }

@@ -418,3 +418,52 @@ func TestTCPFastRetransmitAcrossWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestTCPLateWriterKeepsTheWindowPace is TestTCPWindowLimit with a writer
+// that always runs late: the clock jumps 100 ms past every timer, as a
+// busy host wakes a blocked goroutine late. Segments written after a wait
+// for buffer space leave when the acknowledgement freed it, so the
+// lateness does not add to every round trip and the throughput stays the
+// window's (it would lose about a seventh otherwise).
+func TestTCPLateWriterKeepsTheWindowPace(t *testing.T) {
+	p := Profile{
+		Up:   Direction{Rate: 20 * units.Mbps, Delay: units.Duration(ms(300))},
+		Down: Direction{Delay: units.Duration(ms(300))},
+	}
+	l, fk := newTestLink(t, p, "cam-late")
+	c, rc := dialRec(t, l, fk)
+	const total, late = 4 << 20, 100 * time.Millisecond
+	done := make(chan struct{})
+	var n int
+	var werr error
+	go func() {
+		n, werr = c.Write(make([]byte, total))
+		close(done)
+	}()
+	for spins := 0; ; {
+		select {
+		case <-done:
+		default:
+			if next, ok := fk.Next(); ok {
+				fk.AdvanceTo(next.Add(late))
+				spins = 0
+			} else if spins++; spins > 1e7 {
+				t.Fatal("nothing to do and not done")
+			}
+			runtime.Gosched()
+			continue
+		}
+		break
+	}
+	if n != total || werr != nil {
+		t.Fatalf("Write = %d, %v", n, werr)
+	}
+	drain(fk)
+	arr := rc.arrivals()
+	el := arr[len(arr)-1].at.Sub(clockEpoch()).Seconds()
+	got := total / el
+	want := float64(DefaultSendBuffer) / 0.6
+	if math.Abs(got-want)/want > 0.05 {
+		t.Errorf("throughput %.0f B/s with a writer woken %v late, want the window limit %.0f B/s ±5%%", got, late, want)
+	}
+}
