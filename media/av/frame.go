@@ -80,3 +80,14 @@ func (f *Frame) Size() int {
 	}
 	return n
 }
+
+// Clone is a copy of f with a NAL unit list of its own; the bytes are
+// shared (they are immutable). A sink that keeps a frame it was lent
+// keeps a clone.
+func (f *Frame) Clone() *Frame {
+	c := *f
+	if f.NALUs != nil {
+		c.NALUs = append(make([][]byte, 0, len(f.NALUs)), f.NALUs...)
+	}
+	return &c
+}

@@ -204,9 +204,8 @@ func (d *Device) bootLocked() error {
 	}
 	if d.sources == nil {
 		for ch := 0; ch < channels; ch++ {
-			ch := ch
 			src := source.New(d.cfg.Media, uint64(d.cfg.Index), d.deps.Clock, d.rand(fmt.Sprintf("source-%d", ch)),
-				source.SinkFunc(func(f *av.Frame, lag time.Duration) { d.frame(ch, f, lag) }))
+				frameSink{d: d, ch: ch})
 			d.sources = append(d.sources, src)
 		}
 	}

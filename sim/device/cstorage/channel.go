@@ -102,9 +102,11 @@ func (s *SDK) dropSized(at time.Time, ch int, f *av.Frame, size int, reason stri
 	s.emitAt(at, observe.Observation{Kind: observe.FrameDropped, Channel: ch, Stream: streamOf(f), Seq: f.Seq, Size: int64(size), Reason: reason})
 }
 
-// PushStream is iv_cs_push_stream for one video or audio frame. The SDK
-// keeps f (not a copy) until the frame's fate: the caller must not modify
-// it. Every frame yields FrameSent; a refused or discarded one FrameDropped
+// PushStream is iv_cs_push_stream for one video or audio frame. Like the
+// real SDK, which copies a frame into its buffer, it keeps a copy of what
+// it needs of f (its fields and NAL unit list; the bytes by reference):
+// the caller may reuse f and its NAL unit list once the call returns, but
+// must not modify the bytes. Every frame yields FrameSent; a refused or discarded one FrameDropped
 // with the reason, and the call returns the error the documents give.
 func (s *SDK) PushStream(ch int, f *av.Frame) error {
 	if f == nil {

@@ -221,7 +221,7 @@ func streamOf(c av.Codec) observe.Stream {
 // control). Every frame is observed as sent; a frame that will not leave
 // the device is observed dropped with its reason and the call returns an
 // error (for media check failures an *Error with the code the callback
-// also receives).
+// also receives). The SDK keeps a copy of f: the caller may reuse it.
 func (s *SDK) SendFrame(id ConnID, f *av.Frame) error {
 	st := streamOf(f.Codec)
 	s.mu.Lock()
@@ -379,7 +379,9 @@ func (s *SDK) sendLocked(id ConnID, f *av.Frame, observed bool) (*conn, error) {
 	if f.Codec.IsVideo() && key {
 		c.needIDR = ""
 	}
-	it := item{kind: itemFrame, f: f, size: size, observed: observed, key: key}
+	// the queue keeps a copy (as the real SDK copies a frame into its
+	// pool): the caller may reuse its frame once the call returns
+	it := item{kind: itemFrame, f: f.Clone(), size: size, observed: observed, key: key}
 	if c.enqueueLocked(it) {
 		return c, nil
 	}

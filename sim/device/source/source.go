@@ -21,6 +21,17 @@ type Sink interface {
 	Frame(f *av.Frame, lag time.Duration)
 }
 
+// Lender is a Sink that keeps nothing of a frame's struct or NAL unit
+// list past the call (it copies what it keeps; the bytes the frame refers
+// to are never reused and may be kept): its source lends every frame from
+// one struct and one list, cleared after each call, so that a steady
+// stream allocates nothing but the stamps. LendsFrames reports whether
+// the sink wants that.
+type Lender interface {
+	Sink
+	LendsFrames() bool
+}
+
 // SinkFunc adapts a function to a Sink.
 type SinkFunc func(f *av.Frame, lag time.Duration)
 
@@ -72,6 +83,12 @@ type Source struct {
 	chunkAUs       int
 	lastChunkNALUs int
 	maxKey, maxP   int
+
+	// lend: the sink is a Lender; every frame is lent, the struct and its
+	// NAL unit list reused
+	lend      bool
+	lent      av.Frame
+	lentNALUs [][]byte
 }
 
 // chunkFrames is the number of frames of a source's blocks.
@@ -80,7 +97,11 @@ const chunkFrames = 4
 // New makes the source of one device. device is the stamp's device id (the
 // device's index in the fleet plan); rnd the device's own random source.
 func New(sh *Shared, device uint64, clk clock.Clock, rnd *rand.Rand, sink Sink) *Source {
-	return &Source{sh: sh, device: device, clk: clk, rnd: rnd, sink: sink}
+	s := &Source{sh: sh, device: device, clk: clk, rnd: rnd, sink: sink}
+	if l, ok := sink.(Lender); ok && l.LendsFrames() {
+		s.lend = true
+	}
+	return s
 }
 
 // Start begins capture now: the first video frame is an IDR, media
@@ -180,6 +201,12 @@ func (s *Source) tick() {
 		}
 		s.mu.Unlock()
 		s.sink.Frame(f, lag)
+		if s.lend {
+			// a sink that kept the lent frame finds it empty (and its
+			// NAL units nil): a broken promise shows at once
+			clear(f.NALUs)
+			*f = av.Frame{}
+		}
 		if !more {
 			return
 		}
@@ -223,16 +250,23 @@ func (s *Source) nextVideoLocked() *av.Frame {
 	s.stamps = stamp.Append(s.stamps, v.Codec, stamp.New(s.device, s.vSeq, capture))
 	sei := s.stamps[st:len(s.stamps):len(s.stamps)]
 
-	s.reserveNALUs(key)
-	start := len(s.nalus)
-	s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key), sei)
-	nalus := s.nalus[start:len(s.nalus):len(s.nalus)]
-	s.chunkNALUs += len(nalus)
-	s.chunkAUs++
-	if key {
-		s.maxKey = max(s.maxKey, len(nalus))
+	pic, size := h264.Picture{GOP: s.gopIndex, Index: s.posInGOP}, s.frameSizeLocked(key)
+	var nalus [][]byte
+	if s.lend {
+		s.lentNALUs, _ = sh.synth.AppendAccessUnit(s.lentNALUs[:0], pic, size, sei)
+		nalus = s.lentNALUs
 	} else {
-		s.maxP = max(s.maxP, len(nalus))
+		s.reserveNALUs(key)
+		start := len(s.nalus)
+		s.nalus, _ = sh.synth.AppendAccessUnit(s.nalus, pic, size, sei)
+		nalus = s.nalus[start:len(s.nalus):len(s.nalus)]
+		s.chunkNALUs += len(nalus)
+		s.chunkAUs++
+		if key {
+			s.maxKey = max(s.maxKey, len(nalus))
+		} else {
+			s.maxP = max(s.maxP, len(nalus))
+		}
 	}
 
 	*f = av.Frame{Codec: v.Codec, Seq: s.vSeq, PTS: pts, DTS: pts, Key: key, NALUs: nalus, Capture: capture}
@@ -306,8 +340,12 @@ func (s *Source) nextAudioLocked() *av.Frame {
 	return f
 }
 
-// newFrame carves the next frame (video or audio) from the frame block.
+// newFrame carves the next frame (video or audio) from the frame block, or
+// is the lent frame.
 func (s *Source) newFrame() *av.Frame {
+	if s.lend {
+		return &s.lent
+	}
 	if len(s.frames) == 0 {
 		s.frames = make([]av.Frame, 2*chunkFrames)
 	}
