@@ -25,6 +25,10 @@ type frameQueue struct {
 	out av.Frame
 }
 
+// keepQueued is the most frames a drained queue keeps room for: more than
+// a steady stream buffers while a slice uploads (about 40 frames).
+const keepQueued = 256
+
 type queued struct {
 	f    av.Frame // NALUs nil: they are in units
 	u, n int32
@@ -41,8 +45,15 @@ func (q *frameQueue) push(f *av.Frame, utc int64) { q.pushSized(f, utc, sizeOf(f
 func (q *frameQueue) pushSized(f *av.Frame, utc int64, size units.ByteSize) {
 	switch {
 	case q.head > 0 && q.head == len(q.q):
-		clear(q.units)
-		q.q, q.head, q.units = q.q[:0], 0, q.units[:0]
+		// drained: a queue that grew past keepQueued frames (an outage's
+		// backlog) lets its arrays go rather than hold them for good
+		if cap(q.q) > keepQueued {
+			q.q, q.units = nil, nil
+		} else {
+			clear(q.units)
+			q.q, q.units = q.q[:0], q.units[:0]
+		}
+		q.head = 0
 	case q.head > 64 && q.head*2 > len(q.q):
 		// move the live entries and their units to the front
 		u0 := q.q[q.head].u
@@ -97,9 +108,14 @@ func (q *frameQueue) each(fn func(*av.Frame)) {
 }
 
 func (q *frameQueue) reset() {
-	clear(q.q)
-	clear(q.units)
-	q.q, q.head, q.bytes, q.units = q.q[:0], 0, 0, q.units[:0]
+	if cap(q.q) > keepQueued {
+		q.q, q.units = nil, nil
+	} else {
+		clear(q.q)
+		clear(q.units)
+		q.q, q.units = q.q[:0], q.units[:0]
+	}
+	q.head, q.bytes = 0, 0
 	q.out = av.Frame{}
 }
 
