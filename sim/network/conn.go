@@ -399,10 +399,12 @@ func (c *Conn) reserveLocked(n int) {
 		return
 	}
 	want := max(2*cap(c.segs), len(c.segs)+n, c.sndbuf/c.l.tp.mss+8)
-	segs := make([]seg, len(c.segs), want)
+	segs := getSegs(want)[:len(c.segs)]
 	copy(segs, c.segs)
 	if cap(c.segs) == inlineSegs {
 		clear(c.inlSegs[:])
+	} else {
+		putSegs(c.segs)
 	}
 	c.segs = segs
 }
@@ -612,6 +614,9 @@ func (c *Conn) compactLocked(now int64) {
 		c.base += uint64(c.head)
 		c.segs, c.head = c.segs[:0], 0
 		if now-c.drained >= int64(keepBusy) {
+			if cap(c.segs) > inlineSegs {
+				putSegs(c.segs)
+			}
 			c.segs = c.inlSegs[:0]
 			if n := len(c.acks) - c.ackHead; cap(c.acks) > inlineAcks && n <= inlineAcks {
 				k := copy(c.inlAcks[:], c.acks[c.ackHead:])
