@@ -287,14 +287,23 @@ func TestTCPWriteBlocksWhenSendBufferFull(t *testing.T) {
 	}
 }
 
-func TestTCPWindowLimit(t *testing.T) {
-	// Satellite-like: 300 ms each way, a fast link, a 64 KiB send buffer:
-	// throughput is the buffer per round trip, not the rate.
-	p := Profile{
+// satellite is a satellite-like link: 300 ms each way, a fast link; with
+// a 64 KiB send buffer the throughput is the buffer per round trip
+// (windowPace), not the rate.
+func satellite() Profile {
+	return Profile{
 		Up:   Direction{Rate: 20 * units.Mbps, Delay: units.Duration(ms(300))},
 		Down: Direction{Delay: units.Duration(ms(300))},
 	}
-	l, fk := newTestLink(t, p, "cam-sat")
+}
+
+// windowPace is satellite's throughput: a byte holds its place in the
+// buffer for one round trip (the rate is far above the window's pace, so
+// nothing queues at the bottleneck).
+const windowPace = float64(DefaultSendBuffer) / 0.6
+
+func TestTCPWindowLimit(t *testing.T) {
+	l, fk := newTestLink(t, satellite(), "cam-sat")
 	c, rc := dialRec(t, l, fk)
 	const total = 2 << 20
 	// A sender that writes whenever there is room, on virtual time: the
@@ -320,10 +329,7 @@ func TestTCPWindowLimit(t *testing.T) {
 	arr := rc.arrivals()
 	el := arr[len(arr)-1].at.Sub(clockEpoch()).Seconds()
 	got := total / el
-	// A byte holds its place in the buffer for one round trip (the rate is
-	// far above the window's pace, so nothing queues at the bottleneck).
-	want := float64(DefaultSendBuffer) / 0.6
-	if math.Abs(got-want)/want > 0.05 {
+	if want := windowPace; math.Abs(got-want)/want > 0.05 {
 		t.Errorf("throughput %.0f B/s, want the window limit %.0f B/s ±5%%", got, want)
 	}
 }
@@ -426,11 +432,7 @@ func TestTCPFastRetransmitAcrossWrites(t *testing.T) {
 // lateness does not add to every round trip and the throughput stays the
 // window's (it would lose about a seventh otherwise).
 func TestTCPLateWriterKeepsTheWindowPace(t *testing.T) {
-	p := Profile{
-		Up:   Direction{Rate: 20 * units.Mbps, Delay: units.Duration(ms(300))},
-		Down: Direction{Delay: units.Duration(ms(300))},
-	}
-	l, fk := newTestLink(t, p, "cam-late")
+	l, fk := newTestLink(t, satellite(), "cam-late")
 	c, rc := dialRec(t, l, fk)
 	const total, late = 4 << 20, 100 * time.Millisecond
 	done := make(chan struct{})
@@ -462,8 +464,7 @@ func TestTCPLateWriterKeepsTheWindowPace(t *testing.T) {
 	arr := rc.arrivals()
 	el := arr[len(arr)-1].at.Sub(clockEpoch()).Seconds()
 	got := total / el
-	want := float64(DefaultSendBuffer) / 0.6
-	if math.Abs(got-want)/want > 0.05 {
+	if want := windowPace; math.Abs(got-want)/want > 0.05 {
 		t.Errorf("throughput %.0f B/s with a writer woken %v late, want the window limit %.0f B/s ±5%%", got, late, want)
 	}
 }

@@ -132,25 +132,7 @@ func TestLendingSourceAllocations(t *testing.T) {
 	}
 }
 
-func BenchmarkCameraSecondLending(b *testing.B) {
-	sh, err := NewShared(quickstart())
-	if err != nil {
-		b.Fatal(err)
-	}
-	clk := clock.NewFake(clock.Epoch())
-	var n int
-	l := &countingLender{n: &n}
-	s := New(sh, 1, clk, rng.New(1), l)
-	s.Start(context.Background())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		clk.Advance(time.Second)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(n)/float64(b.N), "frames/op")
-}
-
+// countingLender is a Lender that counts.
 type countingLender struct{ n *int }
 
 func (c *countingLender) Frame(*av.Frame, time.Duration) { *c.n++ }

@@ -290,20 +290,32 @@ func TestSinkCallsNeverOverlapOnWallClock(t *testing.T) {
 	}
 }
 
+// BenchmarkCameraSecond is one camera-second of the quickstart source: a
+// sink the frames are given to, and one they are lent to (a device's).
 func BenchmarkCameraSecond(b *testing.B) {
-	sh, err := NewShared(quickstart())
-	if err != nil {
-		b.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		sink func(n *int) Sink
+	}{
+		{"giving", func(n *int) Sink { return SinkFunc(func(*av.Frame, time.Duration) { *n++ }) }},
+		{"lending", func(n *int) Sink { return &countingLender{n: n} }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			sh, err := NewShared(quickstart())
+			if err != nil {
+				b.Fatal(err)
+			}
+			clk := clock.NewFake(clock.Epoch())
+			var n int
+			s := New(sh, 1, clk, rng.New(1), tc.sink(&n))
+			s.Start(context.Background())
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				clk.Advance(time.Second)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(n)/float64(b.N), "frames/op")
+		})
 	}
-	clk := clock.NewFake(clock.Epoch())
-	var n int
-	s := New(sh, 1, clk, rng.New(1), SinkFunc(func(f *av.Frame, _ time.Duration) { n++ }))
-	s.Start(context.Background())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		clk.Advance(time.Second)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(n)/float64(b.N), "frames/op")
 }
