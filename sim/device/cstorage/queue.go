@@ -45,15 +45,7 @@ func (q *frameQueue) push(f *av.Frame, utc int64) { q.pushSized(f, utc, sizeOf(f
 func (q *frameQueue) pushSized(f *av.Frame, utc int64, size units.ByteSize) {
 	switch {
 	case q.head > 0 && q.head == len(q.q):
-		// drained: a queue that grew past keepQueued frames (an outage's
-		// backlog) lets its arrays go rather than hold them for good
-		if cap(q.q) > keepQueued {
-			q.q, q.units = nil, nil
-		} else {
-			clear(q.units)
-			q.q, q.units = q.q[:0], q.units[:0]
-		}
-		q.head = 0
+		q.empty()
 	case q.head > 64 && q.head*2 > len(q.q):
 		// move the live entries and their units to the front
 		u0 := q.q[q.head].u
@@ -94,7 +86,7 @@ func (q *frameQueue) pop() (*av.Frame, int64) {
 	e := &q.q[q.head]
 	f, u := q.frame(e), e.utc
 	q.bytes -= e.size
-	*e = queued{u: e.u} // units stay until the queue compacts (f refers to them)
+	*e = queued{} // its units stay until the queue compacts (f refers to them)
 	q.head++
 	return f, u
 }
@@ -108,6 +100,14 @@ func (q *frameQueue) each(fn func(*av.Frame)) {
 }
 
 func (q *frameQueue) reset() {
+	q.empty()
+	q.bytes = 0
+	q.out = av.Frame{}
+}
+
+// empty drops every entry. A queue that grew past keepQueued frames (an
+// outage's backlog) lets its arrays go rather than hold them for good.
+func (q *frameQueue) empty() {
 	if cap(q.q) > keepQueued {
 		q.q, q.units = nil, nil
 	} else {
@@ -115,8 +115,7 @@ func (q *frameQueue) reset() {
 		clear(q.units)
 		q.q, q.units = q.q[:0], q.units[:0]
 	}
-	q.head, q.bytes = 0, 0
-	q.out = av.Frame{}
+	q.head = 0
 }
 
 func sizeOf(f *av.Frame) units.ByteSize { return units.ByteSize(f.Size()) }

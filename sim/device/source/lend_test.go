@@ -31,9 +31,9 @@ func (l *lender) Frame(f *av.Frame, _ time.Duration) {
 
 func (*lender) LendsFrames() bool { return true }
 
-// run starts a source of the quickstart profile with sink on a fake clock
-// and advances it by d.
-func run(t testing.TB, sink Sink, d time.Duration) *Source {
+// start starts a source of the quickstart profile with sink on a fake
+// clock.
+func start(t testing.TB, sink Sink) (*Source, *clock.Fake) {
 	sh, err := NewShared(quickstart())
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +41,14 @@ func run(t testing.TB, sink Sink, d time.Duration) *Source {
 	clk := clock.NewFake(clock.Epoch())
 	s := New(sh, 9, clk, rng.New(5), sink)
 	s.Start(context.Background())
+	return s, clk
+}
+
+// run runs a source with sink for d.
+func run(t testing.TB, sink Sink, d time.Duration) {
+	s, clk := start(t, sink)
 	clk.Advance(d)
 	s.Stop()
-	return s
 }
 
 // A lending source emits the same frames as one that gives them away
@@ -100,13 +105,7 @@ func TestLentFramesAreTheSameFrames(t *testing.T) {
 // bytes the collector has to find dead).
 func TestLendingSourceAllocations(t *testing.T) {
 	measure := func(sink Sink) (allocs, bytes float64) {
-		sh, err := NewShared(quickstart())
-		if err != nil {
-			t.Fatal(err)
-		}
-		clk := clock.NewFake(clock.Epoch())
-		s := New(sh, 1, clk, rng.New(1), sink)
-		s.Start(context.Background())
+		s, clk := start(t, sink)
 		defer s.Stop()
 		clk.Advance(5 * time.Second) // sizes of lists and blocks settle
 		const secs = 20
