@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -31,22 +32,22 @@ func (l *lender) Frame(f *av.Frame, _ time.Duration) {
 
 func (*lender) LendsFrames() bool { return true }
 
-// start starts a source of the quickstart profile with sink on a fake
-// clock.
-func start(t testing.TB, sink Sink) (*Source, *clock.Fake) {
+// start starts a source of the quickstart profile for device, with sink,
+// on a fake clock.
+func start(t testing.TB, device, seed uint64, sink Sink) (*Source, *clock.Fake) {
 	sh, err := NewShared(quickstart())
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(clock.Epoch())
-	s := New(sh, 9, clk, rng.New(5), sink)
+	s := New(sh, device, clk, rng.New(seed), sink)
 	s.Start(context.Background())
 	return s, clk
 }
 
 // run runs a source with sink for d.
 func run(t testing.TB, sink Sink, d time.Duration) {
-	s, clk := start(t, sink)
+	s, clk := start(t, 9, 5, sink)
 	clk.Advance(d)
 	s.Stop()
 }
@@ -105,18 +106,25 @@ func TestLentFramesAreTheSameFrames(t *testing.T) {
 // bytes the collector has to find dead).
 func TestLendingSourceAllocations(t *testing.T) {
 	measure := func(sink Sink) (allocs, bytes float64) {
-		s, clk := start(t, sink)
+		s, clk := start(t, 1, 1, sink)
 		defer s.Stop()
 		clk.Advance(5 * time.Second) // sizes of lists and blocks settle
+		// MemStats counts the whole process: the least of three windows
+		// leaves out what other goroutines (the test runner's) allocate
 		const secs = 20
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		for range secs {
-			clk.Advance(time.Second)
+		allocs, bytes = math.Inf(1), math.Inf(1)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for range secs {
+				clk.Advance(time.Second)
+			}
+			runtime.ReadMemStats(&after)
+			allocs = min(allocs, float64(after.Mallocs-before.Mallocs)/secs)
+			bytes = min(bytes, float64(after.TotalAlloc-before.TotalAlloc)/secs)
 		}
-		runtime.ReadMemStats(&after)
-		return float64(after.Mallocs-before.Mallocs) / secs, float64(after.TotalAlloc-before.TotalAlloc) / secs
+		return allocs, bytes
 	}
 	var n int
 	la, lb := measure(&countingLender{n: &n})
