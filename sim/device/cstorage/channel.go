@@ -7,6 +7,7 @@ import (
 	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/observe"
+	"github.com/fleetsim/fleetsim/sim/units"
 )
 
 // Reasons of FrameDropped specific to this SDK (the shared ones are in
@@ -196,10 +197,25 @@ func (s *SDK) push(ch int, f *av.Frame) error {
 		s.dropAt(now, ch, f, observe.ReasonBufferFull)
 		return newErr("PushStream", CodePushFailed, "send buffer full (%v of %v)", c.buf.bytes, c.cfg.MaxGopSize)
 	}
+	if c.buf.len() == 0 && c.uploading == nil && len(c.queue) == 0 && c.belowLow(size) && !s.viaQueue {
+		// The steady state: nothing waits, so the frame would be queued
+		// and popped at once, below every watermark both times (no
+		// crossing to tell). It goes to the slicer directly.
+		s.sliceAdd(c, f, utc)
+		return nil
+	}
 	c.buf.pushSized(f, utc, size)
 	s.watermark(c)
 	s.drain(c)
 	return nil
+}
+
+// belowLow reports whether a send buffer holding size bytes is below the
+// low watermark with no higher mark notified (or has no watermarks): the
+// frame queued there and popped at once would notify nothing.
+func (c *channel) belowLow(size units.ByteSize) bool {
+	w := c.cfg.Watermarks
+	return !w.Enabled || (size < w.Low && c.wm <= observe.LevelLow)
 }
 
 // armIdle arms the idle timer of a recording channel to fire d from now

@@ -2,6 +2,7 @@ package cstorage
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,16 +14,20 @@ import (
 	"github.com/fleetsim/fleetsim/sim/cloudapi/fakecloud"
 	"github.com/fleetsim/fleetsim/sim/observe"
 	"github.com/fleetsim/fleetsim/sim/rng"
+	"github.com/fleetsim/fleetsim/sim/units"
 )
 
 // scenario drives one SDK through plans, events, pre-record, faults (with
 // random upload errors), clock corrections and idle gaps.
-func scenario(t *testing.T, seed uint64) ([]observe.Observation, []string) {
+func scenario(t *testing.T, seed uint64, opts ...func(*rig)) ([]observe.Observation, []string) {
 	r := newRig(t, cloudapi.PlanEvent, func(c *Config) {
 		c.Channels[0].PreRecord = 30 * time.Second
 		c.Backfill.Window = 3 * time.Minute
 	}, func(_ *rig, fc *fakecloud.Config) { fc.Seed = seed })
 	r.sdk.rnd = rng.New(seed, dev, "cs")
+	for _, o := range opts {
+		o(r)
+	}
 	r.rec.pic = jpeg
 	r.run(40 * time.Second)
 	r.sdk.EventStartExt(0, 1, "motion", 0, 20)
@@ -73,6 +78,42 @@ func TestDeterminism(t *testing.T) {
 		if kinds[k] == 0 {
 			t.Errorf("scenario never produced %v: %v", k, kinds)
 		}
+	}
+}
+
+// TestDirectSlicingIsTheQueuedPath runs the scenario with every frame
+// through the send buffer and again with the steady-state shortcut that
+// hands a frame to the slicer when nothing waits (push): the observations
+// and callbacks must be the same, watermarks, faults and backfill
+// included.
+func TestDirectSlicingIsTheQueuedPath(t *testing.T) {
+	for _, seed := range []uint64{42, 7} {
+		queued, qlog := scenario(t, seed, func(r *rig) { r.sdk.viaQueue = true })
+		direct, dlog := scenario(t, seed)
+		if d := cmp.Diff(queued, direct); d != "" {
+			t.Fatalf("seed %d: observations differ (-queued +direct):\n%.3000s", seed, d)
+		}
+		if d := cmp.Diff(qlog, dlog); d != "" {
+			t.Fatalf("seed %d: callbacks differ (-queued +direct):\n%s", seed, d)
+		}
+	}
+	// A low watermark under a frame's size: the queued frame crosses it,
+	// so such a frame must take the queued path.
+	lowMark := func(viaQueue bool) []observe.Observation {
+		r := newRig(t, cloudapi.PlanFullTime, func(c *Config) {
+			c.Channels[0].Watermarks = Watermarks{Enabled: true, Low: 2 * units.KiB, Warn: 200 * units.KiB, High: 400 * units.KiB}
+		})
+		r.sdk.viaQueue = viaQueue
+		r.run(30 * time.Second)
+		r.accounting()
+		return r.rec.obs
+	}
+	queued, direct := lowMark(true), lowMark(false)
+	if d := cmp.Diff(queued, direct); d != "" {
+		t.Fatalf("low watermark of 2 KiB: observations differ (-queued +direct):\n%.3000s", d)
+	}
+	if !slices.ContainsFunc(queued, func(o observe.Observation) bool { return o.Kind == observe.Watermark && o.Code == observe.LevelLow }) {
+		t.Fatal("frames above a 2 KiB low watermark never notified it")
 	}
 }
 

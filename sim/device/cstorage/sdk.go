@@ -62,6 +62,9 @@ type SDK struct {
 	ai     map[aiKey]AIType
 	bf     backfill
 	stats  Stats
+	// viaQueue sends every frame through the send buffer, even when
+	// nothing waits (tests: the path the direct one must equal)
+	viaQueue bool
 }
 
 // Stats are the SDK's counters (the observations carry the same facts).
