@@ -105,10 +105,8 @@ func (b *Batched) Close() {
 	for _, s := range b.shards {
 		s.mu.Lock()
 		s.closed = true
-		for _, e := range s.q {
-			e.t.armed = false
-		}
-		s.q, s.live = nil, 0
+		s.each(func(e *heapEntry) { e.t.armed = false })
+		s.reset()
 		s.wake.Stop()
 		s.dog.Stop()
 		s.mu.Unlock()
@@ -194,7 +192,7 @@ type batchedTimer struct {
 	s      *shard
 	when   int64 // deadline, b.mono() units
 	seq    uint64
-	armed  bool  // pending: its current entry in s.q has its seq
+	armed  bool  // pending: its current entry in the shard's store has its seq
 	period int64 // tickers
 	fn     func()
 	ch     chan time.Time

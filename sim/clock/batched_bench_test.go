@@ -200,7 +200,7 @@ func BenchmarkShardHeapChurn(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			const timers = 15000
-			s := &shard{}
+			s := &shard{timerStore: timerStore{res: int64(time.Millisecond)}}
 			r := rand.New(rand.NewPCG(1, 2))
 			for _, t := range benchTimers(timers, cold) {
 				t.when = r.Int64N(int64(time.Second / 15))
@@ -241,7 +241,7 @@ func benchTimers(n int, cold bool) []*batchedTimer {
 // pops the earliest and re-arms it.
 func BenchmarkShardHeapReset(b *testing.B) {
 	const timers = 15000
-	s := &shard{}
+	s := &shard{timerStore: timerStore{res: int64(time.Millisecond)}}
 	r := rand.New(rand.NewPCG(1, 2))
 	all := benchTimers(timers, true)
 	for _, t := range all {

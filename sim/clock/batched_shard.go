@@ -9,7 +9,8 @@ import (
 // keepPeriod tells arm to leave a timer's period as it is (Timer.Reset).
 const keepPeriod = -1
 
-// shard is one heap of a Batched clock with its runtime timer and worker.
+// shard is one timer store of a Batched clock with its runtime timer and
+// worker.
 type shard struct {
 	b    *Batched
 	wake *time.Timer // one runtime timer: armed for the earliest deadline
@@ -20,15 +21,9 @@ type shard struct {
 	dog *time.Timer
 
 	mu sync.Mutex
-	// q is a 4-ary min-heap by (when, seq) with lazy deletion: Stop and
-	// Reset only mark the timer (armed, seq), and an entry whose timer no
-	// longer carries its seq is dropped when it reaches the top or when
-	// stale entries outnumber the live ones (compact). Moving an entry
-	// then never writes to its timer, which in a fleet is a cold cache
-	// line per level of the sift.
-	q       []heapEntry
-	live    int // armed timers (entries of q that are current)
-	seq     uint64
+	// the armed timers (a timing wheel and a heap for the far ones),
+	// with lazy deletion: see timerStore
+	timerStore
 	armedAt int64  // deadline wake is armed for; 0: not armed
 	busy    bool   // a worker is running due timers and re-arms wake when done
 	gen     uint64 // the current worker's generation; older workers exit
@@ -43,7 +38,7 @@ type shard struct {
 }
 
 func newShard(b *Batched) *shard {
-	s := &shard{b: b, wake: time.NewTimer(time.Hour)}
+	s := &shard{b: b, wake: time.NewTimer(time.Hour), timerStore: timerStore{res: b.res}}
 	s.wake.Stop()
 	s.dog = time.AfterFunc(time.Hour, s.watch)
 	s.dog.Stop()
@@ -84,17 +79,17 @@ func (s *shard) runDue(gen uint64) bool {
 			s.mu.Unlock()
 			return false
 		}
-		t := s.peek()
-		if t == nil {
-			s.idleLocked()
-			s.mu.Unlock()
-			return true
-		}
-		if t.when > now {
-			if now = s.b.mono(); t.when > now {
+		// the timers of the wheel's slots up to now's grid step: later
+		// slots stay on the wheel, where arming appends
+		t := s.peekUntil(s.tick(now))
+		if t == nil || t.when > now {
+			now = s.b.mono()
+			if t = s.peekUntil(s.tick(now)); t == nil || t.when > now {
 				s.idleLocked()
-				s.armedAt = s.b.grid(t.when)
-				s.wake.Reset(time.Duration(s.armedAt - now))
+				if next, ok := s.nextTick(); ok {
+					s.armedAt = next * s.res
+					s.wake.Reset(time.Duration(s.armedAt - now))
+				}
 				s.mu.Unlock()
 				return true
 			}
@@ -207,131 +202,4 @@ func (s *shard) drain(t *batchedTimer) {
 	case <-t.ch:
 	default:
 	}
-}
-
-// heapEntry is an entry of a shard's heap. Its key is copied from the
-// timer, so comparisons read the heap's own array instead of following a
-// pointer per child; it is current while the timer is armed with its seq.
-type heapEntry struct {
-	when int64
-	seq  uint64
-	t    *batchedTimer
-}
-
-func before(a, b *heapEntry) bool {
-	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
-}
-
-// current reports whether e still stands for its timer's arming.
-func (e *heapEntry) current() bool { return e.t.armed && e.t.seq == e.seq }
-
-// remove disarms t and reports whether it was armed; its entry stays in the
-// heap until it comes to the top or the heap is compacted.
-func (s *shard) remove(t *batchedTimer) bool {
-	if !t.armed {
-		return false
-	}
-	t.armed = false
-	s.live--
-	if stale := len(s.q) - s.live; stale > 64 && stale > s.live {
-		s.compact()
-	}
-	return true
-}
-
-// push arms t at t.when with a new seq.
-func (s *shard) push(t *batchedTimer) {
-	s.seq++
-	t.seq = s.seq
-	t.armed = true
-	s.live++
-	s.q = append(s.q, heapEntry{when: t.when, seq: t.seq, t: t})
-	s.up(len(s.q) - 1)
-}
-
-// peek is the earliest armed timer, nil when none is; it drops the stale
-// entries on top.
-func (s *shard) peek() *batchedTimer {
-	for len(s.q) > 0 {
-		if s.q[0].current() {
-			return s.q[0].t
-		}
-		s.popTop()
-	}
-	return nil
-}
-
-// pop disarms the timer peek returned and takes its entry off the heap.
-func (s *shard) pop() {
-	t := s.q[0].t
-	t.armed = false
-	s.live--
-	s.popTop()
-}
-
-// popTop takes the top entry off the heap.
-func (s *shard) popTop() {
-	last := len(s.q) - 1
-	s.q[0] = s.q[last]
-	s.q[last] = heapEntry{}
-	s.q = s.q[:last]
-	if last > 0 {
-		s.down(0)
-	}
-}
-
-// compact drops every stale entry and rebuilds the heap.
-func (s *shard) compact() {
-	q := s.q[:0]
-	for _, e := range s.q {
-		if e.current() {
-			q = append(q, e)
-		}
-	}
-	clear(s.q[len(q):])
-	s.q = q
-	if len(q) > 1 {
-		for i := (len(q) - 2) / 4; i >= 0; i-- {
-			s.down(i)
-		}
-	}
-}
-
-// up moves q[i] towards the root.
-func (s *shard) up(i int) {
-	q := s.q
-	e := q[i]
-	for i > 0 {
-		p := (i - 1) / 4
-		if !before(&e, &q[p]) {
-			break
-		}
-		q[i] = q[p]
-		i = p
-	}
-	q[i] = e
-}
-
-func (s *shard) down(i int) {
-	q := s.q
-	n := len(q)
-	e := q[i]
-	for {
-		c := 4*i + 1
-		if c >= n {
-			break
-		}
-		m := c
-		for k := c + 1; k < c+4 && k < n; k++ {
-			if before(&q[k], &q[m]) {
-				m = k
-			}
-		}
-		if !before(&q[m], &e) {
-			break
-		}
-		q[i] = q[m]
-		i = m
-	}
-	q[i] = e
 }
