@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,23 @@ func TestScenarioLibraryRuns(t *testing.T) {
 			if sc.Devices() < 40 {
 				devices = "0"
 			}
-			out := t.TempDir()
-			code, stdout, stderr := runCLI(t, "run", f, "--duration", "20s", "--devices", devices, "--out", out, "--progress", "off", "--grace", "5s")
-			if code != exitPass {
+			// A run whose own report says the simulator could not keep its
+			// schedule (generator lag over the limit: a starved machine,
+			// such as CI running other packages' tests beside it) has
+			// untrustworthy latency figures, so a failed latency threshold
+			// may be the machine's: such a run gets up to three attempts.
+			// Any other failure fails at once.
+			var out string
+			for attempt := 1; ; attempt++ {
+				out = t.TempDir()
+				code, stdout, stderr := runCLI(t, "run", f, "--duration", "20s", "--devices", devices, "--out", out, "--progress", "off", "--grace", "5s")
+				if code == exitPass {
+					break
+				}
+				if attempt < 3 && !trustworthy(t, out) {
+					t.Logf("attempt %d: exit %d with generator lag over its limit (the machine was starved); again", attempt, code)
+					continue
+				}
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
 			if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
@@ -44,4 +59,23 @@ func TestScenarioLibraryRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// trustworthy reads generator.trustworthy from the report in dir (true
+// when there is none: nothing to excuse a failure).
+func trustworthy(t *testing.T, dir string) bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		return true
+	}
+	var r struct {
+		Generator struct {
+			Trustworthy *bool `json:"trustworthy"`
+		} `json:"generator"`
+	}
+	if json.Unmarshal(b, &r) != nil || r.Generator.Trustworthy == nil {
+		return true
+	}
+	return *r.Generator.Trustworthy
 }
