@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,17 +64,6 @@ func TestScenarioLibraryRuns(t *testing.T) {
 // when there is none: nothing to excuse a failure).
 func trustworthy(t *testing.T, dir string) bool {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
-	if err != nil {
-		return true
-	}
-	var r struct {
-		Generator struct {
-			Trustworthy *bool `json:"trustworthy"`
-		} `json:"generator"`
-	}
-	if json.Unmarshal(b, &r) != nil || r.Generator.Trustworthy == nil {
-		return true
-	}
-	return *r.Generator.Trustworthy
+	r, err := loadReport(dir)
+	return err != nil || r.Generator.Trustworthy
 }
