@@ -3,6 +3,7 @@ package av
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -37,6 +38,7 @@ type Packed struct {
 	// What Append writes comes first, on two cache lines: in a fleet a
 	// camera's Packed is cold when its next frame comes.
 	dict   *Dict         // units shared beyond this Packed (nil: none)
+	pool   *PackedPool   // where blocks come from and Release returns them (nil: none)
 	cur    []packedFrame // the last block of records
 	page   []uint32      // the last page of references
 	ablk   []byte        // the last arena block
@@ -118,6 +120,74 @@ func (p *Packed) Copied() int { return p.copied }
 // first (nil: none; the zero Packed has none).
 func NewPacked(d *Dict) *Packed { return &Packed{dict: d} }
 
+// NewPackedFrom is NewPacked whose blocks of records, references and small
+// units come from pool (nil: none) and go back to it on Release.
+func NewPackedFrom(d *Dict, pool *PackedPool) *Packed { return &Packed{dict: d, pool: pool} }
+
+// PackedPool recycles the fixed-size blocks of Packeds: their records,
+// unit references and small-unit arena, all free of pointers. A fleet
+// fills a Packed per camera and slice and drops it at the slice's fate, so
+// without one these blocks are most of what it allocates. Safe for
+// concurrent use.
+type PackedPool struct {
+	blocks, pages, arena sync.Pool // *[packedBlock]packedFrame, *[pageRefs]uint32, *[arenaBlock]byte
+}
+
+// NewPackedPool returns an empty pool.
+func NewPackedPool() *PackedPool { return &PackedPool{} }
+
+// Release empties p (Len 0) and returns its blocks to its pool, if it has
+// one. Everything read from p before — At's small units among them —
+// must no longer be in use: their bytes will be another Packed's. A
+// Packed may be filled again after Release.
+func (p *Packed) Release() {
+	if pool := p.pool; pool != nil {
+		for _, b := range p.blocks {
+			pool.blocks.Put((*[packedBlock]packedFrame)(b))
+		}
+		for _, pg := range p.pages {
+			if len(pg) == pageRefs { // a page of its own size is left to the collector
+				pool.pages.Put((*[pageRefs]uint32)(pg))
+			}
+		}
+		for _, a := range p.arena {
+			pool.arena.Put((*[arenaBlock]byte)(a))
+		}
+	}
+	*p = Packed{dict: p.dict, pool: p.pool}
+}
+
+// newBlock, newPage and newArena return a block of their kind, from the
+// pool when there is one: its old contents are overwritten before they
+// are read (records up to n, references as a frame is appended, arena
+// bytes as a unit is copied).
+func (p *Packed) newBlock() []packedFrame {
+	if p.pool != nil {
+		if b, ok := p.pool.blocks.Get().(*[packedBlock]packedFrame); ok {
+			return b[:]
+		}
+	}
+	return make([]packedFrame, packedBlock)
+}
+
+func (p *Packed) newPage(n int) []uint32 {
+	if p.pool != nil && n <= pageRefs {
+		if b, ok := p.pool.pages.Get().(*[pageRefs]uint32); ok {
+			return b[:]
+		}
+	}
+	return make([]uint32, max(n, pageRefs))
+}
+
+func (p *Packed) newArena() []byte {
+	if p.pool != nil {
+		if b, ok := p.pool.arena.Get().(*[arenaBlock]byte); ok {
+			return b[:]
+		}
+	}
+	return make([]byte, arenaBlock)
+}
+
 // Seal drops what only appending needs (the table that interns units):
 // call it when the last frame is in. A later Append rebuilds the table.
 func (p *Packed) Seal() { p.index = nil }
@@ -150,7 +220,7 @@ func (p *Packed) Append(f *Frame) {
 	// place (a cursor, no slice header written per frame)
 	if n > 0 {
 		if len(p.page)-p.used < n {
-			p.page = make([]uint32, max(n, pageRefs))
+			p.page = p.newPage(n)
 			p.pages = append(p.pages, p.page)
 			p.pk, p.used = uint32(len(p.pages)-1), 0
 		}
@@ -174,7 +244,7 @@ func (p *Packed) Append(f *Frame) {
 		p.dts = append(p.dts, f.DTS)
 	}
 	if p.n%packedBlock == 0 {
-		p.cur = make([]packedFrame, packedBlock)
+		p.cur = p.newBlock()
 		p.blocks = append(p.blocks, p.cur)
 	}
 	p.cur[p.n%packedBlock] = r
@@ -297,7 +367,7 @@ func (p *Packed) store(u []byte) uint32 {
 		return p.intern(u)
 	}
 	if len(p.ablk)-p.aused < 1+len(u) {
-		p.ablk = make([]byte, arenaBlock)
+		p.ablk = p.newArena()
 		p.arena = append(p.arena, p.ablk)
 		p.ak, p.aused = uint32(len(p.arena)-1), 0
 	}

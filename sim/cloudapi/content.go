@@ -19,7 +19,9 @@ type Content interface {
 	Size() int64
 	// Open returns a new reader of the body from its first byte. A reader
 	// may fail (an error other than io.EOF) when the content cannot be
-	// produced any more; it never gives more or other bytes than Size.
+	// produced any more; it never gives more or other bytes than Size. A
+	// reader that is an io.Closer holds what it reads from until it is
+	// closed: close it when done (a request body's transport does).
 	Open() io.Reader
 }
 
@@ -32,7 +34,7 @@ func (s SliceUpload) BodySize() int64 {
 }
 
 // OpenBody returns a new reader of the slice's body, Body or Content, from
-// its first byte.
+// its first byte; close it when done if it is an io.Closer (Content.Open).
 func (s SliceUpload) OpenBody() io.Reader {
 	if s.Content != nil {
 		return s.Content.Open()
@@ -54,6 +56,9 @@ func (s SliceUpload) ReadBody(dst []byte) ([]byte, error) {
 	}
 	dst = dst[:n]
 	r := s.Content.Open()
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
+	}
 	if _, err := io.ReadFull(r, dst); err != nil {
 		return nil, &ContentError{Size: n, Err: err}
 	}

@@ -88,6 +88,10 @@ type Deps struct {
 	// live-view requests are only observed.
 	LiveView LiveViewService
 	DialUDP  UDPDial
+	// Packs recycles the blocks of recorded slices' frames and Bodies
+	// their muxed bodies: one of each per fleet (nil: each device's own).
+	Packs  *av.PackedPool
+	Bodies *cstorage.BodyPool
 }
 
 // Device is one virtual camera.
@@ -184,7 +188,8 @@ func (d *Device) bootLocked() error {
 			}
 		}
 		sdk := cstorage.New(cstorage.Deps{Clock: d.deps.Clock, Rand: d.rand(fmt.Sprintf("cstorage-%d", d.rebooted)),
-			Storage: d.storage, Sink: d.deps.Sink, Muxers: muxers, Units: d.cfg.Media.Units()})
+			Storage: d.storage, Sink: d.deps.Sink, Muxers: muxers, Units: d.cfg.Media.Units(),
+			Packs: d.deps.Packs, Bodies: d.deps.Bodies})
 		if d.fw != nil {
 			cfg.ClockSkew = d.fw.ClockOffset()
 		}

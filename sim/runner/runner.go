@@ -22,12 +22,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetsim/fleetsim/media/av"
 	"github.com/fleetsim/fleetsim/report"
 	"github.com/fleetsim/fleetsim/sim/clock"
 	"github.com/fleetsim/fleetsim/sim/cloud"
 	"github.com/fleetsim/fleetsim/sim/cloudapi"
 	"github.com/fleetsim/fleetsim/sim/cloudapi/httpapi"
 	"github.com/fleetsim/fleetsim/sim/device"
+	"github.com/fleetsim/fleetsim/sim/device/cstorage"
 	"github.com/fleetsim/fleetsim/sim/device/source"
 	"github.com/fleetsim/fleetsim/sim/network"
 	"github.com/fleetsim/fleetsim/sim/network/memnet"
@@ -156,6 +158,8 @@ type run struct {
 	cancelProbes context.CancelFunc
 
 	media    map[string]*source.Shared // by profile name
+	packs    *av.PackedPool            // the fleet's recorded slices' frame blocks
+	bodies   *cstorage.BodyPool        // and their muxed bodies
 	networks map[string]network.Profile
 	traces   network.TraceLoader // one cache for the run: a trace is parsed once
 
@@ -208,6 +212,7 @@ func newRun(o Options) (*run, error) {
 	}
 	r := &run{o: o, sc: sc, clk: o.Clock, running: map[int]*deviceRun{},
 		media: map[string]*source.Shared{}, networks: map[string]network.Profile{},
+		packs: av.NewPackedPool(), bodies: cstorage.NewBodyPool(),
 		probes: map[int]*cloud.Probe{}}
 	r.plan = scenarios.NewFleetPlan(sc)
 	if r.external() {

@@ -58,7 +58,7 @@ func (r *run) startDevice(ctx context.Context, d *scenarios.Device) {
 	media := r.media[d.Profile]
 	cfg := device.Config{Index: d.Index, ID: d.ID, RunSeed: r.sc.Seed, Media: media,
 		Firmware: firmwareConfig(g, d), LiveView: liveViewConfig(p)}
-	deps := device.Deps{Clock: r.clk, Sink: r.sink, Link: link}
+	deps := device.Deps{Clock: r.clk, Sink: r.sink, Link: link, Packs: r.packs, Bodies: r.bodies}
 	var client *httpapi.Client
 	if base := r.apiBase(); base != "" {
 		opts := httpapi.Options{Dial: dial}

@@ -121,10 +121,20 @@ func (c *Client) send(ctx context.Context, method, path string, h http.Header, b
 	}
 	if n := body.Size(); n > 0 {
 		req.ContentLength = n
-		req.Body = io.NopCloser(body.Open())
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.Open()), nil }
+		req.Body = readCloser(body.Open())
+		req.GetBody = func() (io.ReadCloser, error) { return readCloser(body.Open()), nil }
 	}
 	return c.roundTrip(req, path, h, out)
+}
+
+// readCloser is r as the request body the transport closes when done with
+// it: a Content's reader that holds what it reads from until closed keeps
+// its Close.
+func readCloser(r io.Reader) io.ReadCloser {
+	if rc, ok := r.(io.ReadCloser); ok {
+		return rc
+	}
+	return io.NopCloser(r)
 }
 
 // roundTrip sends req with the headers h and decodes a 2xx JSON reply into

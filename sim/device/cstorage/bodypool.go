@@ -48,6 +48,11 @@ func (s *SDK) cutBody(sl *slice) error {
 		if err != nil {
 			return err
 		}
+		if s.packs != nil {
+			// its readers hold the frames (retire)
+			sl.lease = newLease(sl.frames)
+			c = &leasedContent{c: c, l: sl.lease}
+		}
 		sl.content, sl.total = c, int(c.Size())
 		if s.cb.DumpFile != nil {
 			// the dump and the first upload share one mux (dumpBody)
@@ -71,7 +76,12 @@ func (s *SDK) readContent(sl *slice) error {
 		dst = make([]byte, sl.total)
 	}
 	dst = dst[:sl.total]
-	if _, err := io.ReadFull(sl.content.Open(), dst); err != nil {
+	r := sl.content.Open()
+	_, err := io.ReadFull(r, dst)
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+	if err != nil {
 		s.bodies.put(dst)
 		return err
 	}

@@ -26,6 +26,9 @@ type Deps struct {
 	// table, which a fleet reads in common (nil: each slice indexes them
 	// itself).
 	Units *av.Dict
+	// Packs recycles the blocks of slices' frames once a slice has its
+	// fate; share one across a fleet (nil: left to the collector).
+	Packs *av.PackedPool
 }
 
 // SDK is one device's cloud-storage SDK. All methods are safe for
@@ -51,6 +54,7 @@ type SDK struct {
 	muxers Muxers
 	bodies *BodyPool
 	units  *av.Dict
+	packs  *av.PackedPool
 
 	cfg    Config
 	cb     Callbacks
@@ -79,7 +83,7 @@ type Stats struct {
 
 // New returns an SDK that is not yet initialised.
 func New(d Deps) *SDK {
-	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers, bodies: d.Bodies, units: d.Units}
+	s := &SDK{clk: d.Clock, rnd: d.Rand, st: d.Storage, sink: d.Sink, muxers: d.Muxers, bodies: d.Bodies, units: d.Units, packs: d.Packs}
 	if s.bodies == nil {
 		s.bodies = NewBodyPool()
 	}

@@ -37,6 +37,7 @@ type slice struct {
 	// slice's life: it is the frames), or else body, muxed bytes held
 	// while being uploaded or dumped.
 	content  cloudapi.Content
+	lease    *frameLease // the frames' holders while content has readers (leasedContent)
 	body     []byte
 	bodyRefs int // holders of body (upload, dump)
 	total    int // container size
@@ -84,7 +85,7 @@ func (s *SDK) sliceAdd(c *channel, f *av.Frame, utc int64) {
 		return
 	}
 	if c.open == nil {
-		c.open = &slice{ch: c.idx, utcFirst: utc, frames: av.NewPacked(s.units)}
+		c.open = &slice{ch: c.idx, utcFirst: utc, frames: av.NewPackedFrom(s.units, s.packs)}
 		for _, ev := range c.events {
 			s.attach(c.open, ev)
 		}
@@ -136,7 +137,7 @@ func (s *SDK) cut(c *channel) {
 			h := sl.frames.Head(i)
 			s.dropSized(s.clk.Now(), c.idx, &h, sl.frames.Size(i), observe.ReasonBadMedia)
 		}
-		sl.frames = nil
+		s.retire(sl)
 		s.resolve(sl, false)
 		return
 	}

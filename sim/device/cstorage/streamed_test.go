@@ -3,6 +3,7 @@ package cstorage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -31,15 +32,23 @@ type recordingStorage struct {
 
 	mu       sync.Mutex
 	attempts map[uint64][][]byte
-	withBody map[uint64]int // attempts per slice that carried Body (not streamed)
+	withBody map[uint64]int              // attempts per slice that carried Body (not streamed)
+	content  map[uint64]cloudapi.Content // the content of each slice's last streamed attempt
 }
 
 func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUpload) (cloudapi.SliceReceipt, error) {
-	b, err := io.ReadAll(s.OpenBody())
+	rd := s.OpenBody()
+	b, err := io.ReadAll(rd)
+	if c, ok := rd.(io.Closer); ok {
+		c.Close()
+	}
 	if err != nil {
 		return cloudapi.SliceReceipt{}, err
 	}
 	r.mu.Lock()
+	if s.Content != nil {
+		r.content[s.Seq] = s.Content
+	}
 	if s.Body != nil || s.Content == nil {
 		r.withBody[s.Seq]++
 	}
@@ -53,9 +62,10 @@ func (r *recordingStorage) UploadSlice(ctx context.Context, s cloudapi.SliceUplo
 	return r.Cloud.UploadSlice(ctx, s)
 }
 
-// spyCutter wraps a Cutter of media/: it keeps the content of every cut
-// (slice seq n is cuts[n-1]) and counts how often each is read, i.e. how
-// often the slice was muxed.
+// spyCutter wraps a Cutter of media/: it keeps a copy of the frames of
+// every cut (slice seq n is cuts[n-1]; the SDK may recycle the frames'
+// blocks after the slice's fate) and counts how often each content is
+// read, i.e. how often the slice was muxed.
 type spyCutter struct {
 	Cutter
 	mu   sync.Mutex
@@ -64,7 +74,8 @@ type spyCutter struct {
 
 type countedContent struct {
 	cloudapi.Content
-	opens atomic.Int64
+	opens  atomic.Int64
+	frames [2][]*av.Frame // TS: all; fMP4: video, audio — deep copies
 }
 
 func (c *countedContent) Open() io.Reader {
@@ -78,6 +89,13 @@ func (s *spyCutter) CutSlice(frames av.List) (cloudapi.Content, error) {
 		return nil, err
 	}
 	cc := &countedContent{Content: c}
+	switch in := c.(type) {
+	case *mpegts.Slice:
+		cc.frames = [2][]*av.Frame{deepFrames(in.Frames())}
+	case *fmp4.Slice:
+		v, a := in.Frames()
+		cc.frames = [2][]*av.Frame{deepFrames(v), deepFrames(a)}
+	}
 	s.mu.Lock()
 	s.cuts = append(s.cuts, cc)
 	s.mu.Unlock()
@@ -93,14 +111,22 @@ func (s *spyCutter) frames(seq uint64) ([2][]*av.Frame, int64) {
 		return [2][]*av.Frame{}, 0
 	}
 	c := s.cuts[seq-1]
-	switch in := c.Content.(type) {
-	case *mpegts.Slice:
-		return [2][]*av.Frame{in.Frames()}, c.opens.Load()
-	case *fmp4.Slice:
-		v, a := in.Frames()
-		return [2][]*av.Frame{v, a}, c.opens.Load()
+	return c.frames, c.opens.Load()
+}
+
+// deepFrames copies frames with their bytes.
+func deepFrames(fs []*av.Frame) []*av.Frame {
+	out := make([]*av.Frame, len(fs))
+	for i, f := range fs {
+		g := *f
+		g.NALUs = make([][]byte, len(f.NALUs))
+		for k, u := range f.NALUs {
+			g.NALUs[k] = bytes.Clone(u)
+		}
+		g.Payload = bytes.Clone(f.Payload)
+		out[i] = &g
 	}
-	return [2][]*av.Frame{}, c.opens.Load()
+	return out
 }
 
 // TestCS12StreamedSlices: with the TS and fMP4 muxers a slice leaves the
@@ -115,8 +141,17 @@ func (s *spyCutter) frames(seq uint64) ([2][]*av.Frame, int64) {
 // gives exactly the bytes of that one mux and the first upload (and its
 // retries while it holds them) sends those bytes; only a later backfill
 // reads the content again — a slice is muxed 1 + (streamed attempts)
-// times, never once for the dump and again for the upload.
+// times, never once for the dump and again for the upload. All of it holds
+// as well with a fleet's PackedPool, whose slices' frames go back to the
+// pool after their fate once every reader is closed: a reader opened
+// after that fails instead of reading another slice's blocks.
 func TestCS12StreamedSlices(t *testing.T) {
+	for _, pooled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unpooled", true: "pooled"}[pooled], func(t *testing.T) { testStreamedSlices(t, pooled) })
+	}
+}
+
+func testStreamedSlices(t *testing.T, pooled bool) {
 	for _, tc := range []struct {
 		format    cloudapi.Format
 		codec     av.Codec
@@ -150,8 +185,13 @@ func TestCS12StreamedSlices(t *testing.T) {
 			rec := &recorder{}
 			cloud := fakecloud.New(clk, fakecloud.Config{Sink: rec, Parser: fakecloud.MediaParser(), Bandwidth: 4 * units.Mbps})
 			cloud.SetPlan(dev, 0, cloudapi.Plan{Kind: cloudapi.PlanFullTime, Valid: true})
-			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, withBody: map[uint64]int{}}
-			sdk := New(Deps{Clock: clk, Storage: st, Sink: rec, Muxers: mx})
+			st := &recordingStorage{Cloud: cloud, failFirst: failFirst, attempts: map[uint64][][]byte{}, withBody: map[uint64]int{},
+				content: map[uint64]cloudapi.Content{}}
+			var packs *av.PackedPool
+			if pooled {
+				packs = av.NewPackedPool()
+			}
+			sdk := New(Deps{Clock: clk, Storage: st, Sink: rec, Muxers: mx, Packs: packs})
 			cfg := DefaultConfig(dev, 7)
 			cfg.Channels[0].Format = tc.format
 			cfg.Channels[0].MaxGopSize = 2 * units.MiB
@@ -265,6 +305,19 @@ func TestCS12StreamedSlices(t *testing.T) {
 				t.Fatalf("delivered %d video frames, %d rejected", delivered[observe.Video], rec.count(observe.FrameRejected))
 			}
 			checkAccounting(t, rec.obs, sdk.InFlight())
+			if !pooled {
+				return
+			}
+			// every slice had its fate and its readers were closed: its
+			// frames are back in the pool, and its content cannot be read
+			if len(st.content) == 0 && (!tc.dump || failFirst == 3) { // with a dump only a backfill streams
+				t.Fatal("no slice was streamed")
+			}
+			for seq, c := range st.content {
+				if _, err := io.ReadAll(c.Open()); !errors.Is(err, errSliceReleased) {
+					t.Fatalf("slice %d: content read after its fate: error %v, want %v", seq, err, errSliceReleased)
+				}
+			}
 		})
 	}
 }

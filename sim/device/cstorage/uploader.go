@@ -194,7 +194,7 @@ func (s *SDK) deliveredFrames(sl *slice) {
 				Size: int64(sl.frames.Size(i)), Value: now.Sub(f.Capture), OK: true})
 		}
 	}
-	sl.frames = nil
+	s.retire(sl)
 }
 
 // contentRefused settles the frames of a slice the cloud refused on its
@@ -207,7 +207,7 @@ func (s *SDK) contentRefused(sl *slice, reason string) {
 			s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: reason})
 		}
 	}
-	sl.frames = nil
+	s.retire(sl)
 }
 
 // rejectFrames gives every frame of a slice whose request the cloud refused
@@ -217,7 +217,7 @@ func (s *SDK) rejectFrames(sl *slice) {
 		f := sl.frames.Head(i)
 		s.emit(observe.Observation{Kind: observe.FrameRejected, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: observe.ReasonSliceRejected})
 	}
-	sl.frames = nil
+	s.retire(sl)
 }
 
 // loseFrames gives every frame of sl the fate FrameLost.
@@ -226,7 +226,7 @@ func (s *SDK) loseFrames(sl *slice, reason string) {
 		f := sl.frames.Head(i)
 		s.emit(observe.Observation{Kind: observe.FrameLost, Channel: sl.ch, Stream: streamOf(&f), Seq: f.Seq, Size: int64(sl.frames.Size(i)), Reason: reason})
 	}
-	sl.frames = nil
+	s.retire(sl)
 }
 
 // expire gives up a failed slice past its backfill window (CS16).
