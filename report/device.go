@@ -8,16 +8,21 @@ import (
 
 // deviceState is one device's detail, guarded by its shard's lock.
 type deviceState struct {
-	sent, delivered, dropped, lost, rejected int64
-	byPolicy                                 int64 // of dropped: by plan, not failure
-	doubleFates                              int64
-	bytesDelivered                           int64
-	latSumUS, latMaxUS                       int64
-	reconnects, connFailures                 int64
-	openConns                                int32
-	group                                    uint16
-	everConnected                            bool
-	fates                                    []fateTracker
+	// What a frame's observations touch — its group, FrameSent, a
+	// delivery's count, latency and fate tracker — is on the first cache
+	// line of the 128-byte record: in a fleet the record is cold when the
+	// device's next frame comes.
+	group                    uint16
+	everConnected            bool
+	openConns                int32
+	sent, delivered          int64
+	latSumUS, latMaxUS       int64
+	fates                    []fateTracker
+	bytesDelivered           int64
+	dropped, lost, rejected  int64
+	byPolicy                 int64 // of dropped: by plan, not failure
+	doubleFates              int64
+	reconnects, connFailures int64
 }
 
 // fateSpan is how many recent frames per stream the double-fate check
