@@ -62,6 +62,14 @@ func New(base string, o Options) (*Client, error) {
 		return nil, fmt.Errorf("httpapi: base URL %q: want http(s)://host:port", base)
 	}
 	c := &Client{base: strings.TrimRight(base, "/"), hc: o.HTTPClient, wait: o.DefaultWait, maxReply: o.MaxReply}
+	if c.hc == nil && o.Dial != nil && u.Scheme == "http" {
+		// a simulated link's client: no goroutines per connection
+		dial := pooledCopyDial(o.Dial)
+		if o.OnDial != nil || o.OnDialFailed != nil {
+			dial = notifyDial(dial, o.OnDial, o.OnDialFailed)
+		}
+		c.hc = &http.Client{Transport: newLinkTransport(dial)}
+	}
 	if c.hc == nil {
 		tr := &http.Transport{
 			MaxIdleConnsPerHost: 4,

@@ -305,3 +305,17 @@ func (c *Conn) opErr(op string, err error) error {
 }
 
 var _ net.Conn = (*Conn)(nil)
+
+// Idle reports whether this end is open with nothing to read and more to
+// come: no bytes buffered, no EOF or reset from the peer, not shut down.
+// A keep-alive client checks an idle connection with it before reusing
+// it (a read with a passed deadline fails before it looks).
+func (c *Conn) Idle() bool {
+	if c.closed.Load() {
+		return false
+	}
+	q := c.rd
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n == 0 && !q.eof && !q.reset && !q.discard
+}
