@@ -60,10 +60,6 @@ func newLinkTransport(dial DialFunc) *linkTransport {
 	return &linkTransport{dial: dial, maxIdle: 4, idleTimeout: 90 * time.Second}
 }
 
-// errLinkProtocol: the server sent bytes no request asked for, or a reply
-// this client cannot frame.
-var errLinkProtocol = errors.New("httpapi: unexpected bytes from the server on an idle connection")
-
 // RoundTrip implements http.RoundTripper.
 func (t *linkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -271,17 +267,20 @@ func (b *linkBody) Close() error {
 		return nil
 	}
 	b.done = true
-	b.rc.Close()
 	// the context's end after this point must not close a connection
 	// another request may be using: stop reports whether it had fired
 	notFired := b.stop()
 	reuse := b.keep && b.eof && notFired && b.br.Buffered() == 0
+	if !reuse {
+		// closed first, so that closing the body does not read the rest
+		// of a reply whose connection is dropped anyway
+		b.pc.c.Close()
+	}
+	b.rc.Close()
 	b.br.Reset(nil)
 	linkReaders.Put(b.br)
 	if reuse {
 		b.t.put(b.pc)
-	} else {
-		b.pc.c.Close()
 	}
 	return nil
 }
