@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -17,9 +18,9 @@ import (
 )
 
 // Accumulator counts a run's observations. It is the run's observe.Sink:
-// Observe is safe for concurrent use, takes one uncontended shard lock
-// (shards are chosen by device index), and does not allocate in the steady
-// state. Latency samples are batched per shard and recorded into the shared
+// Observe is safe for concurrent use, takes one shard lock (shards are
+// chosen by device index) without ever waiting for it (shardlock.go), and
+// does not allocate in the steady state. Latency samples are batched per shard and recorded into the shared
 // histograms under one lock per batch, so the histograms exist once per group
 // and metric, whatever the number of devices.
 type Accumulator struct {
@@ -34,6 +35,7 @@ type Accumulator struct {
 	out    *resultsWriter
 	done   chan struct{}
 
+	nodes   nodePool   // pending observations (shardlock.go)
 	closeMu sync.Mutex // serializes window closes and Finish
 	tmu     sync.Mutex // guards win and st
 	win     [][numMetrics]*hdr.Histogram
@@ -49,6 +51,7 @@ const sampleBatch = 1024
 
 type shard struct {
 	mu        sync.Mutex
+	pending   atomic.Pointer[pendingObs] // observations left for mu's holder (shardlock.go)
 	groups    []shardGroup
 	devices   []deviceState
 	connected int64
@@ -162,19 +165,23 @@ func (a *Accumulator) device(d int) *deviceState {
 }
 
 // Observe counts one observation. It is safe for concurrent use.
+// An observer never waits for the shard's lock (shardlock.go).
 func (a *Accumulator) Observe(o observe.Observation) {
-	d := o.Device
-	var s *shard
+	s := &a.shards[0]
+	if d := o.Device; d >= 0 && d < a.nDev {
+		s = &a.shards[d&a.mask]
+	}
+	a.observeShard(s, &o)
+}
+
+// apply counts o in its shard s; s.mu held.
+func (a *Accumulator) apply(s *shard, o *observe.Observation) {
 	var dev *deviceState
 	g := len(a.groups) - 1
-	if d >= 0 && d < a.nDev {
-		s = &a.shards[d&a.mask]
+	if d := o.Device; d >= 0 && d < a.nDev {
 		dev = &s.devices[d>>a.shift]
 		g = int(dev.group)
-	} else {
-		s = &a.shards[0]
 	}
-	s.mu.Lock()
 	sg := &s.groups[g]
 	if dev == nil && o.Kind != observe.GeneratorLag {
 		sg.c[cUnknownDevice]++
@@ -187,7 +194,7 @@ func (a *Accumulator) Observe(o observe.Observation) {
 			dev.sent++
 		}
 	case observe.FrameDelivered:
-		if dev != nil && dev.doubleFate(&o) {
+		if dev != nil && dev.doubleFate(o) {
 			sg.c[cDoubleFates]++
 			break
 		}
@@ -201,7 +208,7 @@ func (a *Accumulator) Observe(o observe.Observation) {
 			dev.latMaxUS = max(dev.latMaxUS, us)
 		}
 	case observe.FrameDropped, observe.FrameLost, observe.FrameRejected:
-		if dev != nil && dev.doubleFate(&o) {
+		if dev != nil && dev.doubleFate(o) {
 			sg.c[cDoubleFates]++
 			break
 		}
@@ -329,7 +336,6 @@ func (a *Accumulator) Observe(o observe.Observation) {
 	default:
 		sg.c[cUnknownKind]++
 	}
-	s.mu.Unlock()
 }
 
 // label counts a reason or stage; s.mu is held.
@@ -361,15 +367,33 @@ func (a *Accumulator) sample(s *shard, sg *shardGroup, g int, m metric, d time.D
 		sg.max[m] = v
 	}
 	s.buf = append(s.buf, sample{v: v, g: uint16(g), m: m})
-	if len(s.buf) == cap(s.buf) {
-		a.flush(s)
+	if n := len(s.buf); n >= sampleBatch {
+		// the histograms' lock is shared by all shards and held for a
+		// while by window closes and metrics scrapes: an observer that
+		// finds it taken buffers on (shardlock.go says why it must not
+		// wait), up to maxBuffered
+		if a.tmu.TryLock() {
+			a.record(s)
+		} else if n >= maxBuffered {
+			a.flush(s)
+		}
 	}
 	return v
 }
 
+// maxBuffered bounds a shard's buffered samples while the histograms'
+// lock is busy (16 B each).
+const maxBuffered = 16 * sampleBatch
+
 // flush records a shard's buffered samples; s.mu is held.
 func (a *Accumulator) flush(s *shard) {
 	a.tmu.Lock()
+	a.record(s)
+}
+
+// record moves a shard's buffered samples into the histograms and releases
+// a.tmu; s.mu and a.tmu are held.
+func (a *Accumulator) record(s *shard) {
 	for _, x := range s.buf {
 		h := a.win[x.g][x.m]
 		if h == nil {
@@ -424,7 +448,7 @@ func (a *Accumulator) closeWindow(now time.Time) error {
 	}
 	for i := range a.shards {
 		s := &a.shards[i]
-		s.mu.Lock()
+		a.lockShard(s)
 		if len(s.buf) > 0 {
 			a.flush(s)
 		}
@@ -462,7 +486,7 @@ func (a *Accumulator) closeWindow(now time.Time) error {
 			sg.max = [numMetrics]int64{}
 		}
 		lw.Connected += s.connected
-		s.mu.Unlock()
+		a.unlockShard(s)
 	}
 	a.tmu.Lock()
 	if now.Equal(a.winFrom) && a.index > 0 && len(lw.Groups) == 0 && a.emptyWin() {
@@ -554,10 +578,10 @@ func (a *Accumulator) deviceRows() []DeviceRow {
 	var rows []DeviceRow
 	for d := 0; d < a.nDev; d++ {
 		s := &a.shards[d&a.mask]
-		s.mu.Lock()
+		a.lockShard(s)
 		dev := &s.devices[d>>a.shift]
 		row, ok := dev.row(d, a.groups[dev.group], int(dev.group) != len(a.groups)-1)
-		s.mu.Unlock()
+		a.unlockShard(s)
 		if ok {
 			rows = append(rows, row)
 		}
@@ -576,12 +600,12 @@ func (a *Accumulator) liveTotals() (map[string]*counters, int64) {
 	var connected int64
 	for i := range a.shards {
 		s := &a.shards[i]
-		s.mu.Lock()
+		a.lockShard(s)
 		for g := range s.groups {
 			out[a.groups[g]].add(&s.groups[g].c)
 		}
 		connected += s.connected
-		s.mu.Unlock()
+		a.unlockShard(s)
 	}
 	a.tmu.Lock()
 	for _, g := range a.st.groups {
