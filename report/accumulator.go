@@ -374,6 +374,7 @@ func (a *Accumulator) sample(s *shard, sg *shardGroup, g int, m metric, d time.D
 		// wait), up to maxBuffered
 		if a.tmu.TryLock() {
 			a.record(s)
+			a.tmu.Unlock()
 		} else if n >= maxBuffered {
 			a.flush(s)
 		}
@@ -389,10 +390,11 @@ const maxBuffered = 16 * sampleBatch
 func (a *Accumulator) flush(s *shard) {
 	a.tmu.Lock()
 	a.record(s)
+	a.tmu.Unlock()
 }
 
-// record moves a shard's buffered samples into the histograms and releases
-// a.tmu; s.mu and a.tmu are held.
+// record moves a shard's buffered samples into the histograms; s.mu and
+// a.tmu are held.
 func (a *Accumulator) record(s *shard) {
 	for _, x := range s.buf {
 		h := a.win[x.g][x.m]
@@ -402,7 +404,6 @@ func (a *Accumulator) record(s *shard) {
 		}
 		_ = h.RecordValue(x.v) // v is clamped to the range
 	}
-	a.tmu.Unlock()
 	s.buf = s.buf[:0]
 }
 
