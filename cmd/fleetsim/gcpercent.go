@@ -29,20 +29,21 @@ func gcPercentFlag(fs *flag.FlagSet) *int {
 
 // applyGCPercent sets the collector's target: the flag when given, else
 // GOGC from the environment when set (the runtime read it already), else
-// the flag's default.
-func applyGCPercent(fs *flag.FlagSet, pct int, getenv func(string) string) error {
+// the flag's default. It reports whether it set it (false: the
+// environment's GOGC stands, and the run leaves the collector alone).
+func applyGCPercent(fs *flag.FlagSet, pct int, getenv func(string) string) (bool, error) {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
 	if !given {
 		if env := getenv("GOGC"); env != "" {
 			if env != "off" {
 				if _, err := strconv.Atoi(env); err != nil {
-					return fmt.Errorf("GOGC=%q: expected a number or off", env)
+					return false, fmt.Errorf("GOGC=%q: expected a number or off", env)
 				}
 			}
-			return nil
+			return false, nil
 		}
 	}
 	debug.SetGCPercent(pct)
-	return nil
+	return true, nil
 }

@@ -34,7 +34,7 @@ func TestApplyGCPercent(t *testing.T) {
 			if err := fs.Parse(c.args); err != nil {
 				t.Fatal(err)
 			}
-			err := applyGCPercent(fs, *pct, func(k string) string {
+			set, err := applyGCPercent(fs, *pct, func(k string) string {
 				if k == "GOGC" {
 					return c.gogc
 				}
@@ -42,6 +42,9 @@ func TestApplyGCPercent(t *testing.T) {
 			})
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err %v, want error %v", err, c.wantErr)
+			}
+			if want := c.want != untouched; set != want {
+				t.Errorf("reported set %v, want %v", set, want)
 			}
 			if got := debug.SetGCPercent(untouched); got != c.want {
 				t.Errorf("GC percent %d, want %d", got, c.want)

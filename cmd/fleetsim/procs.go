@@ -24,12 +24,13 @@ func hugePagesFlag(fs *flag.FlagSet) *bool {
 }
 
 // procsPlan is how a run sizes the Go scheduler: a fixed GOMAXPROCS or a
-// controller that follows the load; and whether the heap is advised onto
-// huge pages.
+// controller that follows the load; whether the heap is advised onto huge
+// pages; and the heap budget the collector's target follows, if any.
 type procsPlan struct {
 	ctl    *procs.Controller // nil: fixed
 	shards int               // clock workers for the run (0: GOMAXPROCS)
 	huge   bool
+	heap   *procs.HeapBudget // nil: GOGC stays as set
 }
 
 // planProcs reads --procs: the flag when given, else GOMAXPROCS from the
@@ -69,6 +70,9 @@ func (p procsPlan) start(ctx context.Context) (stop func()) {
 	}
 	if p.huge {
 		wg.Go(func() { procs.HugePages(ctx, clock.NewReal(), hugePagesEvery) })
+	}
+	if p.heap != nil {
+		wg.Go(func() { p.heap.Run(ctx, clock.NewReal()) })
 	}
 	return func() {
 		cancel()

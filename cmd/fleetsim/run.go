@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fleetsim/fleetsim/sim/procs"
 	"github.com/fleetsim/fleetsim/sim/runner"
 	"github.com/fleetsim/fleetsim/sim/scenarios"
 )
@@ -23,11 +24,12 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	grace := fs.Duration("grace", 10*time.Second, "time in-flight uploads get to finish after the stop")
 	quantum := fs.Duration("link-quantum", runner.DefaultLinkQuantum, "how finely device links hand bytes over: arrivals are rounded up to this grid (one timer per quantum per busy link); 0 or less: exact times")
 	gcPct := gcPercentFlag(fs)
+	heapBudget := heapBudgetFlag(fs)
 	procsVal := procsFlag(fs)
 	huge := hugePagesFlag(fs)
 	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--procs auto|N] [--huge-pages=false]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--heap-budget auto|off|SIZE] [--procs auto|N] [--huge-pages=false]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)
@@ -46,7 +48,8 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "fleetsim run: --transport %q: expected memory or tcp\n", *transport)
 		return exitBadInput
 	}
-	if err := applyGCPercent(fs, *gcPct, env.getenv); err != nil {
+	gcSet, err := applyGCPercent(fs, *gcPct, env.getenv)
+	if err != nil {
 		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
 		return exitBadInput
 	}
@@ -69,6 +72,10 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, err)
 		return exitBadInput
 	}
+	if pp.heap, err = planHeapBudget(*heapBudget, gcSet, *gcPct, shardDevices(sc.Devices(), sh), procs.MemAvailable(), env.getenv); err != nil {
+		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
+		return exitBadInput
+	}
 	pp.huge = *huge
 	stopProcs := pp.start(ctx)
 	res, err := runner.Run(ctx, runner.Options{
@@ -86,6 +93,14 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 		return exitThreshold
 	}
 	return exitPass
+}
+
+// shardDevices is how many of a fleet's n devices shard sh runs.
+func shardDevices(n int, sh scenarios.Shard) int {
+	if sh.N <= 1 {
+		return n
+	}
+	return (n - sh.I + sh.N - 1) / sh.N
 }
 
 // parseInterspersed parses flags before and after the one positional FILE.

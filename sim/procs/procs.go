@@ -105,9 +105,11 @@ func (c *Controller) Peak() int { return int(c.peak.Load()) }
 func (c *Controller) Run(ctx context.Context) {
 	c.set(c.cfg.Min)
 	defer c.cfg.Set(c.cfg.Max)
+	// the first sample is taken before the ticker is armed: CPU used after
+	// the ticker exists counts in its first interval
+	lastT, lastCPU := c.clk.Now(), c.cfg.CPU()
 	tk := c.clk.NewTicker(c.cfg.Interval)
 	defer tk.Stop()
-	lastT, lastCPU := c.clk.Now(), c.cfg.CPU()
 	for {
 		select {
 		case <-ctx.Done():
