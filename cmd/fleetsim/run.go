@@ -24,12 +24,12 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	grace := fs.Duration("grace", 10*time.Second, "time in-flight uploads get to finish after the stop")
 	quantum := fs.Duration("link-quantum", runner.DefaultLinkQuantum, "how finely device links hand bytes over: arrivals are rounded up to this grid (one timer per quantum per busy link); 0 or less: exact times")
 	gcPct := gcPercentFlag(fs)
-	heapBudget := heapBudgetFlag(fs)
+	memBudget := memoryBudgetFlag(fs)
 	procsVal := procsFlag(fs)
 	huge := hugePagesFlag(fs)
 	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--heap-budget auto|off|SIZE] [--procs auto|N] [--huge-pages=false]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--memory-budget auto|off|SIZE] [--procs auto|N] [--huge-pages=false]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)
@@ -72,7 +72,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, err)
 		return exitBadInput
 	}
-	if pp.heap, err = planHeapBudget(*heapBudget, gcSet, *gcPct, shardDevices(sc.Devices(), sh), procs.MemAvailable(), env.getenv); err != nil {
+	if pp.heap, err = planHeapBudget(*memBudget, gcSet, *gcPct, shardDevices(sc.Devices(), sh), procs.MemAvailable(), env.getenv); err != nil {
 		fmt.Fprintf(env.stderr, "fleetsim run: %v\n", err)
 		return exitBadInput
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/fleetsim/fleetsim/sim/clock"
 )
 
-// HeapBudget lets the Go heap grow to a memory budget before the collector
-// runs, instead of to a fixed multiple of the live heap (GOGC).
+// HeapBudget lets the Go heap grow until the process would reach a
+// memory budget before the collector runs, instead of to a fixed multiple
+// of the live heap (GOGC).
 //
 // A fleet's live heap is steady once its cameras are up, and each
 // collection costs the generator: at 5,000 cameras on the 2-core bench
@@ -25,12 +26,14 @@ import (
 // frame was more than 10 ms late; in those with one, 1.6–2.5 %). A fixed
 // GOGC also collects often while the fleet ramps up and its heap is small,
 // which is when every camera connects. HeapBudget sets GOGC after each
-// collection so that the next one starts when the heap reaches Budget,
-// and never below Floor (the run's --gc-percent), so that a live heap
-// near the budget costs no more collections than GOGC Floor would.
+// collection so that the next one starts when the heap reaches what the
+// budget leaves for it, and never below Floor (the run's --gc-percent),
+// so that a live heap near the budget costs no more collections than GOGC
+// Floor would.
 type HeapBudget struct {
-	// Budget is the heap goal to aim for, bytes (heap objects, not stacks
-	// or the runtime's own memory).
+	// Budget is the memory to aim for, bytes: the heap at its goal, the
+	// free heap pages the runtime keeps around it (10 % of the goal) and
+	// the runtime's other memory (goroutine stacks, metadata) together.
 	Budget int64
 	// Floor and Ceil bound the GOGC it sets (defaults 100 and 10,000).
 	Floor, Ceil int
@@ -44,22 +47,39 @@ type HeapBudget struct {
 }
 
 // HeapStats is what HeapBudget reads after a collection: the count of
-// finished cycles and what the next goal is computed from (the runtime's
-// goal is Live + (Live + Stacks + Globals) × GOGC/100).
+// finished cycles, what the next goal is computed from (the runtime's goal
+// is Live + (Live + Stacks + Globals) × GOGC/100) and the runtime's memory
+// that is not heap pages (stacks, metadata, the rest).
 type HeapStats struct {
 	Cycles                uint64
 	Live, Stacks, Globals int64
+	NonHeap               int64
 }
 
-// percentFor is the GOGC that puts the next heap goal at budget, within
-// [floor, ceil].
+// heapGoal is the heap goal a budget leaves: the scavenger keeps free heap
+// pages up to 10 % over the goal resident, and the runtime's other memory
+// comes on top.
+func heapGoal(budget int64, s HeapStats) int64 {
+	return (budget - s.NonHeap) * 10 / 11
+}
+
+// minHeap is the runtime's smallest heap goal at GOGC 100; it scales with
+// GOGC (runtime heapMinimum).
+const minHeap = 4 << 20
+
+// percentFor is the GOGC that puts the next heap goal where budget leaves
+// it, within [floor, ceil]. Above the floor it is also held to where the
+// runtime's minimum heap goal (4 MiB × GOGC/100, which a small live heap,
+// as before the first collection, would leave in force) stays within the
+// budget.
 func percentFor(budget int64, s HeapStats, floor, ceil int) int {
-	base := s.Live + s.Stacks + s.Globals
-	if base <= 0 {
-		return ceil
+	goal := heapGoal(budget, s)
+	p := int64(ceil)
+	if base := s.Live + s.Stacks + s.Globals; base > 0 {
+		p = min(p, (goal-s.Live)*100/base)
 	}
-	p := (budget - s.Live) * 100 / base
-	return int(min(max(p, int64(floor)), int64(ceil)))
+	p = min(p, goal*100/minHeap)
+	return int(max(p, int64(floor)))
 }
 
 // Run sets GOGC at once and after every collection until ctx ends, then
@@ -107,15 +127,21 @@ func readHeapStats() HeapStats {
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/gc/scan/stack:bytes"},
 		{Name: "/gc/scan/globals:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
 	}
 	metrics.Read(samples[:])
-	get := func(i int) uint64 {
+	get := func(i int) int64 {
 		if samples[i].Value.Kind() != metrics.KindUint64 {
 			return 0
 		}
-		return samples[i].Value.Uint64()
+		return int64(samples[i].Value.Uint64())
 	}
-	return HeapStats{Cycles: get(0), Live: int64(get(1)), Stacks: int64(get(2)), Globals: int64(get(3))}
+	return HeapStats{Cycles: uint64(get(0)), Live: get(1), Stacks: get(2), Globals: get(3),
+		NonHeap: max(0, get(4)-get(5)-get(6)-get(7)-get(8))}
 }
 
 // MemAvailable is the kernel's estimate of the memory available to new

@@ -24,13 +24,18 @@ func TestPercentFor(t *testing.T) {
 		floor, ceil int
 		want        int
 	}{
-		// goal = live + (live+stacks+globals)·p/100 = budget
-		{"heap well under the budget", 1000 * mib, HeapStats{Live: 200 * mib, Stacks: 40 * mib, Globals: 10 * mib}, 150, 10000, 320},
-		{"live heap near the budget: the floor", 1000 * mib, HeapStats{Live: 500 * mib}, 150, 10000, 150},
-		{"live heap over the budget: the floor", 1000 * mib, HeapStats{Live: 1200 * mib}, 100, 10000, 100},
-		{"tiny heap: the ceiling", 1000 * mib, HeapStats{Live: 4 * mib}, 150, 10000, 10000},
-		{"nothing read yet: the ceiling", 1000 * mib, HeapStats{}, 150, 800, 800},
-		{"exactly the floor's goal", 250 * mib, HeapStats{Live: 100 * mib}, 150, 10000, 150},
+		// goal = (budget-nonheap)·10/11 = live + (live+stacks+globals)·p/100
+		{"heap well under the budget", 1155 * mib, HeapStats{Live: 200 * mib, Stacks: 40 * mib, Globals: 10 * mib, NonHeap: 55 * mib}, 150, 10000, 320},
+		{"live heap near the budget: the floor", 1100 * mib, HeapStats{Live: 500 * mib}, 150, 10000, 150},
+		{"live heap over the budget: the floor", 1100 * mib, HeapStats{Live: 1200 * mib}, 100, 10000, 100},
+		{"runtime memory over the budget: the floor", 100 * mib, HeapStats{Live: 10 * mib, NonHeap: 200 * mib}, 150, 10000, 150},
+		{"tiny heap: the ceiling", 11000 * mib, HeapStats{Live: 4 * mib}, 150, 10000, 10000},
+		{"nothing read yet: the ceiling", 1100 * mib, HeapStats{}, 150, 800, 800},
+		// the runtime's minimum goal, 4 MiB·GOGC/100, stays within the budget
+		{"tiny heap", 1100 * mib, HeapStats{Live: 4 * mib}, 150, 100000, 24900},
+		{"nothing read yet: the minimum goal", 1100 * mib, HeapStats{}, 150, 100000, 25000},
+		{"minimum goal under the floor: the floor", 4*mib + 4*mib/10, HeapStats{}, 150, 10000, 150},
+		{"exactly the floor's goal", 275 * mib, HeapStats{Live: 100 * mib}, 150, 10000, 150},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,7 +54,8 @@ func TestHeapBudgetRun(t *testing.T) {
 	var mu sync.Mutex
 	stats := HeapStats{Cycles: 3, Live: 10 * mib}
 	sets := make(chan int, 16)
-	b := HeapBudget{Budget: 1000 * mib, Floor: 150, Interval: 100 * time.Millisecond,
+	b := HeapBudget{Budget: 1100 * mib, // a heap goal of 1000 MiB
+		Floor: 150, Interval: 100 * time.Millisecond,
 		Read: func() HeapStats { mu.Lock(); defer mu.Unlock(); return stats },
 		Set:  func(p int) int { sets <- p; return 77 }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,7 +72,7 @@ func TestHeapBudgetRun(t *testing.T) {
 			t.Fatalf("GOGC not set to %d", want)
 		}
 	}
-	expect(9900) // (1000-10)/10
+	expect(9900) // (1000-10)/10·100 (the minimum goal 4 MiB·99 stays within 1000 MiB)
 	waitTicker(t, clk)
 	mu.Lock()
 	stats.Live = 400 * mib // grows, but no collection has measured it

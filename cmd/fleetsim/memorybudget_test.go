@@ -19,9 +19,9 @@ func TestPlanHeapBudget(t *testing.T) {
 		want       int64 // budget; 0: none
 		wantErr    bool
 	}{
-		{name: "auto", val: "auto", gcSet: true, floor: 150, devices: 5000, avail: 20 * gib, want: 5000 * heapPerDevice},
+		{name: "auto", val: "auto", gcSet: true, floor: 150, devices: 5000, avail: 20 * gib, want: 5000 * memoryPerDevice},
 		{name: "auto within half the available memory", val: "auto", gcSet: true, floor: 150, devices: 10000, avail: 2 * gib, want: gib},
-		{name: "auto, available memory unknown", val: "auto", gcSet: true, floor: 150, devices: 100, want: 100 * heapPerDevice},
+		{name: "auto, available memory unknown", val: "auto", gcSet: true, floor: 150, devices: 100, want: 100 * memoryPerDevice},
 		{name: "a size", val: "3GiB", gcSet: true, floor: 150, devices: 10, avail: 1 << 20, want: 3 * gib},
 		{name: "off", val: "off", gcSet: true, floor: 150, devices: 5000},
 		{name: "GOGC from the environment", val: "auto", floor: 150, devices: 5000},
