@@ -35,7 +35,8 @@ type HeapBudget struct {
 	// free heap pages the runtime keeps around it (10 % of the goal) and
 	// the runtime's other memory (goroutine stacks, metadata) together.
 	Budget int64
-	// Floor and Ceil bound the GOGC it sets (defaults 100 and 10,000).
+	// Floor and Ceil bound the GOGC it sets (defaults 100 and 1,000,000:
+	// the budget and the minimum heap goal bound it well before).
 	Floor, Ceil int
 	// Interval is how often it looks for a finished collection (100 ms).
 	Interval time.Duration
@@ -89,7 +90,7 @@ func (b HeapBudget) Run(ctx context.Context, clk clock.Clock) {
 		b.Floor = 100
 	}
 	if b.Ceil <= 0 {
-		b.Ceil = 10000
+		b.Ceil = 1000000
 	}
 	b.Ceil = max(b.Ceil, b.Floor)
 	if b.Interval <= 0 {
