@@ -19,12 +19,14 @@ import (
 //	               GOGC 200: lag p99  5.1 ms, 41.3 s CPU, 315 KB
 //	5,000 cameras  GOGC 150: lag p99 33 ms (108 ms at 100), 271 KB
 //
-// 150 keeps RSS under DESIGN.md §7's 300 KB per camera.
+// 150 keeps RSS under DESIGN.md §7's 300 KB per camera. With a memory
+// budget (--memory-budget, on by default) it is the floor: the budget lets
+// the heap grow further while the live heap is small against it.
 const defaultGCPercent = 150
 
 // gcPercentFlag registers --gc-percent on fs.
 func gcPercentFlag(fs *flag.FlagSet) *int {
-	return fs.Int("gc-percent", defaultGCPercent, "Go garbage collector target (GOGC) for the run: higher is less CPU and generator lag for more memory; the GOGC environment variable is used when this flag is not given; negative: collector off")
+	return fs.Int("gc-percent", defaultGCPercent, "Go garbage collector target (GOGC) for the run, and the least the memory budget sets: higher is less CPU and generator lag for more memory; the GOGC environment variable is used when this flag is not given (the memory budget then stays off); negative: collector off")
 }
 
 // applyGCPercent sets the collector's target: the flag when given, else
