@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetsim/fleetsim/sim/procs"
 )
 
 // clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat; 100 on
@@ -126,15 +128,7 @@ func machine() string {
 }
 
 // memAvailableMB is /proc/meminfo's MemAvailable in MB (0 if unknown).
-func memAvailableMB() int64 {
-	var mb int64
-	_ = scanKB("/proc/meminfo", func(key string, kb int64) {
-		if key == "MemAvailable:" {
-			mb = kb >> 10
-		}
-	})
-	return mb
-}
+func memAvailableMB() int64 { return procs.MemAvailable() >> 20 }
 
 // cpuStat is the machine's CPU time from /proc/stat, in USER_HZ ticks: all
 // of it and the part the hypervisor gave to other guests (steal).

@@ -9,10 +9,10 @@ import (
 )
 
 // memoryPerDevice is the memory --memory-budget auto grants each device of
-// the run: DESIGN.md §7 allows 300 KB of resident memory per camera, and
-// the run's peak RSS comes out a little over the budget (the binary, pages
-// the scavenger has not returned yet): 288 KiB per device gave 291 KB at
-// 1,000 cameras on the bench machine.
+// the run. DESIGN.md §7 allows 300 KB of resident memory per camera, and a
+// run's peak RSS comes out a little over its budget (the binary, pages the
+// scavenger has not returned yet: a budget of 288 KiB per device peaked at
+// 291 KB at 1,000 cameras on the bench machine), hence 256 KiB.
 const memoryPerDevice = 256 << 10
 
 // memoryBudgetFlag registers --memory-budget on fs.
