@@ -44,6 +44,7 @@ type Cloud struct {
 	// stampReader reads video stamps on the RTMP path
 	stampReader StampReader
 	ledger      sliceLedger
+	infos       infoPool // results of streamed slice uploads
 
 	ctx    context.Context
 	cancel context.CancelFunc

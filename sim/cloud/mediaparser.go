@@ -28,17 +28,18 @@ func (MediaSliceParser) StreamsFormat(format cloudapi.Format) bool {
 
 // ParseSliceReader implements SliceStreamParser with
 // mpegts.Verifier.VerifyReader (32 KiB held, not the slice).
-func (MediaSliceParser) ParseSliceReader(format cloudapi.Format, r io.Reader) (SliceInfo, error) {
+func (MediaSliceParser) ParseSliceReader(format cloudapi.Format, r io.Reader, into *SliceInfo) error {
 	if format != cloudapi.FormatTS {
-		return SliceInfo{}, fmt.Errorf("slice format %q is not read as a stream", format)
+		return fmt.Errorf("slice format %q is not read as a stream", format)
 	}
 	v := tsVerifiers.Get().(*mpegts.Verifier)
 	defer tsVerifiers.Put(v)
 	in, err := v.VerifyReader(r)
 	if err != nil {
-		return SliceInfo{}, err
+		return err
 	}
-	return tsInfo(&in), nil
+	tsInfoInto(into, &in)
+	return nil
 }
 
 func tsInfo(in *mpegts.Info) SliceInfo {
@@ -50,6 +51,20 @@ func tsInfo(in *mpegts.Info) SliceInfo {
 	}
 	out.VideoSizes, out.AudioSizes = copySizes(in.VideoSizes, in.AudioSizes)
 	return out
+}
+
+// tsInfoInto is tsInfo into dst, reusing its slices' storage (the
+// verifier's Info is valid only until its next slice, so it is copied).
+func tsInfoInto(dst *SliceInfo, in *mpegts.Info) {
+	stamps := dst.Stamps[:0]
+	for _, s := range in.Stamps {
+		stamps = append(stamps, fromStamp(s))
+	}
+	*dst = SliceInfo{VideoFrames: in.VideoFrames, AudioFrames: in.AudioFrames,
+		FirstKeyWithParams: in.FirstKeyWithParams, FirstPTS: in.FirstPTS, LastPTS: in.LastPTS,
+		Unstamped: in.Unstamped, Stamps: stamps,
+		VideoSizes: append(dst.VideoSizes[:0], in.VideoSizes...),
+		AudioSizes: append(dst.AudioSizes[:0], in.AudioSizes...)}
 }
 
 // copySizes copies a verifier's frame sizes (valid until its next slice)

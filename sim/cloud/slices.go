@@ -180,7 +180,10 @@ func (c *Cloud) storeSlice(s *cloudapi.SliceUpload) (cloudapi.SliceReceipt, *api
 	if rec, ok := c.storedBefore(s, size); ok {
 		return rec, nil
 	}
-	return c.settleSlice(s, size, func() (SliceInfo, error) { return c.parser.ParseSlice(s.Format, s.Body) })
+	return c.settleSlice(s, size, func() (*SliceInfo, error) {
+		info, err := c.parser.ParseSlice(s.Format, s.Body)
+		return &info, err
+	})
 }
 
 // storedBefore answers a retry or backfill of a slice already stored (same
@@ -200,7 +203,7 @@ func (c *Cloud) storedBefore(s *cloudapi.SliceUpload, size int) (cloudapi.SliceR
 // (plan, backfill window, content: parse gives what the body holds; it is
 // called only when the plan and the window pass), stores it and emits the
 // frames' fates.
-func (c *Cloud) settleSlice(s *cloudapi.SliceUpload, size int, parse func() (SliceInfo, error)) (cloudapi.SliceReceipt, *apiError) {
+func (c *Cloud) settleSlice(s *cloudapi.SliceUpload, size int, parse func() (*SliceInfo, error)) (cloudapi.SliceReceipt, *apiError) {
 	k := chanKey{s.Device, s.Channel}
 	now := c.clk.Now()
 	if p := c.plans.Get(k); !p.Valid || p.Kind == cloudapi.PlanNone {
@@ -214,7 +217,7 @@ func (c *Cloud) settleSlice(s *cloudapi.SliceUpload, size int, parse func() (Sli
 	}
 	info, err := parse()
 	if err == nil {
-		err = VerifySlice(s, &info)
+		err = VerifySlice(s, info)
 	}
 	if err != nil {
 		se, ok := err.(*SliceError)
@@ -241,7 +244,7 @@ func (c *Cloud) settleSlice(s *cloudapi.SliceUpload, size int, parse func() (Sli
 	c.stats.slicesOverwritten.Add(int64(len(over)))
 	c.stats.slicesStored.Add(1)
 	c.stats.sliceBytes.Add(int64(size))
-	c.deliverSlice(s, idx, &info, now)
+	c.deliverSlice(s, idx, info, now)
 	if c.cfg.Webhook.Recording {
 		c.hooks.send(Hook{EventType: HookRecording, StreamID: s.Device, ChannelID: s.Device, Device: s.Device,
 			Channel: s.Channel, EventTime: hookTime(now), FileSize: int64(size),

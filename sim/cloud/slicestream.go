@@ -16,9 +16,12 @@ type SliceStreamParser interface {
 	// StreamsFormat reports whether ParseSliceReader reads format.
 	StreamsFormat(format cloudapi.Format) bool
 	// ParseSliceReader reads r to its end (or to the first error) and
-	// returns what ParseSlice would for the same bytes. An error of r is
-	// returned (wrapped or not) and stops the parse.
-	ParseSliceReader(format cloudapi.Format, r io.Reader) (SliceInfo, error)
+	// puts into *into what ParseSlice would return for the same bytes,
+	// reusing the storage of into's slices (the cloud keeps a pool of
+	// them, so that a steady stream of uploads allocates no per-slice
+	// result). An error of r is returned (wrapped or not) and stops the
+	// parse; into is then undefined.
+	ParseSliceReader(format cloudapi.Format, r io.Reader, into *SliceInfo) error
 }
 
 // sliceBody reads a request body of a declared length and tells a body
@@ -117,11 +120,13 @@ func (c *Cloud) storeSliceStream(s *cloudapi.SliceUpload, p SliceStreamParser, b
 		}
 		return rec, nil
 	}
-	info, err := p.ParseSliceReader(s.Format, b)
+	info := c.infos.get()
+	defer c.infos.put(info)
+	err := p.ParseSliceReader(s.Format, b, info)
 	if e := b.drain(); e != nil {
 		return cloudapi.SliceReceipt{}, e
 	}
-	return c.settleSlice(s, int(n), func() (SliceInfo, error) { return info, err })
+	return c.settleSlice(s, int(n), func() (*SliceInfo, error) { return info, err })
 }
 
 // sliceStream serves a slice upload whose format the parser streams.
