@@ -67,4 +67,3 @@ func TestInfoPoolDropsLongSlices(t *testing.T) {
 		t.Errorf("a pooled info keeps its counts: %+v", got)
 	}
 }
-
