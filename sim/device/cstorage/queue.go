@@ -20,6 +20,8 @@ type frameQueue struct {
 	head  int
 	units [][]byte // NAL unit references; entry e's are units[e.u : e.u+e.n]
 	bytes units.ByteSize
+	// peak is the most entries held since the queue last emptied.
+	peak int
 	// out is the frame peek and pop return: valid until the next call on
 	// the queue.
 	out av.Frame
@@ -64,6 +66,7 @@ func (q *frameQueue) pushSized(f *av.Frame, utc int64, size units.ByteSize) {
 	q.units = append(q.units, f.NALUs...)
 	q.q = append(q.q, e)
 	q.bytes += size
+	q.peak = max(q.peak, len(q.q)-q.head)
 }
 
 // frame is entry e as a frame (in q.out).
@@ -99,23 +102,26 @@ func (q *frameQueue) each(fn func(*av.Frame)) {
 	}
 }
 
+// reset empties the queue and lets its arrays go.
 func (q *frameQueue) reset() {
-	q.empty()
-	q.bytes = 0
-	q.out = av.Frame{}
+	*q = frameQueue{}
 }
 
-// empty drops every entry. A queue that grew past keepQueued frames (an
-// outage's backlog) lets its arrays go rather than hold them for good.
+// empty drops every entry. A queue that grew past keepQueued frames lets
+// its arrays go, rather than hold them for good, once they are more than
+// four times what it held since it last emptied: an outage's backlog is
+// let go after the first small fill that follows it, while a queue that
+// fills as far each time (uploads that lag behind a busy simulator) keeps
+// its arrays instead of growing them again from nothing on every fill.
 func (q *frameQueue) empty() {
-	if cap(q.q) > keepQueued {
+	if cap(q.q) > keepQueued && cap(q.q) > 4*q.peak {
 		q.q, q.units = nil, nil
 	} else {
 		clear(q.q)
 		clear(q.units)
 		q.q, q.units = q.q[:0], q.units[:0]
 	}
-	q.head = 0
+	q.head, q.peak = 0, 0
 }
 
 func sizeOf(f *av.Frame) units.ByteSize { return units.ByteSize(f.Size()) }

@@ -106,3 +106,42 @@ func TestFrameQueueSteadyStateAllocatesNothing(t *testing.T) {
 		t.Errorf("%.1f allocations per 40 frames through the queue, want 0", a)
 	}
 }
+
+// A queue that grew past keepQueued keeps its arrays while its fills stay
+// as large (no regrowth from nothing on every fill), and lets them go
+// after the first fill that uses less than a quarter of them.
+func TestFrameQueueKeepsArraysItUses(t *testing.T) {
+	f := av.Frame{Codec: av.H264, NALUs: [][]byte{[]byte("sei"), []byte("slice")}}
+	tests := []struct {
+		name  string
+		fills []int  // frames pushed, then all popped, per fill
+		kept  []bool // whether the arrays survive the empty that starts the next fill
+	}{
+		{"small fills", []int{100, 200, 50}, []bool{true, true}},
+		{"saturated: every fill as large", []int{1000, 900, 1100, 1000}, []bool{true, true, true}},
+		{"outage backlog, then steady", []int{2000, 100, 100}, []bool{true, false, true}},
+		{"backlog shrinking by halves", []int{2000, 1000, 500, 250}, []bool{true, true, false}},
+		{"backlog, then a quarter", []int{2000, 400, 100}, []bool{true, false, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var q frameQueue
+			for i, n := range tc.fills {
+				if i > 0 {
+					before := &q.q[:1][0]
+					q.push(&f, 0) // empties the drained queue first
+					if kept := &q.q[0] == before; kept != tc.kept[i-1] {
+						t.Errorf("fill %d (%d frames) after %d: arrays kept %v, want %v (cap %d)", i, n, tc.fills[i-1], kept, tc.kept[i-1], cap(q.q))
+					}
+					n--
+				}
+				for range n {
+					q.push(&f, 0)
+				}
+				for q.len() > 0 {
+					q.pop()
+				}
+			}
+		})
+	}
+}
