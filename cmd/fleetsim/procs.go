@@ -20,7 +20,7 @@ func procsFlag(fs *flag.FlagSet) *string {
 
 // hugePagesFlag registers --huge-pages on fs.
 func hugePagesFlag(fs *flag.FlagSet) *bool {
-	return fs.Bool("huge-pages", true, "ask Linux to back the Go heap with transparent huge pages (madvise) while the run lasts: fewer TLB misses on a large fleet's state (sim/procs); no effect where the system disables them")
+	return fs.Bool("huge-pages", false, "ask Linux to back the Go heap with transparent huge pages (madvise, and collapse what the heap touched before) while the run lasts: fewer TLB misses on a large fleet's state, but collapsing and compacting stall the whole process for milliseconds (sim/procs.HugePages); off by default; no effect where the system disables them")
 }
 
 // procsPlan is how a run sizes the Go scheduler: a fixed GOMAXPROCS or a

@@ -74,12 +74,13 @@ func TestPlanProcs(t *testing.T) {
 	}
 }
 
-// --huge-pages keeps the heap advised while the run lasts and stops with it.
+// --huge-pages (off by default) keeps the heap advised while the run lasts
+// and stops with it.
 func TestHugePagesFlag(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want bool
-	}{{nil, true}, {[]string{"--huge-pages=false"}, false}} {
+	}{{nil, false}, {[]string{"--huge-pages"}, true}, {[]string{"--huge-pages=false"}, false}} {
 		fs := flag.NewFlagSet("run", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		huge := hugePagesFlag(fs)

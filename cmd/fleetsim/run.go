@@ -29,7 +29,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	huge := hugePagesFlag(fs)
 	transport := fs.String("transport", runner.TransportMemory, "how devices reach the embedded cloud: memory (an in-memory network, no sockets) or tcp (loopback sockets); external targets always use sockets")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--memory-budget auto|off|SIZE] [--procs auto|N] [--huge-pages=false]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
+		fmt.Fprintln(env.stderr, "usage: fleetsim run FILE [--out DIR] [--duration D] [--devices N] [--seed N] [--set PATH=VALUE]… [--metrics-addr ADDR] [--shard I/N] [--transport memory|tcp] [--link-quantum D] [--gc-percent N] [--memory-budget auto|off|SIZE] [--procs auto|N] [--huge-pages]\n\nRuns a scenario and writes results.jsonl, report.json, report.md, report.html and junit.xml.\nExit 0 pass, 99 a threshold failed, 2 bad input, 1 runtime error.")
 		fs.PrintDefaults()
 	}
 	file, err := parseInterspersed(fs, args)

@@ -162,9 +162,16 @@ func adviseHuge(done *collapsed) error {
 // embedded cloud, alternating runs of the same binary: 362–384 µs CPU per
 // camera-second with 4 KiB pages, 320–347 µs with the heap advised (about
 // −10 %; 1.2 of 1.4 GB resident on huge pages), RSS per camera unchanged
-// within noise (274–292 KB). Advice changes only how the kernel backs
-// memory, never what it holds; where the system says "never" it has no
-// effect.
+// within noise (274–292 KB). Measured again later on a freshly booted
+// machine of the same kind, the CPU difference was gone (47–50 s of CPU
+// per 47 s run either way) and the cost showed: while the heap grows, each
+// collapse copies 2 MiB with the process's page tables locked and each
+// huge-page fault may compact memory first, so every thread that touches
+// memory meanwhile waits — generator lag p99 22–27 ms with huge pages
+// against 2.5–2.9 ms without, 8–11 % of the first 20 s's frames over
+// 10 ms late against none. So fleetsim run calls it only when asked
+// (--huge-pages). Advice changes only how the kernel backs memory, never
+// what it holds; where the system says "never" it has no effect.
 func HugePages(ctx context.Context, clk clock.Clock, interval time.Duration) {
 	var done collapsed
 	if err := adviseHuge(&done); err != nil {
